@@ -1,0 +1,51 @@
+"""The few named exceptions the core raises; the app shows them in one place."""
+
+from __future__ import annotations
+
+
+class CJMError(Exception):
+    """Base class: every error the core raises on purpose carries a user-facing message."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class IngestError(CJMError):
+    """A file cannot be read at all (unknown format, broken bytes, too large, unsafe workbook)."""
+
+    code = "unreadable-file"
+
+
+class UploadTooLarge(IngestError):
+    """The upload exceeds the configured size limit."""
+
+    code = "file-too-large"
+
+
+class UnsafeWorkbook(IngestError):
+    """A workbook looks like a zip bomb or is too big to open safely."""
+
+    code = "unsafe-workbook"
+
+
+class StoreError(CJMError):
+    """The workspace store refused an operation."""
+
+    code = "store-error"
+
+
+class StoreLocked(StoreError):
+    """Another process holds the workspace database for writing."""
+
+    code = "store-locked"
+
+
+class ReadOnlyError(StoreError):
+    """A write was attempted through a read-only (view) handle."""
+
+    code = "read-only"
