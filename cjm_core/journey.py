@@ -103,3 +103,41 @@ def default_journey(isic: str) -> Journey:
         raise KeyError(f"no journey template for ISIC {isic!r}; known: {known}")
     stages, roles = _TEMPLATES[isic]
     return Journey(isic=isic, stages=list(stages), stage_roles=dict(roles))
+
+
+def journey_from_rows(
+    isic: str, names: list[str], stage_roles: dict[str, str | None] | None = None
+) -> Journey:
+    """Build a journey from stage names in order (as edited in the app), checking them.
+
+    >>> journey_from_rows("4742", ["Browse", "Buy"], {"purchase": "Buy"}).stage_roles
+    {'purchase': 'buy'}
+    """
+    clean = [str(n).strip() for n in names if n is not None and str(n).strip()]
+    if not clean:
+        raise ValueError("A journey needs at least one stage.")
+    seen: set[str] = set()
+    for name in clean:
+        if _key(name) in seen:
+            raise ValueError(f"The stage {name!r} appears twice; stage names must differ.")
+        seen.add(_key(name))
+    by_name = {n: _key(n) for n in clean}
+    roles = {}
+    for role, stage in (stage_roles or {}).items():
+        if role not in STAGE_ROLES:
+            raise ValueError(f"unknown stage role {role!r}; known: {', '.join(STAGE_ROLES)}")
+        if stage:
+            if stage not in by_name and stage not in by_name.values():
+                raise ValueError(f"The {role} role points at {stage!r}, which is not a stage.")
+            roles[role] = by_name.get(stage, stage)
+    return Journey(isic=isic, stages=[Stage(k, n) for n, k in by_name.items()], stage_roles=roles)
+
+
+def unknown_stages(journey: Journey, values: list[str]) -> list[str]:
+    """Stage values found in data that the journey does not name (matched by name or key).
+
+    >>> unknown_stages(default_journey("4742"), ["Purchase", "purchase", "Unboxing"])
+    ['Unboxing']
+    """
+    known = {s.name for s in journey.stages} | {s.key for s in journey.stages}
+    return sorted({v for v in values if v is not None and v not in known and _key(v) not in known})

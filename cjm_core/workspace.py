@@ -1,0 +1,87 @@
+"""Workspace services on top of the store: seeding the sample workspaces and saving uploads.
+
+Kept apart from :mod:`cjm_core.store` (which only persists) so the app and the command line share
+one way of turning loaded tables into a workspace.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cjm_core.errors import StoreError
+from cjm_core.ingest import TableLoad, ingest
+from cjm_core.journey import INDUSTRIES, Journey, default_journey
+from cjm_core.store import Store
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+DEFAULT_SAMPLE = "4742"
+
+
+def sample_workspace_id(isic: str) -> str:
+    """Stable id of the sample workspace of an industry.
+
+    >>> sample_workspace_id("4742")
+    'sample-4742'
+    """
+    return f"sample-{isic}"
+
+
+def sample_workbook(isic: str) -> Path:
+    return SAMPLE_DIR / f"sample_{isic}.xlsx"
+
+
+def ensure_sample_workspace(store: Store, isic: str = DEFAULT_SAMPLE) -> str:
+    """Create the sample workspace of an industry from ``sample_data/`` if it is not there yet."""
+    ws_id = sample_workspace_id(isic)
+    if any(w.id == ws_id for w in store.list_workspaces()):
+        return ws_id
+    path = sample_workbook(isic)
+    loads = ingest(path.read_bytes(), path.name)
+    name = f"Sample: {INDUSTRIES[isic]} (ISIC {isic})"
+    store.create_workspace(name, default_journey(isic), workspace_id=ws_id)
+    save_loads(store, ws_id, loads, remember_mapping=False)
+    return ws_id
+
+
+def save_loads(
+    store: Store, workspace_id: str, loads: list[TableLoad], *, remember_mapping: bool = True
+) -> dict[str, int]:
+    """Save the loaded rows of each table (replacing that table) and remember the mappings.
+
+    Returns rows saved per table. Tables with nothing loaded are not saved: a failed or unanswered
+    load never wipes what the workspace already holds.
+    """
+    tables = {ld.result.table: ld.result.data for ld in loads if ld.result.rows_loaded > 0}
+    if len({ld.result.table for ld in loads if ld.result.rows_loaded > 0}) != len(
+        [ld for ld in loads if ld.result.rows_loaded > 0]
+    ):
+        raise StoreError(
+            "Two of the chosen sheets or files are the same table; choose a different table for "
+            "one of them or upload them one at a time."
+        )
+    sources = {ld.result.table: _where(ld) for ld in loads if ld.result.rows_loaded > 0}
+    if tables:
+        store.save_tables(workspace_id, tables, sources=sources)
+    for ld in loads:
+        store.record_upload(
+            workspace_id, source=ld.source, sheet=ld.sheet, table=ld.result.table,
+            rows_in=ld.result.rows_in, rows_loaded=ld.result.rows_loaded,
+            rows_rejected=ld.result.rows_rejected,
+        )
+        if remember_mapping and ld.result.rows_loaded > 0:
+            store.save_mapping(ld.columns, ld.result.table, ld.result.roles,
+                               date_order=ld.choice.date_order)
+    return {t: f.height for t, f in tables.items()}
+
+
+def _where(ld: TableLoad) -> str:
+    return ld.source + (f" [{ld.sheet}]" if ld.sheet else "")
+
+
+def new_workspace(store: Store, name: str, isic: str) -> str:
+    """Create an empty workspace with the industry's default journey."""
+    name = name.strip()
+    if not name:
+        raise StoreError("Give the workspace a name.")
+    journey: Journey = default_journey(isic)
+    return store.create_workspace(name, journey)

@@ -1,0 +1,195 @@
+"""Data: upload files, pick sheets, check the suggested table and roles, read the validation
+report, download rejected rows, save; then set the journey's stages, stage roles and industry."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+import ui
+from cjm_core.errors import CJMError
+from cjm_core.ingest import holds_table, suggest
+from cjm_core.journey import INDUSTRIES, STAGE_ROLES, journey_from_rows, unknown_stages
+from cjm_core.problems import CODES
+from cjm_core.schema import TABLES
+from cjm_core.workspace import new_workspace, save_loads
+
+NONE = "— none —"
+STATUS = {
+    "loaded": (st.success, "Loaded: every row is valid."),
+    "partial": (st.warning, "Partial load: some rows were rejected and will not be saved."),
+    "failed": (st.error, "Nothing can be loaded from this table."),
+    "needs_answer": (st.info, "A question must be answered before this table can load."),
+}
+
+store = ui.get_store()
+ws_id = st.session_state["workspace_id"]
+ws = store.get_workspace(ws_id)
+st.title("Data")
+st.caption(f"Workspace: {ws.name}")
+
+
+def table_panel(file_key: str, index: int, raw) -> object | None:
+    """Controls and validation report for one raw table; returns its load when chosen."""
+    where = raw.source + (f" — sheet “{raw.sheet}”" if raw.sheet else "")
+    base = suggest(raw, lookup=store.find_mapping)
+    key = f"{file_key}:{index}"
+    with st.container(border=True):
+        st.markdown(f"**{where}**")
+        if base.mapping_reused:
+            st.caption("Same columns as an earlier upload: its saved mapping is applied.")
+        use = st.checkbox("Load this table", value=holds_table(raw, base), key=f"use:{key}")
+        tables = list(TABLES)
+        table = st.selectbox("Table", tables, index=tables.index(base.table), key=f"table:{key}",
+                             help="Which kind of table this is (suggested from its columns)")
+        choice = base if table == base.table else ui.suggested(raw, table)
+        roles = role_editor(key, raw, table, choice)
+        date_order = choice.date_order
+        loaded = ui.load_choice(key, raw, table, tuple(sorted(roles.items())), date_order)
+        if loaded.result.status == "needs_answer":
+            question = loaded.result.questions[0]
+            answer = st.radio(question.message, question.options, horizontal=True,
+                              format_func={"dmy": "day first (31.12.)",
+                                           "mdy": "month first (12/31)"}.get,
+                              index=None, key=f"order:{key}")
+            if answer:
+                loaded = ui.load_choice(key, raw, table, tuple(sorted(roles.items())), answer)
+        report(key, loaded)
+        return loaded if use else None
+
+
+def role_editor(key: str, raw, table: str, choice) -> dict[str, str]:
+    columns = [c for c in raw.frame.columns if c != "__row__"]
+    st.markdown("Suggested roles (change any of them)")
+    roles: dict[str, str] = {}
+    grid = st.columns(3)
+    for i, role in enumerate(TABLES[table]):
+        current = choice.roles.get(role.name)
+        options = [NONE, *columns]
+        label = role.name + (" *" if role.required else "")
+        picked = grid[i % 3].selectbox(
+            label, options, index=options.index(current) if current in columns else 0,
+            key=f"role:{key}:{table}:{role.name}",
+            help=choice.reasons.get(role.name) or role.help or None,
+        )
+        if picked != NONE:
+            roles[role.name] = picked
+    return roles
+
+
+def report(key: str, loaded) -> None:
+    r = loaded.result
+    show, text = STATUS[r.status]
+    show(f"{text} {r.rows_loaded:,} of {r.rows_in:,} rows loaded, {r.rows_rejected:,} rejected.")
+    a, b, c = st.columns(3)
+    a.metric("Rows in", f"{r.rows_in:,}")
+    b.metric("Loaded", f"{r.rows_loaded:,}")
+    c.metric("Rejected", f"{r.rows_rejected:,}")
+    problems = [p.to_dict() for p in list(loaded.raw.problems) + list(r.problems)]
+    if problems:
+        st.markdown(f"Validation report: {r.problem_count:,} problems")
+        frame = pl.DataFrame(problems, schema={
+            "code": pl.String, "row": pl.Int64, "column": pl.String, "value": pl.String,
+            "message": pl.String, "severity": pl.String})
+        st.dataframe(frame, hide_index=True, width="stretch", key=f"problems:{key}")
+    if r.rows_rejected:
+        st.download_button(
+            "Download rejected rows (CSV)", r.rejected.write_csv(), mime="text/csv",
+            file_name=f"rejected_{loaded.source}.csv", key=f"rejected:{key}",
+        )
+
+
+def upload_section() -> None:
+    files = st.file_uploader(
+        "Upload exports (CSV, TSV, TXT, XLSX, XLS, ODS, Parquet, JSON lines)",
+        accept_multiple_files=True, key="uploads",
+    )
+    chosen = []
+    for up in files or []:
+        data = up.getvalue()
+        fkey = ui.upload_key(data)
+        try:
+            with st.status(f"Reading {up.name} ({len(data) / 1e6:.1f} MB)…") as status:
+                raws = ui.read_upload(fkey, data, up.name)
+                status.update(label=f"Read {up.name}", state="complete", expanded=False)
+        except CJMError as exc:
+            ui.show_error(exc)
+            continue
+        if len(raws) > 1:
+            names = [r.sheet or r.source for r in raws]
+            keep = st.multiselect(f"Sheets of {up.name}", names, default=names,
+                                  key=f"sheets:{fkey}")
+            raws = [r for r in raws if (r.sheet or r.source) in keep]
+        for i, raw in enumerate(raws):
+            loaded = table_panel(fkey, i, raw)
+            if loaded is not None:
+                chosen.append(loaded)
+    if chosen and st.button("Save to workspace", type="primary", key="save_uploads"):
+        try:
+            saved = save_loads(store, ws_id, chosen)
+        except CJMError as exc:
+            ui.show_error(exc)
+        else:
+            st.success("Saved: " + ", ".join(f"{t} ({n:,} rows)" for t, n in saved.items()))
+
+
+def journey_section() -> None:
+    st.header("Journey")
+    journey = store.get_journey(ws_id)
+    isics = list(INDUSTRIES)
+    isic = st.selectbox("Industry (ISIC)", isics, index=isics.index(journey.isic)
+                        if journey.isic in isics else 0,
+                        format_func=lambda c: f"{c} — {INDUSTRIES[c]}", key="journey_isic")
+    st.caption("Stages in order; edit names, add or delete rows, or change the order numbers.")
+    table = pl.DataFrame({"order": list(range(1, len(journey.stages) + 1)),
+                          "stage": [s.name for s in journey.stages]})
+    edited = st.data_editor(table, num_rows="dynamic", hide_index=True, key="journey_stages")
+    rows = pl.DataFrame(edited).drop_nulls("stage").sort("order", nulls_last=True)
+    names = rows["stage"].to_list()
+    keys = {s.key: s.name for s in journey.stages}
+    grid = st.columns(len(STAGE_ROLES))
+    stage_roles = {}
+    for col, role in zip(grid, STAGE_ROLES, strict=True):
+        current = keys.get(journey.stage_roles.get(role, ""))
+        options = [NONE, *names]
+        picked = col.selectbox(role, options, index=options.index(current)
+                               if current in names else 0, key=f"stage_role:{role}")
+        stage_roles[role] = None if picked == NONE else picked
+    events = store.load_table(ws_id, "events")
+    if events is not None and "stage" in events.columns:
+        extra = unknown_stages(journey, events["stage"].unique().to_list())
+        if extra:
+            st.warning("Stages in your events that the journey does not name: " + ", ".join(extra))
+    if st.button("Save journey", key="save_journey"):
+        try:
+            store.save_journey(ws_id, journey_from_rows(isic, names, stage_roles))
+        except ValueError as exc:
+            st.error(str(exc))
+        except CJMError as exc:
+            ui.show_error(exc)
+        else:
+            st.success("Journey saved.")
+
+
+def new_workspace_section() -> None:
+    with st.expander("New workspace"):
+        name = st.text_input("Name", key="new_ws_name")
+        isic = st.selectbox("Industry", list(INDUSTRIES), key="new_ws_isic",
+                            format_func=lambda c: f"{c} — {INDUSTRIES[c]}")
+        if st.button("Create", key="new_ws_create"):
+            try:
+                new_id = new_workspace(store, name, isic)
+            except CJMError as exc:
+                ui.show_error(exc)
+            else:
+                st.session_state["workspace_id"] = new_id
+                st.query_params[ui.WS_PARAM] = new_id
+                st.rerun()
+
+
+new_workspace_section()
+upload_section()
+with st.expander("Problem codes"):
+    st.dataframe(pl.DataFrame({"code": list(CODES), "meaning": list(CODES.values())}),
+                 hide_index=True)
+journey_section()

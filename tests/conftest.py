@@ -1,0 +1,99 @@
+"""Shared fixtures: an isolated workspace database per test, and the real Streamlit server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FILES = Path(__file__).resolve().parent / "files"
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def db_path(tmp_path, monkeypatch) -> Path:
+    """A fresh DuckDB file for the test, also handed to the app through CJM_DB."""
+    path = tmp_path / "ws.duckdb"
+    monkeypatch.setenv("CJM_DB", str(path))
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium; under `make test` (CJM_REQUIRE_BROWSER=1) its absence is a failure."""
+    path = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+    if path is None:
+        if os.environ.get("CJM_REQUIRE_BROWSER") == "1":
+            pytest.fail("Chromium is required for browser tests (apt-get install -y chromium)")
+        pytest.skip("Chromium is not installed; `make test` installs it and runs these tests")
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The real app: `streamlit run app.py` on a free port with its own database."""
+    port = _free_port()
+    db = tmp_path_factory.mktemp("server") / "ws.duckdb"
+    env = dict(os.environ, CJM_DB=str(db))
+    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w+")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+         "--server.port", str(port), "--server.headless", "true",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+        if proc.poll() is not None:
+            break
+    else:
+        proc.kill()
+    if proc.poll() is not None:
+        log.seek(0)
+        pytest.fail("streamlit did not start:\n" + log.read()[-3000:])
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture
+def browser_page():
+    """A Chromium page through Playwright (sync API), closed after the test."""
+    from playwright.sync_api import sync_playwright
+
+    exe = chromium_path()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=exe, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        yield page
+        context.close()
+        browser.close()

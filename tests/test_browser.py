@@ -1,0 +1,29 @@
+"""The real server in Chromium: upload a messy CSV, see the suggested roles and the report."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import FILES
+
+pytestmark = pytest.mark.browser
+
+
+def test_upload_messy_csv_shows_roles_and_report(server, browser_page):
+    page = browser_page
+    page.goto(server + "/data", wait_until="domcontentloaded")
+    page.get_by_text("Upload exports").first.wait_for(timeout=60_000)
+    page.locator("input[type=file]").first.set_input_files(
+        str(FILES / "messy_german_export_bad_date_and_number.csv"))
+    page.get_by_text("Suggested roles").first.wait_for(timeout=60_000)
+    # the German headers were recognised: customer_id is mapped to Kunden-Nr
+    role_box = page.locator("[data-testid=stSelectbox]").filter(has_text="customer_id")
+    role_box.first.wait_for(timeout=30_000)
+    assert "Kunden-Nr" in role_box.first.inner_text()
+    page.get_by_text(re.compile(r"rows loaded")).first.wait_for(timeout=30_000)
+    page.get_by_text("Validation report").first.wait_for(timeout=30_000)
+    body = page.locator("body").inner_text()
+    assert "Partial load" in body
+    assert "bad-date" in body or "bad-number" in body

@@ -1,0 +1,39 @@
+"""Every page runs on the sample workspace without an exception (Streamlit AppTest)."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+PAGES = ["pages/overview.py", "pages/data.py"]
+
+
+@pytest.fixture
+def app(db_path):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_first_open_loads_the_sample_workspace(app):
+    assert app.session_state["workspace_id"] == "sample-4742"
+    sidebar_text = " ".join(t.value for t in app.sidebar.text)
+    assert "events:" in sidebar_text and "feedback:" in sidebar_text
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders(app, page):
+    app.switch_page(page)
+    app.run()
+    assert not app.exception, app.exception
+    assert app.title, f"{page} shows no title"
+
+
+def test_switcher_offers_the_other_industries(app):
+    switcher = app.sidebar.selectbox(key="workspace_switcher")
+    assert {"sample-4773", "sample-4741", "sample-4742"} <= set(switcher.options_values
+                                                                if hasattr(switcher, "options_values")
+                                                                else switcher.options)

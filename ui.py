@@ -1,0 +1,78 @@
+"""App-layer helpers shared by app.py and the pages: the store, the current workspace, cached
+ingest, and the one place that turns core errors into messages. Pages lay out; the core computes.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from cjm_core.errors import CJMError
+from cjm_core.ingest import Choice, TableLoad, choose, digest, load
+from cjm_core.journey import INDUSTRIES
+from cjm_core.readers import RawTable, read_file
+from cjm_core.store import Store
+from cjm_core.workspace import DEFAULT_SAMPLE, ensure_sample_workspace, sample_workspace_id
+
+WS_PARAM = "ws"
+
+
+@st.cache_resource
+def get_store() -> Store:
+    return Store.shared()
+
+
+def show_error(exc: CJMError) -> None:
+    """The one place a core error becomes what the user sees: its plain message, never a trace."""
+    st.error(exc.message, icon="⚠️")
+
+
+def current_workspace_id() -> str:
+    """The workspace named in the URL (``?ws=``), else the default sample, created on first open."""
+    store = get_store()
+    # page links drop the query string, so the session remembers the workspace too
+    ws_id = st.query_params.get(WS_PARAM) or st.session_state.get("workspace_id")
+    known = {w.id for w in store.list_workspaces()}
+    if ws_id and ws_id.startswith("sample-") and ws_id[len("sample-"):] in INDUSTRIES:
+        ensure_sample_workspace(store, ws_id[len("sample-"):])
+    elif ws_id not in known:
+        ws_id = None if not ws_id else _unknown(ws_id)
+    if ws_id:
+        st.query_params[WS_PARAM] = ws_id
+        return ws_id
+    ws_id = ensure_sample_workspace(store, DEFAULT_SAMPLE)
+    st.query_params[WS_PARAM] = ws_id
+    return ws_id
+
+
+def _unknown(ws_id: str) -> None:
+    st.warning(f"There is no workspace {ws_id!r}; showing the sample workspace instead.")
+
+
+def workspace_choices() -> dict[str, str]:
+    """id -> label for the switcher: every saved workspace plus the three industry samples."""
+    store = get_store()
+    labels = {w.id: w.name for w in store.list_workspaces()}
+    for isic, name in INDUSTRIES.items():
+        labels.setdefault(sample_workspace_id(isic), f"Sample: {name} (ISIC {isic})")
+    return labels
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def read_upload(key: str, _data: bytes, name: str) -> list[RawTable]:
+    """Raw tables of an upload, cached by the content digest ``key``."""
+    return read_file(_data, name)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_choice(key: str, _raw: RawTable, table: str, roles: tuple, date_order: str | None
+                ) -> TableLoad:
+    """A raw table loaded under a choice, cached by digest + choice."""
+    return load(_raw, Choice(table, dict(roles), date_order))
+
+
+def upload_key(data: bytes) -> str:
+    return digest(data)
+
+
+def suggested(raw: RawTable, table: str) -> Choice:
+    return choose(raw, table)
