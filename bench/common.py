@@ -1,0 +1,31 @@
+"""Timing helpers for the benchmark scripts: medians of several runs, ratios to a reference
+measured in the same run. Never used by the test suite."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+
+def median_seconds(fn: Callable[[], object], runs: int = 5, warmup: int = 1) -> float:
+    """Median wall time of ``fn`` over ``runs`` calls after ``warmup`` uncounted ones."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def table(rows: list[tuple[str, float, str, float | None]]) -> str:
+    """Markdown table: case, median seconds, reference, ratio (ours / reference)."""
+    out = ["| case | median s | reference | reference median s | ratio |",
+           "|---|---:|---|---:|---:|"]
+    for case, ours, ref_name, ref in rows:
+        ratio = f"{ours / ref:.2f}" if ref else "—"
+        ref_s = f"{ref:.3f}" if ref else "—"
+        out.append(f"| {case} | {ours:.3f} | {ref_name} | {ref_s} | {ratio} |")
+    return "\n".join(out)
