@@ -1,0 +1,894 @@
+"""The workspace store: the one module that opens the DuckDB database file (DESIGN §8).
+
+One DuckDB file holds workspaces, their loaded tables, the saved column mappings and each
+workspace's journey definition. Its path comes from ``$CJM_DB``; the default is
+``workspaces.duckdb`` at the repository root (git-ignored).
+
+Layout
+------
+- ``schema_migrations``: one row per applied migration (``version``, ``name``, ``applied_at``).
+  :data:`MIGRATIONS` is an append-only list; opening the store read-write applies the missing
+  ones, each in its own transaction. Later features (journey-map versions, share links) add a
+  migration at the end of the list and never edit an old one.
+- ``workspaces``: id, name, isic, journey (JSON of :class:`~cjm_core.journey.Journey`), timestamps.
+- ``datasets``: one row per (workspace, table) naming its physical table ``ds_<n>`` (``n`` from a
+  sequence, so no user text ever reaches SQL), the row count, the source, a version counter and
+  the frame's exact polars schema (an empty frame as Arrow IPC bytes).
+- ``ds_<n>``: the data, one physical table per (workspace, table). Columns are stored by
+  position as ``c0, c1, ...`` plus ``_ord`` (row order), so user column names with spaces,
+  quotes, markup or letters that differ only in case never meet SQL; the stored schema maps
+  them back and restores dtypes DuckDB does not keep (Categorical, Enum, Duration, Int128).
+- ``uploads``: upload history (source, sheet, table, rows in / loaded / rejected, time).
+- ``mappings``: column roles keyed by :meth:`Store.column_signature` of the export's header, so
+  the same export uploaded again is mapped without clicks.
+
+Durability and concurrency
+--------------------------
+Every save is one transaction (BEGIN ... COMMIT) followed by a CHECKPOINT. DuckDB's write-ahead
+log makes a committed transaction survive a killed process; a transaction cut short leaves
+nothing behind. One process holds the file read-write (DuckDB takes an OS file lock); each
+thread uses its own cursor and writes are serialised by a per-file lock. A second process that
+tries to open the file, read-write *or* read-only, gets :class:`~cjm_core.errors.StoreLocked`:
+DuckDB refuses any second process while one holds the file for writing. Inside one process,
+use :meth:`Store.shared` so every thread shares one connection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import threading
+import unicodedata
+import uuid
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import duckdb
+import polars as pl
+
+from cjm_core.errors import ReadOnlyError, StoreError, StoreLocked
+from cjm_core.journey import Journey
+from cjm_core.schema import TABLES
+
+DB_ENV = "CJM_DB"
+DEFAULT_DB_NAME = "workspaces.duckdb"
+
+#: workspace ids: lowercase letters, digits, "-" and "_", starting with a letter or digit
+WORKSPACE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_ROW_COLUMN = "__row__"
+_ORD = "_ord"
+_PHYSICAL_RE = re.compile(r"ds_[0-9]+")
+
+#: append-only list of (version, name, statements); never edit a released entry
+MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
+    (
+        1,
+        "workspaces, datasets, uploads, mappings",
+        (
+            """CREATE TABLE workspaces (
+                id VARCHAR PRIMARY KEY,
+                name VARCHAR NOT NULL,
+                isic VARCHAR NOT NULL,
+                journey VARCHAR NOT NULL,
+                created_at TIMESTAMP NOT NULL,
+                updated_at TIMESTAMP NOT NULL,
+                data_updated_at TIMESTAMP
+            )""",
+            "CREATE SEQUENCE dataset_seq START 1",
+            """CREATE TABLE datasets (
+                workspace_id VARCHAR NOT NULL,
+                table_name VARCHAR NOT NULL,
+                physical VARCHAR NOT NULL,
+                schema_ipc BLOB NOT NULL,
+                n_rows BIGINT NOT NULL,
+                source VARCHAR NOT NULL,
+                version BIGINT NOT NULL,
+                updated_at TIMESTAMP NOT NULL,
+                PRIMARY KEY (workspace_id, table_name)
+            )""",
+            "CREATE SEQUENCE upload_seq START 1",
+            """CREATE TABLE uploads (
+                id BIGINT PRIMARY KEY,
+                workspace_id VARCHAR NOT NULL,
+                source VARCHAR NOT NULL,
+                sheet VARCHAR NOT NULL,
+                table_name VARCHAR NOT NULL,
+                rows_in BIGINT NOT NULL,
+                rows_loaded BIGINT NOT NULL,
+                rows_rejected BIGINT NOT NULL,
+                uploaded_at TIMESTAMP NOT NULL
+            )""",
+            """CREATE TABLE mappings (
+                signature VARCHAR PRIMARY KEY,
+                table_name VARCHAR NOT NULL,
+                columns VARCHAR NOT NULL,
+                roles VARCHAR NOT NULL,
+                date_order VARCHAR,
+                saved_at TIMESTAMP NOT NULL
+            )""",
+        ),
+    ),
+]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def default_db_path() -> Path:
+    """Where the database lives: ``$CJM_DB`` if set, else ``workspaces.duckdb`` at the repo root.
+
+    >>> default_db_path().name in {"workspaces.duckdb", Path(os.environ.get(DB_ENV, "x")).name}
+    True
+    """
+    env = os.environ.get(DB_ENV, "").strip()
+    if env:
+        return Path(env).expanduser()
+    return Path(__file__).resolve().parent.parent / DEFAULT_DB_NAME
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """One workspace as listed; timestamps are UTC."""
+
+    id: str
+    name: str
+    isic: str
+    created_at: datetime
+    updated_at: datetime
+    data_updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A saved column mapping: which table an export loads into and which column plays each role.
+
+    ``roles`` maps role name -> column name, spelled as in the columns passed to
+    :meth:`Store.find_mapping` (so a header that changed only in case or accents still maps).
+    """
+
+    table: str
+    roles: dict[str, str]
+    date_order: str | None = None
+    columns: list[str] = field(default_factory=list)
+    signature: str = ""
+    saved_at: datetime | None = None
+
+
+def fold(text: str) -> str:
+    """Fold a column name for matching: lowercase, no accents, punctuation runs as one space.
+
+    >>> fold("  Kunden-Nr. (ÉTÉ)__ ")
+    'kunden nr ete'
+    """
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return " ".join(re.sub(r"[\W_]+", " ", plain).split())
+
+
+def _q(cur: Any, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    """Run a statement to its end (DuckDB 2 keeps a half-read result busy otherwise)."""
+    return cur.execute(sql, params or []).fetchall()
+
+
+def _one(cur: Any, sql: str, params: list[Any] | None = None) -> tuple[Any, ...] | None:
+    rows = _q(cur, sql, params)
+    return rows[0] if rows else None
+
+
+def _resolve(path: str | Path | None) -> Path:
+    return (Path(path).expanduser() if path is not None else default_db_path()).absolute()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")[:40].strip("-")
+
+
+_WRITE_LOCKS: dict[str, threading.RLock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock(path: Path) -> threading.RLock:
+    # per file, not per Store, so two Store objects on one file in one process still serialise
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(str(path), threading.RLock())
+
+
+def _lock_message(path: Path, exc: Exception) -> str:
+    pid = re.search(r"PID (\d+)", str(exc))
+    who = f"another process (PID {pid.group(1)})" if pid else "another process"
+    return (
+        f"The workspace database {path} is in use by {who}. Only one app or CLI can use a "
+        f"database file at a time: close the other one, or point {DB_ENV} at another file."
+    )
+
+
+def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    if read_only and not path.exists():
+        raise StoreError(f"There is no workspace database at {path} to open read-only.")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            raise StoreLocked(_lock_message(path, exc)) from exc
+        raise StoreError(f"Cannot open the workspace database {path}: {text}") from exc
+    except duckdb.Error as exc:
+        raise StoreError(f"Cannot open the workspace database {path}: {exc}") from exc
+
+
+# -- frames <-> physical tables ---------------------------------------------------------------
+
+
+def _phys(name: str) -> str:
+    """The quoted name of a physical data table; only names this module generates pass."""
+    if not _PHYSICAL_RE.fullmatch(name):
+        raise StoreError(f"Unexpected data table name {name!r} in the workspace database.")
+    return f'"{name}"'
+
+
+def _storable(frame: pl.DataFrame) -> pl.DataFrame:
+    """Positional column names and dtypes DuckDB round-trips; the schema blob restores the rest."""
+    casts: list[pl.Expr] = []
+    for i, (name, dtype) in enumerate(frame.schema.items()):
+        col = pl.col(name)
+        if isinstance(dtype, pl.Categorical | pl.Enum) or dtype in (pl.Int128, pl.UInt128):
+            col = col.cast(pl.String)
+        elif isinstance(dtype, pl.Duration):
+            col = col.cast(pl.Int64)
+        elif dtype == pl.Object:
+            raise StoreError(f"Column {name!r} holds Python objects, which cannot be saved.")
+        casts.append(col.alias(f"c{i}"))
+    return frame.select(casts)
+
+
+def _schema_blob(frame: pl.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    frame.clear().write_ipc(buf)
+    return buf.getvalue()
+
+
+def _schema_of(blob: bytes) -> pl.Schema:
+    return pl.read_ipc(io.BytesIO(bytes(blob))).schema
+
+
+class Store:
+    """The workspace database: workspaces, their tables, mappings and journeys.
+
+    >>> import tempfile
+    >>> from cjm_core.journey import default_journey
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     store = Store(Path(d) / "ws.duckdb")
+    ...     ws = store.create_workspace("Hi-Fi Müller", default_journey("4742"))
+    ...     store.save_table(ws, "funnel_counts", pl.DataFrame({"stage": ["a"], "customers": [3]}))
+    ...     print(ws, store.table_counts(ws))
+    ...     store.close()
+    hi-fi-muller {'funnel_counts': 1}
+    """
+
+    _shared: ClassVar[dict[str, Store]] = {}
+    _shared_guard: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+        self.path = _resolve(path)
+        self.read_only = read_only
+        self._write = _write_lock(self.path)
+        self._cursors: dict[int, tuple[weakref.ref[threading.Thread], Any]] = {}
+        self._cursors_guard = threading.Lock()
+        self._closed = False
+        self._con = _connect(self.path, read_only)
+        try:
+            if read_only:
+                self._check_version()
+            else:
+                self._migrate()
+        except BaseException:
+            self._con.close()
+            raise
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    @classmethod
+    def shared(cls, path: str | Path | None = None) -> Store:
+        """The one read-write store of this process for ``path`` (what the app uses)."""
+        resolved = _resolve(path)
+        key = str(resolved)
+        with cls._shared_guard:
+            store = cls._shared.get(key)
+            if store is None or store._closed:
+                store = cls(resolved)
+                cls._shared[key] = store
+            return store
+
+    def close(self) -> None:
+        """Close every thread's cursor and the connection; later calls raise StoreError."""
+        with self._write, self._cursors_guard:
+            if self._closed:
+                return
+            self._closed = True
+            for _, cursor in self._cursors.values():
+                cursor.close()
+            self._cursors.clear()
+            self._con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        mode = "read-only" if self.read_only else "read-write"
+        return f"Store({str(self.path)!r}, {mode})"
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor; cursors of finished threads are closed as new ones appear."""
+        if self._closed:
+            raise StoreError(f"The workspace database {self.path} is closed.")
+        ident = threading.get_ident()
+        with self._cursors_guard:
+            entry = self._cursors.get(ident)
+            thread = threading.current_thread()
+            if entry is not None and entry[0]() is thread:
+                return entry[1]
+            for key, (ref, cursor) in list(self._cursors.items()):
+                alive = ref()
+                if alive is None or not alive.is_alive() or key == ident:
+                    cursor.close()
+                    del self._cursors[key]
+            cursor = self._con.cursor()
+            self._cursors[ident] = (weakref.ref(thread), cursor)
+            return cursor
+
+    @contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One write transaction, then a checkpoint; rolled back whole on any error."""
+        if self.read_only:
+            raise ReadOnlyError(f"The workspace database {self.path} is open read-only.")
+        with self._write:
+            cur = self._cursor()
+            cur.begin()
+            try:
+                yield cur
+            except BaseException:
+                cur.rollback()
+                raise
+            try:
+                cur.commit()
+            except duckdb.Error as exc:
+                raise StoreError(f"Saving to {self.path} failed: {exc}") from exc
+            # a reader may hold an older snapshot; the commit is already safe in the WAL then
+            with suppress(duckdb.TransactionException):
+                cur.execute("CHECKPOINT")
+
+    def _rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        return _q(self._cursor(), sql, params)
+
+    # -- migrations ---------------------------------------------------------------------------
+
+    def _applied_version(self) -> int:
+        exists = self._rows(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+        )[0][0]
+        if not exists:
+            return 0
+        return self._rows("SELECT coalesce(max(version), 0) FROM schema_migrations")[0][0]
+
+    def _check_version(self) -> int:
+        version = self._applied_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"The workspace database {self.path} was written by a newer version of the app "
+                f"(schema {version}, this app knows up to {SCHEMA_VERSION}); update the app."
+            )
+        if self.read_only and version < SCHEMA_VERSION:
+            raise StoreError(
+                f"The workspace database {self.path} needs an upgrade; open it read-write once."
+            )
+        return version
+
+    def _migrate(self) -> None:
+        with self._transaction() as cur:
+            _q(
+                cur,
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+            )
+        version = self._check_version()
+        for number, name, statements in MIGRATIONS:
+            if number <= version:
+                continue
+            with self._transaction() as cur:
+                for statement in statements:
+                    _q(cur, statement)
+                _q(
+                    cur,
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)", [number, name, _now()]
+                )
+
+    @property
+    def schema_version(self) -> int:
+        """The highest migration applied to this file."""
+        return self._applied_version()
+
+    # -- workspaces ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_id(workspace_id: str) -> str:
+        if not isinstance(workspace_id, str) or not WORKSPACE_ID_RE.match(workspace_id):
+            raise StoreError(
+                f"{workspace_id!r} is not a valid workspace id: use 1-64 lowercase letters, "
+                "digits, '-' or '_'."
+            )
+        return workspace_id
+
+    @staticmethod
+    def _check_name(name: str) -> str:
+        clean = " ".join(str(name).split())
+        if not clean:
+            raise StoreError("A workspace needs a name.")
+        if len(clean) > 200:
+            raise StoreError("A workspace name can be at most 200 characters long.")
+        return clean
+
+    def _exists(self, cur: Any, workspace_id: str) -> bool:
+        row = _one(cur, "SELECT 1 FROM workspaces WHERE id = ?", [workspace_id])
+        return row is not None
+
+    def _require(self, cur: Any, workspace_id: str) -> None:
+        self._check_id(workspace_id)
+        if not self._exists(cur, workspace_id):
+            raise StoreError(f"There is no workspace {workspace_id!r} in {self.path}.")
+
+    def _new_id(self, cur: Any, name: str) -> str:
+        base = _slug(name) or uuid.uuid4().hex[:12]
+        candidate, n = base, 1
+        while self._exists(cur, candidate):
+            n += 1
+            candidate = f"{base}-{n}"
+        return candidate
+
+    def create_workspace(
+        self, name: str, journey: Journey, *, workspace_id: str | None = None
+    ) -> str:
+        """Create a workspace and return its id (a slug of the name unless one is given)."""
+        clean = self._check_name(name)
+        with self._transaction() as cur:
+            if workspace_id is None:
+                workspace_id = self._new_id(cur, clean)
+            self._check_id(workspace_id)
+            if self._exists(cur, workspace_id):
+                raise StoreError(f"A workspace {workspace_id!r} already exists.")
+            now = _now()
+            _q(
+                cur,
+                "INSERT INTO workspaces VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                [workspace_id, clean, journey.isic, journey.to_json(), now, now],
+            )
+        return workspace_id
+
+    def _workspace(self, row: tuple[Any, ...]) -> Workspace:
+        return Workspace(row[0], row[1], row[2], _utc(row[3]), _utc(row[4]), _utc(row[5]))
+
+    _WS_COLUMNS = "id, name, isic, created_at, updated_at, data_updated_at"
+
+    def list_workspaces(self) -> list[Workspace]:
+        """All workspaces, by name then id."""
+        rows = self._rows(f"SELECT {self._WS_COLUMNS} FROM workspaces ORDER BY lower(name), id")
+        return [self._workspace(r) for r in rows]
+
+    def get_workspace(self, workspace_id: str) -> Workspace:
+        """One workspace; StoreError if there is none with that id."""
+        self._check_id(workspace_id)
+        rows = self._rows(f"SELECT {self._WS_COLUMNS} FROM workspaces WHERE id = ?", [workspace_id])
+        if not rows:
+            raise StoreError(f"There is no workspace {workspace_id!r} in {self.path}.")
+        return self._workspace(rows[0])
+
+    def has_workspace(self, workspace_id: str) -> bool:
+        """Whether a workspace with this id exists (False for ids that are not valid)."""
+        if not isinstance(workspace_id, str) or not WORKSPACE_ID_RE.match(workspace_id):
+            return False
+        return bool(self._rows("SELECT 1 FROM workspaces WHERE id = ?", [workspace_id]))
+
+    def rename_workspace(self, workspace_id: str, name: str) -> None:
+        """Give a workspace a new display name; its id stays."""
+        clean = self._check_name(name)
+        with self._transaction() as cur:
+            self._require(cur, workspace_id)
+            _q(
+                cur,
+                "UPDATE workspaces SET name = ?, updated_at = ? WHERE id = ?",
+                [clean, _now(), workspace_id],
+            )
+
+    def delete_workspace(self, workspace_id: str) -> None:
+        """Delete a workspace with its tables and upload history."""
+        with self._transaction() as cur:
+            self._require(cur, workspace_id)
+            tables = _q(
+                cur,
+                "SELECT physical FROM datasets WHERE workspace_id = ?", [workspace_id]
+            )
+            for (physical,) in tables:
+                _q(cur, f'DROP TABLE IF EXISTS {_phys(physical)}')
+            for table in ("datasets", "uploads"):
+                _q(cur, f"DELETE FROM {table} WHERE workspace_id = ?", [workspace_id])
+            _q(cur, "DELETE FROM workspaces WHERE id = ?", [workspace_id])
+
+    # -- journey ------------------------------------------------------------------------------
+
+    def save_journey(self, workspace_id: str, journey: Journey) -> None:
+        """Replace the workspace's journey definition (stages, stage roles, ISIC code)."""
+        with self._transaction() as cur:
+            self._require(cur, workspace_id)
+            _q(
+                cur,
+                "UPDATE workspaces SET journey = ?, isic = ?, updated_at = ? WHERE id = ?",
+                [journey.to_json(), journey.isic, _now(), workspace_id],
+            )
+
+    def get_journey(self, workspace_id: str) -> Journey:
+        """The workspace's journey definition."""
+        self._check_id(workspace_id)
+        rows = self._rows("SELECT journey FROM workspaces WHERE id = ?", [workspace_id])
+        if not rows:
+            raise StoreError(f"There is no workspace {workspace_id!r} in {self.path}.")
+        return Journey.from_json(rows[0][0])
+
+    # -- tables -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_table(table: str) -> str:
+        if table not in TABLES:
+            known = ", ".join(TABLES)
+            raise StoreError(f"{table!r} is not a table a workspace can hold; use one of {known}.")
+        return table
+
+    def save_table(
+        self,
+        workspace_id: str,
+        table: str,
+        frame: pl.DataFrame,
+        *,
+        source: str = "",
+        mode: Literal["replace", "append"] = "replace",
+        sheet: str = "",
+        rows_in: int | None = None,
+        rows_rejected: int = 0,
+    ) -> None:
+        """Save one table of a workspace in one transaction.
+
+        ``mode="append"`` adds the rows after the saved ones (columns are matched by name; new
+        columns are added, missing ones become null). Giving ``rows_in`` also records the upload
+        in the history in the same transaction, with ``rows_loaded = frame.height``.
+        """
+        upload = None if rows_in is None else {"sheet": sheet, "rows_in": rows_in,
+                                               "rows_rejected": rows_rejected}
+        with self._transaction() as cur:
+            self._require(cur, workspace_id)
+            self._save(cur, workspace_id, table, frame, source, mode, upload)
+            self._touch_data(cur, workspace_id)
+
+    def save_tables(
+        self,
+        workspace_id: str,
+        tables: dict[str, pl.DataFrame],
+        *,
+        sources: dict[str, str] | None = None,
+        uploads: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
+        """Replace several tables of a workspace in ONE transaction (all or nothing).
+
+        ``uploads`` optionally maps a table to ``{"rows_in": .., "rows_rejected": .., "sheet": ..}``
+        to record in the upload history with it.
+        """
+        sources = sources or {}
+        uploads = uploads or {}
+        for table in tables:
+            self._check_table(table)
+        with self._transaction() as cur:
+            self._require(cur, workspace_id)
+            for table, frame in tables.items():
+                self._save(cur, workspace_id, table, frame, sources.get(table, ""), "replace",
+                           uploads.get(table))
+            self._touch_data(cur, workspace_id)
+
+    def _touch_data(self, cur: Any, workspace_id: str) -> None:
+        now = _now()
+        _q(
+            cur,
+            "UPDATE workspaces SET updated_at = ?, data_updated_at = ? WHERE id = ?",
+            [now, now, workspace_id],
+        )
+
+    def _save(
+        self,
+        cur: Any,
+        workspace_id: str,
+        table: str,
+        frame: pl.DataFrame,
+        source: str,
+        mode: str,
+        upload: dict[str, Any] | None,
+    ) -> None:
+        self._check_table(table)
+        if not isinstance(frame, pl.DataFrame):
+            raise StoreError(f"Table {table!r} must be a polars DataFrame, not {type(frame)}.")
+        if mode not in ("replace", "append"):
+            raise StoreError(f"Unknown save mode {mode!r}; use 'replace' or 'append'.")
+        old = _one(
+            cur,
+            "SELECT physical, schema_ipc, n_rows, version FROM datasets "
+            "WHERE workspace_id = ? AND table_name = ?",
+            [workspace_id, table],
+        )
+        if mode == "append" and old is not None:
+            old_schema = _schema_of(old[1])
+            if frame.schema == old_schema:
+                self._insert(cur, old[0], frame, offset=old[2])
+                self._upsert_dataset(cur, workspace_id, table, old[0], old[1],
+                                     old[2] + frame.height, source, old[3] + 1)
+                self._record(cur, workspace_id, table, source, upload, frame.height)
+                return
+            before = self._read(cur, old[0], old_schema)
+            frame = pl.concat([before, frame], how="diagonal_relaxed")
+        physical = f"ds_{_one(cur, 'SELECT nextval(?)', ['dataset_seq'])[0]}"
+        self._create(cur, physical, frame)
+        if old is not None:
+            _q(cur, f'DROP TABLE {_phys(old[0])}')
+        self._upsert_dataset(cur, workspace_id, table, physical, _schema_blob(frame),
+                             frame.height, source, (old[3] + 1) if old else 1)
+        self._record(cur, workspace_id, table, source, upload, frame.height)
+
+    @staticmethod
+    def _registered(cur: Any, frame: pl.DataFrame, offset: int) -> str:
+        data = _storable(frame).with_row_index(_ORD, offset=offset)
+        name = f"_incoming_{uuid.uuid4().hex}"
+        cur.register(name, data)
+        return name
+
+    def _create(self, cur: Any, physical: str, frame: pl.DataFrame) -> None:
+        view = self._registered(cur, frame, 0)
+        try:
+            _q(cur, f'CREATE TABLE {_phys(physical)} AS SELECT * FROM "{view}"')
+        finally:
+            cur.unregister(view)
+
+    def _insert(self, cur: Any, physical: str, frame: pl.DataFrame, *, offset: int) -> None:
+        if frame.height == 0:
+            return
+        view = self._registered(cur, frame, offset)
+        try:
+            _q(cur, f'INSERT INTO {_phys(physical)} BY NAME SELECT * FROM "{view}"')
+        finally:
+            cur.unregister(view)
+
+    @staticmethod
+    def _upsert_dataset(cur: Any, workspace_id: str, table: str, physical: str, blob: bytes,
+                        n_rows: int, source: str, version: int) -> None:
+        _q(
+            cur,
+            "INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (workspace_id, table_name) DO UPDATE SET physical = excluded.physical, "
+            "schema_ipc = excluded.schema_ipc, n_rows = excluded.n_rows, "
+            "source = excluded.source, version = excluded.version, "
+            "updated_at = excluded.updated_at",
+            [workspace_id, table, physical, blob, n_rows, source, version, _now()],
+        )
+
+    def _record(self, cur: Any, workspace_id: str, table: str, source: str,
+                upload: dict[str, Any] | None, rows_loaded: int) -> None:
+        if upload is None:
+            return
+        self._insert_upload(
+            cur, workspace_id, source=source, sheet=str(upload.get("sheet", "")), table=table,
+            rows_in=int(upload.get("rows_in", rows_loaded)), rows_loaded=rows_loaded,
+            rows_rejected=int(upload.get("rows_rejected", 0)),
+        )
+
+    @staticmethod
+    def _read(cur: Any, physical: str, schema: pl.Schema) -> pl.DataFrame:
+        names = list(schema)
+        if not names:
+            return pl.DataFrame(schema=schema)
+        cols = ", ".join(f"c{i}" for i in range(len(names)))
+        raw = cur.sql(f'SELECT {cols} FROM {_phys(physical)} ORDER BY {_ORD}').pl()
+        return raw.rename(dict(zip(raw.columns, names, strict=True))).cast(dict(schema))
+
+    def load_table(self, workspace_id: str, table: str) -> pl.DataFrame | None:
+        """A saved table with its column names, dtypes and row order; None if never saved."""
+        self._check_id(workspace_id)
+        self._check_table(table)
+        cur = self._cursor()
+        # one read transaction so a concurrent replace cannot drop the table between the lookups
+        cur.begin()
+        try:
+            row = _one(
+                cur,
+                "SELECT physical, schema_ipc, n_rows FROM datasets "
+                "WHERE workspace_id = ? AND table_name = ?",
+                [workspace_id, table],
+            )
+            if row is None:
+                return None
+            return self._read(cur, row[0], _schema_of(row[1]))
+        finally:
+            cur.rollback()
+
+    def table_counts(self, workspace_id: str) -> dict[str, int]:
+        """Rows per saved table, in the order of cjm_core.schema.TABLES."""
+        self._check_id(workspace_id)
+        rows = dict(self._rows(
+            "SELECT table_name, n_rows FROM datasets WHERE workspace_id = ?", [workspace_id]
+        ))
+        return {t: rows[t] for t in TABLES if t in rows}
+
+    def table_versions(self, workspace_id: str) -> dict[str, str]:
+        """A token per saved table that changes whenever the table changes (for cache keys)."""
+        self._check_id(workspace_id)
+        rows = self._rows(
+            "SELECT table_name, physical, version, n_rows FROM datasets WHERE workspace_id = ?",
+            [workspace_id],
+        )
+        found = {t: f"{workspace_id}/{p}/v{v}/{n}" for t, p, v, n in rows}
+        return {t: found[t] for t in TABLES if t in found}
+
+    def delete_table(self, workspace_id: str, table: str) -> None:
+        """Remove one table from a workspace (no error if it was not saved)."""
+        self._check_table(table)
+        with self._transaction() as cur:
+            self._require(cur, workspace_id)
+            row = _one(
+                cur,
+                "SELECT physical FROM datasets WHERE workspace_id = ? AND table_name = ?",
+                [workspace_id, table],
+            )
+            if row is None:
+                return
+            _q(cur, f'DROP TABLE {_phys(row[0])}')
+            _q(
+                cur,
+                "DELETE FROM datasets WHERE workspace_id = ? AND table_name = ?",
+                [workspace_id, table],
+            )
+            self._touch_data(cur, workspace_id)
+
+    def verify(self) -> list[str]:
+        """Consistency problems, empty when healthy: every saved table is there with its row
+        count, no data table is left over, nothing points at a missing workspace."""
+        cur = self._cursor()
+        cur.begin()
+        try:
+            datasets = _q(cur, "SELECT workspace_id, table_name, physical, n_rows FROM datasets")
+            tables = {
+                name for (name,) in _q(cur, "SELECT table_name FROM duckdb_tables()")
+                if _PHYSICAL_RE.fullmatch(name)
+            }
+            workspaces = {wid for (wid,) in _q(cur, "SELECT id FROM workspaces")}
+            problems = [
+                f"data table {name} belongs to no saved table"
+                for name in sorted(tables - {d[2] for d in datasets})
+            ]
+            for wid, table, physical, n_rows in datasets:
+                where = f"{wid}/{table}"
+                if wid not in workspaces:
+                    problems.append(f"{where} belongs to a missing workspace")
+                if physical not in tables:
+                    problems.append(f"{where}: data table {physical} is missing")
+                    continue
+                found = _q(cur, f"SELECT count(*) FROM {_phys(physical)}")[0][0]
+                if found != n_rows:
+                    problems.append(f"{where}: {found} rows stored, {n_rows} recorded")
+            stray = _q(cur, "SELECT DISTINCT workspace_id FROM uploads")
+            problems += [f"uploads of missing workspace {w}" for (w,) in stray
+                         if w not in workspaces]
+            return problems
+        finally:
+            cur.rollback()
+
+    # -- upload history -----------------------------------------------------------------------
+
+    def record_upload(self, workspace_id: str, *, source: str, sheet: str, table: str,
+                      rows_in: int, rows_loaded: int, rows_rejected: int) -> None:
+        """Add one line to the upload history (use save_table(rows_in=...) to do it atomically)."""
+        self._check_table(table)
+        with self._transaction() as cur:
+            self._require(cur, workspace_id)
+            self._insert_upload(cur, workspace_id, source=source, sheet=sheet, table=table,
+                                rows_in=rows_in, rows_loaded=rows_loaded,
+                                rows_rejected=rows_rejected)
+
+    @staticmethod
+    def _insert_upload(cur: Any, workspace_id: str, *, source: str, sheet: str, table: str,
+                       rows_in: int, rows_loaded: int, rows_rejected: int) -> None:
+        _q(
+            cur,
+            "INSERT INTO uploads VALUES (nextval('upload_seq'), ?, ?, ?, ?, ?, ?, ?, ?)",
+            [workspace_id, source or "", sheet or "", table, int(rows_in), int(rows_loaded),
+             int(rows_rejected), _now()],
+        )
+
+    def uploads(self, workspace_id: str) -> list[dict[str, Any]]:
+        """Upload history of a workspace, oldest first."""
+        self._check_id(workspace_id)
+        rows = self._rows(
+            "SELECT source, sheet, table_name, rows_in, rows_loaded, rows_rejected, uploaded_at "
+            "FROM uploads WHERE workspace_id = ? ORDER BY id",
+            [workspace_id],
+        )
+        keys = ("source", "sheet", "table", "rows_in", "rows_loaded", "rows_rejected", "at")
+        return [dict(zip(keys, (*r[:6], _utc(r[6])), strict=True)) for r in rows]
+
+    # -- mappings -----------------------------------------------------------------------------
+
+    @staticmethod
+    def column_signature(columns: list[str]) -> str:
+        """Stable hash of an export's header: folded, sorted names, ignoring ``__row__``.
+
+        >>> Store.column_signature(["Kunde", "Datum"]) == Store.column_signature(["DATUM", "kunde"])
+        True
+        """
+        names = sorted(fold(c) for c in columns if c != _ROW_COLUMN)
+        return hashlib.sha256(json.dumps(names, ensure_ascii=False).encode()).hexdigest()[:32]
+
+    def save_mapping(self, columns: list[str], table: str, roles: dict[str, str], *,
+                     date_order: str | None = None) -> None:
+        """Remember which table and roles an export with these columns maps to.
+
+        ``roles`` maps role name -> column name. Saving again for the same header replaces it.
+        """
+        self._check_table(table)
+        signature = self.column_signature(columns)
+        with self._transaction() as cur:
+            _q(
+                cur,
+                "INSERT INTO mappings VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (signature) DO UPDATE "
+                "SET table_name = excluded.table_name, columns = excluded.columns, "
+                "roles = excluded.roles, date_order = excluded.date_order, "
+                "saved_at = excluded.saved_at",
+                [signature, table, json.dumps(list(columns), ensure_ascii=False),
+                 json.dumps(dict(roles), ensure_ascii=False), date_order, _now()],
+            )
+
+    def find_mapping(self, columns: list[str]) -> Mapping | None:
+        """The saved mapping for an export with these columns, or None.
+
+        Role columns are given back as spelled in ``columns`` (matched by :func:`fold`); a role
+        whose column cannot be found is left out.
+        """
+        signature = self.column_signature(columns)
+        rows = self._rows(
+            "SELECT table_name, columns, roles, date_order, saved_at FROM mappings "
+            "WHERE signature = ?",
+            [signature],
+        )
+        if not rows:
+            return None
+        table, _saved_columns, roles_json, date_order, saved_at = rows[0]
+        by_fold: dict[str, str] = {}
+        for column in columns:
+            by_fold.setdefault(fold(column), column)
+        roles = {}
+        for role, column in json.loads(roles_json).items():
+            if column in columns:
+                roles[role] = column
+            elif fold(column) in by_fold:
+                roles[role] = by_fold[fold(column)]
+        return Mapping(table=table, roles=roles, date_order=date_order, columns=list(columns),
+                       signature=signature, saved_at=_utc(saved_at))
