@@ -160,11 +160,15 @@ class Mapping:
     saved_at: datetime | None = None
 
 
-def fold(text: str) -> str:
-    """Fold a column name for matching: lowercase, no accents, punctuation runs as one space.
+def signature_fold(text: str) -> str:
+    """Fold a column name for header signatures: lowercase, no accents, punctuation as one space.
 
-    >>> fold("  Kunden-Nr. (ÉTÉ)__ ")
-    'kunden nr ete'
+    Kept here rather than reusing :func:`cjm_core.roles.fold` on purpose: signatures are saved
+    on disk, so this must never change when role matching is tuned. It is fully case-blind
+    ("CustomerID" and "CUSTOMERID" fold alike).
+
+    >>> signature_fold("  Kunden-Nr. (ÉTÉ)__ "), signature_fold("Größe")
+    ('kunden nr ete', 'grosse')
     """
     decomposed = unicodedata.normalize("NFKD", str(text))
     plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
@@ -194,7 +198,7 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")[:40].strip("-")
+    return re.sub(r"[^a-z0-9]+", "-", signature_fold(name)).strip("-")[:40].strip("-")
 
 
 _WRITE_LOCKS: dict[str, threading.RLock] = {}
@@ -844,7 +848,7 @@ class Store:
         >>> Store.column_signature(["Kunde", "Datum"]) == Store.column_signature(["DATUM", "kunde"])
         True
         """
-        names = sorted(fold(c) for c in columns if c != _ROW_COLUMN)
+        names = sorted(signature_fold(c) for c in columns if c != _ROW_COLUMN)
         return hashlib.sha256(json.dumps(names, ensure_ascii=False).encode()).hexdigest()[:32]
 
     def save_mapping(self, columns: list[str], table: str, roles: dict[str, str], *,
@@ -869,8 +873,8 @@ class Store:
     def find_mapping(self, columns: list[str]) -> Mapping | None:
         """The saved mapping for an export with these columns, or None.
 
-        Role columns are given back as spelled in ``columns`` (matched by :func:`fold`); a role
-        whose column cannot be found is left out.
+        Role columns are given back as spelled in ``columns`` (matched by
+        :func:`signature_fold`); a role whose column cannot be found is left out.
         """
         signature = self.column_signature(columns)
         rows = self._rows(
@@ -883,12 +887,12 @@ class Store:
         table, _saved_columns, roles_json, date_order, saved_at = rows[0]
         by_fold: dict[str, str] = {}
         for column in columns:
-            by_fold.setdefault(fold(column), column)
+            by_fold.setdefault(signature_fold(column), column)
         roles = {}
         for role, column in json.loads(roles_json).items():
             if column in columns:
                 roles[role] = column
-            elif fold(column) in by_fold:
-                roles[role] = by_fold[fold(column)]
+            elif signature_fold(column) in by_fold:
+                roles[role] = by_fold[signature_fold(column)]
         return Mapping(table=table, roles=roles, date_order=date_order, columns=list(columns),
                        signature=signature, saved_at=_utc(saved_at))

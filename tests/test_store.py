@@ -18,7 +18,7 @@ from polars.testing import assert_frame_equal
 
 from cjm_core.errors import ReadOnlyError, StoreError, StoreLocked
 from cjm_core.journey import Journey, Stage, default_journey
-from cjm_core.store import DB_ENV, SCHEMA_VERSION, Mapping, Store, default_db_path, fold
+from cjm_core.store import DB_ENV, SCHEMA_VERSION, Mapping, Store, default_db_path, signature_fold
 
 ROOT = Path(__file__).resolve().parent.parent
 CHILD = Path(__file__).resolve().parent / "store_child.py"
@@ -281,7 +281,7 @@ def test_signature_ignores_order_case_accents_punctuation_and_row_column():
     two = Store.column_signature(["étape", "KUNDEN NR", "datum"])
     assert one == two
     assert one != Store.column_signature(["Kunden-Nr.", "Datum"])
-    assert fold("Kunden_Nr.") == "kunden nr"
+    assert signature_fold("Kunden_Nr.") == "kunden nr"
 
 
 @given(st.lists(st.text(max_size=12), max_size=8), st.randoms())
