@@ -1,0 +1,516 @@
+"""Which column plays which role, and which of the five tables a sheet is: suggestions only.
+
+Names are tried first (exact folded synonyms in English, German, French and Spanish, then a
+synonym's words inside a longer name, then a synonym inside a compound word such as
+"eroeffnungsdatum"), then values for roles still open (0-10 integers look like NPS, 1-5 like CSAT,
+text that parses as dates like a timestamp, few distinct words like a stage or a channel).
+Every suggestion carries a short reason so the mapping screen can say why.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import polars as pl
+
+from cjm_core.dates import sniff_datetime
+from cjm_core.schema import FEEDBACK_SCORES, TABLES, roles_of
+
+ROW = "__row__"
+
+_SPECIAL = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d",
+                          "Æ": "AE", "Œ": "OE", "Ø": "O", "Ł": "L", "ẞ": "SS"})
+
+
+def fold(text: str) -> str:
+    """A column name reduced for matching: lowercase, no accents, words joined by ``_``.
+
+    camelCase is split into words ("customerId" -> "customer_id").
+
+    >>> fold("Kunden-Nr.")
+    'kunden_nr'
+    >>> fold("  Zufriedenheit (1–5) ")
+    'zufriedenheit_1_5'
+    >>> fold("Größe"), fold("CustomerID"), fold("Résolu le")
+    ('grosse', 'customer_id', 'resolu_le')
+    """
+    text = str(text).translate(_SPECIAL)
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z][a-z])|(?<=[a-z])(?=[A-Z])", "_", text)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+
+
+#: role -> folded synonyms (en, de, fr, es); umlauts fold to the bare vowel ("gelöst" -> "gelost")
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "customer_id": (
+        "customer", "customer_id", "customer_no", "customer_nr", "customer_number", "customerid",
+        "cust_id", "client", "client_id", "clientid", "user", "user_id", "userid", "member_id",
+        "visitor_id", "account_id", "contact_id", "person_id", "customers", "kunde", "kunden",
+        "kunden_id", "kundenid", "kunden_nr", "kundennr", "kundennummer", "kunden_nummer", "kd_nr",
+        "kdnr", "nutzer_id", "benutzer_id", "id_client", "numero_client", "num_client",
+        "no_client", "n_client", "identifiant_client", "cliente", "id_cliente", "numero_cliente",
+        "num_cliente", "usuario", "id_usuario",
+    ),
+    "timestamp": (
+        "timestamp", "time_stamp", "date", "datetime", "date_time", "time", "event_time",
+        "event_date", "created_at", "occurred_at", "ts", "datum", "datum_uhrzeit", "zeitpunkt",
+        "zeit", "zeitstempel", "uhrzeit", "horodatage", "date_heure", "heure", "fecha",
+        "fecha_hora", "hora", "marca_de_tiempo", "marca_temporal",
+    ),
+    "stage": (
+        "stage", "journey_stage", "phase", "journey_phase", "step", "funnel_stage", "funnel_step",
+        "stufe", "schritt", "etappe", "kaufphase", "etape", "etapa", "fase", "paso",
+    ),
+    "touchpoint": (
+        "touchpoint", "touch_point", "contact_point", "kontaktpunkt", "touchpunkt",
+        "beruhrungspunkt", "point_de_contact", "point_contact", "punto_de_contacto",
+        "punto_contacto",
+    ),
+    "channel": (
+        "channel", "sales_channel", "kanal", "vertriebskanal", "verkaufskanal", "canal",
+        "canal_de_vente", "canal_venta", "medium",
+    ),
+    "event": (
+        "event", "event_name", "event_type", "action", "activity", "aktion", "ereignis",
+        "aktivitat", "evenement", "evento", "accion", "actividad",
+    ),
+    "segment": (
+        "segment", "persona", "customer_segment", "kundensegment", "kundengruppe", "zielgruppe",
+        "segment_client", "segmento", "segmento_cliente",
+    ),
+    "revenue": (
+        "revenue", "sales", "umsatz", "erlos", "chiffre_d_affaires", "ventes", "ingresos",
+        "ventas", "montant", "importe",
+    ),
+    "amount": (
+        "amount", "total", "order_total", "order_value", "value", "price", "betrag", "summe",
+        "gesamtbetrag", "bestellwert", "wert", "preis", "montant", "montant_total", "prix",
+        "importe", "monto", "total_pedido", "precio",
+    ),
+    "csat": (
+        "csat", "satisfaction", "customer_satisfaction", "satisfaction_score", "rating", "stars",
+        "zufriedenheit", "kundenzufriedenheit", "bewertung", "sterne", "satisfaction_client",
+        "note", "satisfaccion", "satisfaccion_cliente", "valoracion", "calificacion",
+    ),
+    "nps": (
+        "nps", "net_promoter_score", "promoter_score", "recommend", "likelihood_to_recommend",
+        "recommendation", "weiterempfehlung", "empfehlung", "weiterempfehlungsbereitschaft",
+        "recommandation", "recommander", "recomendacion", "recomendar",
+    ),
+    "ces": (
+        "ces", "customer_effort", "customer_effort_score", "effort", "effort_score", "aufwand",
+        "kundenaufwand", "effort_client", "esfuerzo", "esfuerzo_cliente",
+    ),
+    "comment": (
+        "comment", "comments", "feedback", "remark", "remarks", "notes", "verbatim", "free_text",
+        "kommentar", "bemerkung", "anmerkung", "freitext", "commentaire", "remarque",
+        "comentario", "comentarios", "observaciones", "observacion",
+    ),
+    "opened_at": (
+        "opened_at", "opened", "open_date", "date_opened", "created_at", "created",
+        "creation_date", "erstellt_am", "erstellt", "eroffnet", "eroffnet_am", "geoffnet",
+        "angelegt", "angelegt_am", "eingang", "ouvert_le", "ouverture", "date_ouverture",
+        "date_creation", "fecha_apertura", "apertura", "fecha_creacion", "abierto",
+    ),
+    "resolved_at": (
+        "resolved_at", "resolved", "closed_at", "closed", "close_date", "resolution_date",
+        "date_resolved", "solved_at", "gelost_am", "gelost", "geschlossen", "geschlossen_am",
+        "erledigt", "erledigt_am", "abgeschlossen", "abgeschlossen_am", "resolu_le", "resolu",
+        "ferme_le", "date_resolution", "date_cloture", "fecha_resolucion", "resuelto",
+        "fecha_cierre", "cerrado",
+    ),
+    "first_contact_resolved": (
+        "fcr", "first_contact_resolution", "first_contact_resolved", "resolved_first_contact",
+        "erstkontaktlosung", "erstlosung", "beim_ersten_kontakt_gelost", "resolu_premier_contact",
+        "resolution_premier_contact", "resolucion_primer_contacto", "resuelto_primer_contacto",
+    ),
+    "complexity": (
+        "complexity", "difficulty", "case_type", "komplexitat", "schwierigkeit", "complexite",
+        "difficulte", "complejidad", "dificultad",
+    ),
+    "order_date": (
+        "order_date", "date_of_order", "ordered_at", "purchase_date", "bestelldatum", "kaufdatum",
+        "auftragsdatum", "date_commande", "date_de_commande", "date_achat", "fecha_pedido",
+        "fecha_compra",
+    ),
+    "order_id": (
+        "order_id", "order", "order_no", "order_nr", "order_number", "ordernumber", "invoice",
+        "receipt", "bestellnummer", "bestell_nr", "bestellung", "auftragsnummer", "auftrag",
+        "auftrags_nr", "belegnummer", "beleg_nr", "rechnungsnummer", "numero_commande",
+        "commande", "id_commande", "no_commande", "numero_pedido", "pedido", "id_pedido",
+    ),
+    "contacts": (
+        "contacts", "contact_count", "number_of_contacts", "n_contacts", "num_contacts",
+        "interactions", "kontakte", "anzahl_kontakte", "kontaktanzahl", "nombre_contacts",
+        "nb_contacts", "contactos", "numero_contactos", "num_contactos",
+    ),
+    "customers": (
+        "customers", "customer_count", "number_of_customers", "n_customers", "users", "visitors",
+        "count", "kunden", "anzahl_kunden", "kundenanzahl", "anzahl", "besucher", "clients",
+        "nombre_clients", "nb_clients", "nombre_de_clients", "clientes", "numero_clientes",
+        "cantidad",
+    ),
+    "period": (
+        "period", "month", "week", "quarter", "year", "zeitraum", "periode", "monat", "woche",
+        "quartal", "jahr", "mois", "semaine", "trimestre", "annee", "periodo", "mes", "semana",
+        "ano",
+    ),
+    "ticket_id": (
+        "ticket", "ticket_id", "ticket_no", "ticket_nr", "ticket_number", "ticketnummer", "case",
+        "case_id", "case_number", "incident", "fall", "fall_nr", "fallnummer", "vorgang",
+        "vorgangsnummer", "dossier", "numero_ticket", "id_ticket", "caso", "numero_caso",
+        "incidencia", "id_incidencia",
+    ),
+}
+
+#: a role's lesser synonyms, borrowed from a sibling role ("Datum" is an order date in orders)
+_BORROWED: dict[str, tuple[str, ...]] = {
+    "order_date": ("timestamp",),
+    "opened_at": ("timestamp",),
+    "amount": ("revenue",),
+    "revenue": ("amount",),
+}
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_CHANNEL_WORDS = _words(
+    "web website online onlineshop webshop shop eshop e_shop internet app mobile mobil phone "
+    "telephone telefon hotline call callcenter call_center store in_store instore filiale laden "
+    "geschaft ladengeschaft markt email e_mail mail newsletter chat live_chat social facebook "
+    "instagram whatsapp messenger sms post brief catalog katalog boutique magasin tienda "
+    "telefono movil correo pos kiosk marketplace amazon ebay offline retail field_sales "
+    "aussendienst"
+)
+_COMPLEXITY_WORDS = _words(
+    "simple complex einfach komplex schwer leicht complexe facile difficile sencillo complejo "
+    "easy hard low high medium niedrig hoch mittel"
+)
+_BOOL_WORDS = _words(
+    "yes no true false y n ja nein j wahr falsch oui non vrai faux si sí verdadero x 1 0 "
+    "1.0 0.0"
+)
+_PERIOD = re.compile(
+    r"^(\d{4}[-/]\d{1,2}|\d{1,2}[-/.]\d{4}|(q|kw|w|cw|t|s)\s*\d{1,2}([ /-]*\d{2,4})?|"
+    r"\d{4}\s*[-/]?\s*(q|kw|w|t|s)\s*\d{1,2}|\d{4})$",
+    re.IGNORECASE,
+)
+
+#: roles unique to a table: finding one is strong evidence for that table
+_DISTINCTIVE: dict[str, frozenset[str]] = {
+    "events": frozenset({"event", "touchpoint", "revenue"}),
+    "feedback": frozenset({"csat", "nps", "ces", "comment"}),
+    "support": frozenset({"opened_at", "resolved_at", "ticket_id", "first_contact_resolved",
+                          "contacts", "complexity"}),
+    "orders": frozenset({"order_date", "amount", "order_id"}),
+    "funnel_counts": frozenset({"customers", "period"}),
+}
+
+#: folded words in a sheet or file name that point to a table
+_HINTS: dict[str, tuple[str, ...]] = {
+    "events": ("event", "events", "ereignisse", "journey", "journeys", "interactions",
+               "interaktionen", "touchpoints", "besuche", "visits", "clickstream", "log",
+               "aktivitaten", "evenements", "eventos", "interacciones", "activity"),
+    "feedback": ("feedback", "survey", "surveys", "umfrage", "umfragen", "befragung",
+                 "bewertungen", "reviews", "nps", "csat", "enquete", "sondage", "avis",
+                 "encuesta", "encuestas", "opiniones", "satisfaction", "zufriedenheit"),
+    "support": ("support", "tickets", "ticket", "helpdesk", "help_desk", "service",
+                "kundenservice", "kundendienst", "cases", "falle", "reklamationen",
+                "beschwerden", "complaints", "sav", "reclamations", "soporte", "incidencias",
+                "incidents", "servicedesk"),
+    "orders": ("orders", "order", "bestellungen", "bestellung", "auftrage", "sales", "verkaufe",
+               "umsatze", "transactions", "transaktionen", "kaufe", "purchases", "commandes",
+               "ventes", "pedidos", "ventas", "compras"),
+    "funnel_counts": ("funnel", "funnels", "trichter", "counts", "embudo", "entonnoir",
+                      "conversion", "konversion", "funnel_counts"),
+}
+
+
+@dataclass(frozen=True)
+class _Match:
+    score: float
+    column: str
+    reason: str
+    by_name: bool
+
+
+def _name_score(col: str, synonyms: tuple[str, ...]) -> tuple[int, str, str] | None:
+    """(score, synonym, how) for the best way a folded column name matches a synonym list."""
+    tokens = col.split("_")
+    best: tuple[int, str, str] | None = None
+    for syn in synonyms:
+        if col == syn:
+            cand = (300 + len(syn), syn, "matches")
+        elif _contains_tokens(tokens, syn.split("_")):
+            cand = (200 + len(syn), syn, "contains")
+        elif "_" not in syn and len(syn) >= 4 and any(syn in t for t in tokens):
+            cand = (100 + len(syn), syn, "contains")
+        else:
+            continue
+        if best is None or cand[0] > best[0]:
+            best = cand
+    return best
+
+
+def _contains_tokens(tokens: list[str], needle: list[str]) -> bool:
+    n = len(needle)
+    return any(tokens[i:i + n] == needle for i in range(len(tokens) - n + 1))
+
+
+def _by_name(columns: list[str], table: str) -> dict[str, _Match]:
+    """Greedy assignment of name matches, best score first, each column and role used once."""
+    roles = list(roles_of(table))
+    folded = {c: fold(c) for c in columns}
+    cands = []
+    for ri, role in enumerate(roles):
+        lists = [(SYNONYMS.get(role, ()), 0)]
+        lists += [(SYNONYMS[b], 150) for b in _BORROWED.get(role, ()) if b in SYNONYMS]
+        for ci, col in enumerate(columns):
+            for syns, penalty in lists:
+                hit = _name_score(folded[col], syns)
+                if hit is not None:
+                    score, syn, how = hit
+                    cands.append((-(score - penalty), ri, ci, f"name {how} '{syn}'"))
+    cands.sort()
+    out: dict[str, _Match] = {}
+    used: set[str] = set()
+    for neg, ri, ci, reason in cands:
+        role, col = roles[ri], columns[ci]
+        if role in out or col in used:
+            continue
+        out[role] = _Match(-neg, col, reason, True)
+        used.add(col)
+    return out
+
+
+@dataclass
+class _Profile:
+    """What a column's values look like, from a deterministic head sample."""
+
+    n: int
+    distinct: int
+    ints: tuple[int, int] | None  # (min, max) when every value is a whole number
+    decimals: bool  # numbers with a fractional part
+    yyyymmdd: bool
+    date: bool
+    boolean: bool
+    digits_share: float
+    spaces_share: float
+    mean_len: float
+    same_width: bool
+    folded_values: list[str]
+
+
+_PROFILE_ROWS = 5000
+
+
+def _profile(s: pl.Series) -> _Profile | None:
+    text = s.cast(pl.String, strict=False).str.strip_chars()
+    text = text.filter(text.is_not_null() & (text != "")).head(_PROFILE_ROWS)
+    n = len(text)
+    if n == 0:
+        return None
+    distinct_values = text.unique(maintain_order=True)
+    as_int = text.str.replace(r"^([+-]?\d+)\.0+$", "$1").cast(pl.Int64, strict=False)
+    ints = None
+    if as_int.null_count() == 0:
+        ints = (int(as_int.min()), int(as_int.max()))
+    as_num = text.str.replace_all(r"[\s€$£%]", "").str.replace(",", ".").cast(pl.Float64,
+                                                                                 strict=False)
+    decimals = ints is None and as_num.null_count() == 0
+    yyyymmdd = bool(text.str.contains(r"^\d{8}$").all()) and _parses_all(text, "%Y%m%d")
+    date = False
+    datelike = text.str.contains(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}").mean() >= 0.9
+    if datelike and not yyyymmdd and ints is None and not decimals:
+        fmt = sniff_datetime(text)
+        date = (fmt.format is not None or fmt.ambiguous) and fmt.matched >= 0.9 * n
+    low = distinct_values.str.to_lowercase()
+    boolean = len(low) <= 2 and all(v in _BOOL_WORDS for v in low.to_list())
+    return _Profile(
+        n=n,
+        distinct=len(distinct_values),
+        ints=ints,
+        decimals=decimals,
+        yyyymmdd=yyyymmdd,
+        date=date,
+        boolean=boolean,
+        digits_share=float(text.str.contains(r"\d").mean()),
+        spaces_share=float(text.str.contains(r"\s").mean()),
+        mean_len=float(text.str.len_chars().mean()),
+        same_width=text.str.len_chars().n_unique() == 1,
+        folded_values=[fold(v) for v in distinct_values.head(50).to_list()],
+    )
+
+
+def _parses_all(text: pl.Series, fmt: str) -> bool:
+    return text.str.to_datetime(format=fmt, strict=False).null_count() == 0
+
+
+def _kind(p: _Profile, col: str) -> tuple[str, str] | None:
+    """(kind, reason) for a column by its values; kind picks the roles it may fill."""
+    if p.boolean:
+        return "boolean", "values look like yes/no"
+    if p.yyyymmdd:
+        return "date", "8-digit values read as dates yyyymmdd"
+    if p.ints is not None:
+        return _int_kind(p, col)
+    if p.decimals:
+        return "money", "decimal numbers look like amounts"
+    if p.date:
+        return "date", "values read as dates"
+    return _text_kind(p)
+
+
+def _int_kind(p: _Profile, col: str) -> tuple[str, str]:
+    assert p.ints is not None
+    lo, hi = p.ints
+    if lo >= 0 and hi <= 10 and (lo == 0 or hi > 7):
+        return "nps", f"values {lo}–{hi} look like NPS (0–10)"
+    if lo >= 1 and hi <= 7:
+        effort = _name_score(fold(col), SYNONYMS["ces"]) is not None
+        scale = 5 if hi <= 5 else 7
+        return ("ces" if effort else "score"), f"values {lo}–{hi} look like a 1–{scale} score"
+    if lo >= 0 and (p.distinct >= max(2, 0.5 * p.n) or (lo >= 1000 and p.same_width)):
+        return "id", "whole numbers of one width look like ids"
+    return "count", "whole numbers look like counts"
+
+
+def _text_kind(p: _Profile) -> tuple[str, str] | None:
+    if p.mean_len >= 25 or (p.spaces_share >= 0.5 and p.distinct >= 0.8 * p.n and p.n >= 3):
+        return "text", "long free text looks like comments"
+    if p.digits_share >= 0.8 and p.spaces_share == 0:
+        if all(_PERIOD.match(v.replace("_", "-")) for v in p.folded_values):
+            return "period", "values look like periods"
+        return "id", "short codes with digits look like ids"
+    if p.distinct <= 50 and (p.distinct <= 12 or p.distinct <= 0.5 * p.n):
+        channelish = sum(_is_channel(v) for v in p.folded_values)
+        if channelish * 2 >= len(p.folded_values):
+            return "channel", "few distinct values look like channels"
+        if all(v in _COMPLEXITY_WORDS for v in p.folded_values):
+            return "complexity", "values look like simple/complex"
+        return "category", "few distinct words look like stages"
+    return None
+
+
+def _is_channel(v: str) -> bool:
+    return v in _CHANNEL_WORDS or any(t in _CHANNEL_WORDS for t in v.split("_"))
+
+
+#: which roles a kind of column may fill, in order of preference
+_KIND_ROLES: dict[str, tuple[str, ...]] = {
+    "boolean": ("first_contact_resolved",),
+    "date": ("timestamp", "opened_at", "order_date", "resolved_at", "period"),
+    "nps": ("nps",),
+    "score": ("csat", "ces"),
+    "ces": ("ces", "csat"),
+    "id": ("customer_id", "ticket_id", "order_id"),
+    "count": ("customers", "contacts", "amount", "revenue"),
+    "money": ("amount", "revenue"),
+    "text": ("comment",),
+    "period": ("period",),
+    "channel": ("channel", "touchpoint"),
+    "complexity": ("complexity",),
+    "category": ("stage", "touchpoint", "segment", "event", "channel"),
+}
+
+
+def _suggest(
+    frame: pl.DataFrame, table: str, cache: dict[str, _Profile | None] | None = None
+) -> dict[str, _Match]:
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
+    columns = [c for c in frame.columns if c != ROW]
+    found = _by_name(columns, table)
+    roles = roles_of(table)
+    used = {m.column for m in found.values()}
+    for col in columns:
+        if col in used:
+            continue
+        cache = {} if cache is None else cache
+        if col not in cache:
+            cache[col] = _profile(frame.get_column(col))
+        prof = cache[col]
+        kind = _kind(prof, col) if prof is not None else None
+        if kind is None:
+            continue
+        name, reason = kind
+        role = next((r for r in _KIND_ROLES[name] if r in roles and r not in found), None)
+        if role is not None:
+            found[role] = _Match(1.0, col, reason, False)
+            used.add(col)
+    return {r: found[r] for r in roles if r in found}
+
+
+def suggest_roles(frame: pl.DataFrame, table: str) -> dict[str, str]:
+    """Role -> column suggested for ``frame`` read as ``table``; names first, then values.
+
+    >>> df = pl.DataFrame({"Kunden-Nr.": ["K1", "K2"], "Datum": ["01.03.2025", "02.03.2025"],
+    ...                    "Phase": ["Kauf", "Beratung"]})
+    >>> suggest_roles(df, "events")
+    {'customer_id': 'Kunden-Nr.', 'timestamp': 'Datum', 'stage': 'Phase'}
+    """
+    return {r: m.column for r, m in _suggest(frame, table).items()}
+
+
+def explain_roles(frame: pl.DataFrame, table: str) -> dict[str, str]:
+    """Role -> short reason for each suggestion of :func:`suggest_roles`, for the mapping screen.
+
+    >>> explain_roles(pl.DataFrame({"Empfehlung": ["9", "10", "3"]}), "feedback")
+    {'nps': "name matches 'empfehlung'"}
+    >>> explain_roles(pl.DataFrame({"Q7": ["9", "0", "3"]}), "feedback")
+    {'nps': 'values 0–9 look like NPS (0–10)'}
+    """
+    return {r: m.reason for r, m in _suggest(frame, table).items()}
+
+
+def _table_score(frame: pl.DataFrame, table: str, cache: dict[str, _Profile | None]) -> float:
+    found = _suggest(frame, table, cache)
+    roles = roles_of(table)
+    score = 0.0
+    for role, m in found.items():
+        weight = 3.0 if roles[role].required else 2.0 if role in _DISTINCTIVE[table] else 1.0
+        if not m.by_name:
+            weight *= 0.5
+        elif m.score < 300:
+            weight *= 0.7
+        score += weight
+    missing = [r for r, role in roles.items() if role.required and r not in found]
+    score -= 5.0 * len(missing)
+    if table == "feedback":
+        score += 3.0 if any(r in found for r in FEEDBACK_SCORES) else -5.0
+    unexplained = len([c for c in frame.columns if c != ROW]) - len(found)
+    return score - 0.5 * unexplained
+
+
+def suggest_table(frame: pl.DataFrame, hint: str | None = None) -> str:
+    """Which of the five tables ``frame`` most likely is.
+
+    Scores each table by the required and distinctive roles its columns fill (by name counting
+    more than by values); ``hint`` (a sheet or file name such as "Umfrage" or "tickets.csv") adds
+    weight to the table it names.
+
+    >>> suggest_table(pl.DataFrame({"Kunde": ["1"], "Bestelldatum": ["01.03.2025"],
+    ...                             "Betrag": ["12,50"]}))
+    'orders'
+    >>> suggest_table(pl.DataFrame({"A": ["x"], "B": ["y"]}), hint="Umfrage.xlsx")
+    'feedback'
+    """
+    hint_tokens: set[str] = set()
+    if hint:
+        base = re.sub(r"\.(csv|tsv|txt|xlsx|xlsm|xls|ods|parquet|jsonl?|ndjson)$", "", hint,
+                      flags=re.IGNORECASE)
+        folded = fold(base)
+        hint_tokens = set(folded.split("_")) | {folded}
+    best, best_score = "events", float("-inf")
+    cache: dict[str, _Profile | None] = {}
+    for table in TABLES:
+        score = _table_score(frame, table, cache)
+        if hint_tokens & set(_HINTS[table]):
+            score += 6.0
+        if score > best_score:
+            best, best_score = table, score
+    return best
