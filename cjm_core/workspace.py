@@ -51,31 +51,33 @@ def save_loads(
     Returns rows saved per table. Tables with nothing loaded are not saved: a failed or unanswered
     load never wipes what the workspace already holds.
     """
-    tables = {ld.result.table: ld.result.data for ld in loads if ld.result.rows_loaded > 0}
-    if len({ld.result.table for ld in loads if ld.result.rows_loaded > 0}) != len(
-        [ld for ld in loads if ld.result.rows_loaded > 0]
-    ):
+    saving = [ld for ld in loads if ld.result.rows_loaded > 0]
+    if len({ld.result.table for ld in saving}) != len(saving):
         raise StoreError(
             "Two of the chosen sheets or files are the same table; choose a different table for "
             "one of them or upload them one at a time."
         )
-    sources = {ld.result.table: _where(ld) for ld in loads if ld.result.rows_loaded > 0}
-    if tables:
-        store.save_tables(workspace_id, tables, sources=sources)
-    for ld in loads:
-        store.record_upload(
-            workspace_id, source=ld.source, sheet=ld.sheet, table=ld.result.table,
-            rows_in=ld.result.rows_in, rows_loaded=ld.result.rows_loaded,
-            rows_rejected=ld.result.rows_rejected,
+    tables = {ld.result.table: ld.result.data for ld in saving}
+    if saving:
+        # data and its upload-history line in one transaction
+        store.save_tables(
+            workspace_id, tables,
+            sources={ld.result.table: ld.source for ld in saving},
+            uploads={ld.result.table: {"rows_in": ld.result.rows_in, "sheet": ld.sheet or "",
+                                       "rows_rejected": ld.result.rows_rejected}
+                     for ld in saving},
         )
-        if remember_mapping and ld.result.rows_loaded > 0:
+    for ld in loads:
+        if ld.result.rows_loaded == 0:
+            store.record_upload(
+                workspace_id, source=ld.source, sheet=ld.sheet, table=ld.result.table,
+                rows_in=ld.result.rows_in, rows_loaded=0, rows_rejected=ld.result.rows_rejected,
+            )
+    if remember_mapping:
+        for ld in saving:
             store.save_mapping(ld.columns, ld.result.table, ld.result.roles,
                                date_order=ld.choice.date_order)
     return {t: f.height for t, f in tables.items()}
-
-
-def _where(ld: TableLoad) -> str:
-    return ld.source + (f" [{ld.sheet}]" if ld.sheet else "")
 
 
 def new_workspace(store: Store, name: str, isic: str) -> str:
