@@ -1,0 +1,839 @@
+"""Turn uploaded bytes and a file name into raw string tables, the same way for the app and the CLI.
+
+Every data column comes out as ``pl.String`` (stripped; empty or whitespace-only cells are null),
+with a first column ``__row__`` holding the row number as the user sees it in their file, so that
+later validation problems can point at the right line. Nothing here parses dates or numbers.
+
+Formats are recognised by their magic bytes first and the file extension second, so a CSV saved as
+``.xls`` or an XLSX saved as ``.csv`` still reads.
+
+>>> t = read_file(b"id;stage\\nC1;Kauf\\n", "x.csv")[0]
+>>> t.delimiter, t.header_row, t.frame.columns, t.frame.row(0)
+(';', 1, ['__row__', 'id', 'stage'], (2, 'C1', 'Kauf'))
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import math
+import re
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+import polars as pl
+
+from cjm_core import limits
+from cjm_core.errors import IngestError, UnsafeWorkbook, UploadTooLarge
+from cjm_core.problems import Problem
+
+ROW = "__row__"
+WHITESPACE = "whitespace"
+DELIMITERS = (",", ";", "\t", "|")
+WORKBOOK_KINDS = ("xlsx", "xls", "ods", "xlsb")
+
+_SNIFF_BYTES = 64 * 1024
+_SNIFF_LINES = 50
+_HEADER_SCAN_ROWS = 50
+_DIMENSION_SCAN_BYTES = 16 * 1024
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+_CP1252_UNDEFINED = (0x81, 0x8D, 0x8F, 0x90, 0x9D)
+_LETTER = re.compile(r"[^\W\d_]")
+_QUOTED = re.compile(r'"(?:[^"]|"")*"')
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
+_ISO_DATETIME = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?$"
+
+
+@dataclass
+class RawTable:
+    """One table read from a file (or one sheet of a workbook), every data column as text.
+
+    ``frame`` starts with ``__row__`` (Int64, the row number as the user sees it); ``header_row``
+    is the row of the column labels (0 when the format has none: Parquet, JSON, an empty file).
+    """
+
+    source: str
+    sheet: str | None
+    frame: pl.DataFrame
+    header_row: int
+    problems: list[Problem] = field(default_factory=list)
+    encoding: str | None = None
+    delimiter: str | None = None
+
+    @property
+    def columns(self) -> list[str]:
+        """The data column names (without ``__row__``)."""
+        return [c for c in self.frame.columns if c != ROW]
+
+    @property
+    def where(self) -> str:
+        """File name and sheet as a user would say it, for messages."""
+        return f"{self.source} (sheet '{self.sheet}')" if self.sheet else self.source
+
+
+@dataclass
+class _Grid:
+    """Cells before the header is known: columns ``c0..cN`` (stripped, blank -> null)."""
+
+    cells: pl.DataFrame
+    rownum: pl.Series
+    counts: pl.Series | None = None  # fields per record in a text file; None for sheets
+
+
+# --------------------------------------------------------------------------- public entry points
+
+
+def read_file(
+    data: bytes,
+    name: str,
+    *,
+    sheets: list[str] | None = None,
+    max_bytes: int | None = None,
+) -> list[RawTable]:
+    """Read an uploaded file into one :class:`RawTable` per table (one per non-empty sheet).
+
+    ``sheets`` limits a workbook to the named sheets; it is ignored for other formats. A file
+    with no data rows gives a table with 0 rows and an ``empty-file`` warning, never an error.
+    Raises :class:`UploadTooLarge`, :class:`UnsafeWorkbook` or :class:`IngestError`.
+
+    >>> [t.frame.height for t in read_file(b"a,b\\n1,2\\n3,4\\n", "t.csv")]
+    [2]
+    """
+    limit = limits.MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
+    if len(data) > limit:
+        raise UploadTooLarge(
+            f"'{name}' is {len(data) / limits.MB:.1f} MB; the upload limit is "
+            f"{limit / limits.MB:.1f} MB (CJM_MAX_UPLOAD_MB)."
+        )
+    kind = detect_format(data, name)
+    if kind in WORKBOOK_KINDS:
+        return _read_workbook(data, name, kind, sheets)
+    if kind == "parquet":
+        return [_read_parquet(data, name)]
+    if kind == "json":
+        return [_read_json(data, name)]
+    return [_read_text(data, name)]
+
+
+def list_sheets(data: bytes, name: str) -> list[str]:
+    """Sheet names of a workbook, in workbook order; ``[]`` for any other format.
+
+    >>> list_sheets(b"a,b\\n1,2\\n", "t.csv")
+    []
+    """
+    kind = detect_format(data, name)
+    if kind not in WORKBOOK_KINDS:
+        return []
+    return list(_open_workbook(data, name, kind).sheet_names)
+
+
+def detect_format(data: bytes, name: str) -> str:
+    """``xlsx``/``xlsb``/``ods``/``xls``/``parquet``/``json``/``text``: magic bytes, then name.
+
+    >>> detect_format(b"PAR1....", "events.csv"), detect_format(b'{"a": 1}', "e.ndjson")
+    ('parquet', 'json')
+    """
+    if data.startswith(_ZIP_MAGICS):
+        return _zip_kind(data, name)
+    if data.startswith(_OLE2_MAGIC):
+        return "xls"
+    if data.startswith(b"PAR1"):
+        return "parquet"
+    ext = PurePath(name).suffix.lower()
+    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if ext in (".json", ".jsonl", ".ndjson") or head.startswith(b"{"):
+        return "json"
+    return "text"
+
+
+def check_workbook_safety(
+    data: bytes,
+    name: str,
+    *,
+    max_uncompressed: int | None = None,
+    max_ratio: int | None = None,
+    min_ratio_bytes: int | None = None,
+    max_entries: int | None = None,
+    max_cells: int | None = None,
+) -> None:
+    """Refuse a zipped workbook that looks like a zip bomb, before anything is decompressed.
+
+    Reads only the zip directory (declared sizes) and the first few KB of each worksheet, where
+    ``<dimension ref="A1:XFD1048576"/>`` declares the sheet's size. Limits default to
+    :mod:`cjm_core.limits`. Raises :class:`UnsafeWorkbook`.
+    """
+    max_uncompressed = max_uncompressed or limits.MAX_UNCOMPRESSED_BYTES
+    max_ratio = max_ratio or limits.MAX_COMPRESSION_RATIO
+    min_ratio_bytes = min_ratio_bytes or limits.RATIO_MIN_ENTRY_BYTES
+    max_entries = max_entries or limits.MAX_ZIP_ENTRIES
+    max_cells = max_cells or limits.MAX_SHEET_CELLS
+    zf = _open_zip(data, name)
+    infos = zf.infolist()
+    if len(infos) > max_entries:
+        raise UnsafeWorkbook(
+            f"'{name}' holds {len(infos):,} parts (limit {max_entries:,}); refused as unsafe."
+        )
+    total = sum(i.file_size for i in infos)
+    if total > max_uncompressed:
+        raise UnsafeWorkbook(
+            f"'{name}' would unpack to {total / limits.MB:,.0f} MB (limit "
+            f"{max_uncompressed / limits.MB:,.0f} MB); refused as a possible zip bomb."
+        )
+    for info in infos:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size >= min_ratio_bytes and ratio > max_ratio:
+            raise UnsafeWorkbook(
+                f"'{name}': part '{info.filename}' is compressed {ratio:,.0f}:1 (limit "
+                f"{max_ratio}:1, {info.file_size / limits.MB:,.0f} MB unpacked); refused as a "
+                "possible zip bomb."
+            )
+    for info in infos:
+        if re.fullmatch(r"xl/worksheets/[^/]+\.xml", info.filename):
+            cells = _declared_cells(zf, info)
+            if cells > max_cells:
+                raise UnsafeWorkbook(
+                    f"'{name}': sheet part '{info.filename}' declares {cells:,} cells (limit "
+                    f"{max_cells:,}); refused as too large to open safely. Export it as CSV."
+                )
+
+
+# --------------------------------------------------------------------------- workbooks
+
+
+def _open_zip(data: bytes, name: str) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+        msg = (
+            f"'{name}' starts like a zip/Excel file but is damaged or truncated "
+            f"({exc}); save or download it again."
+        )
+        raise IngestError(msg) from exc
+
+
+def _zip_kind(data: bytes, name: str) -> str:
+    names = set(_open_zip(data, name).namelist())
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    if "xl/workbook.bin" in names:
+        return "xlsb"
+    if "content.xml" in names:
+        return "ods"
+    raise IngestError(f"'{name}' is a zip archive but not an Excel or OpenDocument workbook.")
+
+
+def _declared_cells(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+    with zf.open(info) as fh:
+        head = fh.read(_DIMENSION_SCAN_BYTES)
+    m = _DIMENSION.search(head)
+    if not m:
+        return 0
+    c1, r1, c2, r2 = m.groups()
+    if c2 is None:
+        return 1
+    cols = abs(_col_number(c2.decode()) - _col_number(c1.decode())) + 1
+    return cols * (abs(int(r2) - int(r1)) + 1)
+
+
+def _col_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _open_workbook(data: bytes, name: str, kind: str):  # -> fastexcel.ExcelReader
+    import fastexcel
+
+    if kind != "xls":
+        check_workbook_safety(data, name)
+    try:
+        return fastexcel.read_excel(data)
+    except fastexcel.FastExcelError as exc:
+        first = str(exc).splitlines()[0]
+        raise IngestError(f"'{name}' could not be opened as a {kind} workbook: {first}") from exc
+
+
+def _read_workbook(data: bytes, name: str, kind: str, wanted: list[str] | None) -> list[RawTable]:
+    import fastexcel
+
+    reader = _open_workbook(data, name, kind)
+    names = list(reader.sheet_names)
+    if wanted is not None:
+        unknown = [s for s in wanted if s not in names]
+        if unknown:
+            raise IngestError(f"'{name}' has no sheet named {', '.join(map(repr, unknown))}.")
+        names = [s for s in names if s in wanted]
+    tables = []
+    for sheet in names:
+        try:
+            loaded = reader.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string")
+            raw = loaded.to_polars()
+        except fastexcel.FastExcelError as exc:
+            first = str(exc).splitlines()[0]
+            raise IngestError(f"'{name}', sheet '{sheet}' could not be read: {first}") from exc
+        if raw.width == 0 or raw.height == 0:
+            continue
+        raw = raw.rename({c: f"c{j}" for j, c in enumerate(raw.columns)})
+        cells = _normalise(_fix_sheet_cells(raw, kind))
+        if not cells.select(pl.any_horizontal(pl.all().is_not_null()).any()).item():
+            continue
+        grid = _Grid(cells, pl.int_range(1, cells.height + 1, eager=True, dtype=pl.Int64))
+        tables.append(_finish(grid, source=name, sheet=sheet))
+    if not tables:
+        first_sheet = names[0] if names else None
+        tables.append(_empty_table(name, first_sheet, f"'{name}' has no sheet with data."))
+    return tables
+
+
+def _fix_sheet_cells(raw: pl.DataFrame, kind: str) -> pl.DataFrame:
+    """Dates as ISO text: drop an all-midnight time, turn time-only cells into ``HH:MM:SS``."""
+    exprs = []
+    for col in raw.columns:
+        s = pl.col(col)
+        if kind == "ods":
+            s = s.str.replace(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})", "${1} ${2}")
+        s = s.str.replace(r"^1899-12-3[01] (\d{2}:\d{2}:\d{2}(?:\.\d+)?)$", "${1}")
+        is_dt = s.str.contains(_ISO_DATETIME)
+        midnight = s.str.contains(r" 00:00:00(?:\.0+)?$")
+        all_midnight = (~is_dt | midnight).fill_null(True).all()
+        exprs.append(
+            pl.when(is_dt & all_midnight).then(s.str.slice(0, 10)).otherwise(s).alias(col)
+        )
+    return raw.select(exprs)
+
+
+# --------------------------------------------------------------------------- text files
+
+
+def _read_text(data: bytes, name: str) -> RawTable:
+    body, encoding, problems = _decode(data, name)
+    text_head = body[:_SNIFF_BYTES].decode("utf-8", errors="ignore")
+    if not text_head.strip():
+        return _empty_table(name, None, f"'{name}' is empty.", encoding=encoding)
+    start = text_head.lstrip()[:2048].lower()
+    if start.startswith("<") and any(tag in start for tag in ("<html", "<table", "<!doctype")):
+        raise IngestError(
+            f"'{name}' is a web page (HTML), not a table file; open it in a spreadsheet program "
+            "and save it as XLSX or CSV."
+        )
+    delimiter = sniff_delimiter(text_head)
+    if delimiter == WHITESPACE:
+        grid = _split_whitespace(body)
+    else:
+        grid = _read_delimited_fast(body, delimiter)
+        if grid is None:
+            grid = _read_delimited_slow(body.decode("utf-8"), delimiter)
+    table = _finish(grid, source=name, sheet=None, delimiter=delimiter, encoding=encoding)
+    table.problems[:0] = problems
+    return table
+
+
+def _decode(data: bytes, name: str) -> tuple[bytes, str, list[Problem]]:
+    """UTF-8 bytes without BOM for polars, the encoding's name and any encoding warning."""
+    problems: list[Problem] = []
+    if data.startswith(codecs.BOM_UTF8):
+        body, encoding = data[3:], "utf-8-sig"
+        text = _strict_or_replace(body, "utf-8", name, problems)
+        body = body if text is None else text.encode("utf-8")
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+        body = (_strict_or_replace(data, "utf-16", name, problems) or "").encode("utf-8")
+    elif (utf16 := _utf16_without_bom(data)) is not None:
+        encoding = utf16
+        body = (_strict_or_replace(data, utf16, name, problems) or "").encode("utf-8")
+    else:
+        try:
+            if not data.isascii():  # isascii is a fast scan; decoding 100 MB is not
+                data.decode("utf-8")
+            body, encoding = data, "utf-8"
+        except UnicodeDecodeError:
+            encoding = "cp1252"
+            body = (_strict_or_replace(data, "cp1252", name, problems) or "").encode("utf-8")
+    _refuse_binary(body, name)
+    if b"\n" not in body[:_SNIFF_BYTES] and b"\r" in body[:_SNIFF_BYTES]:
+        body = body.replace(b"\r", b"\n")  # classic Mac line endings
+    return body, encoding, problems
+
+
+def _strict_or_replace(raw: bytes, encoding: str, name: str, problems: list[Problem]) -> str | None:
+    """Decode strictly; on failure decode with U+FFFD and add an ``encoding-replaced`` warning.
+
+    Returns None when strict UTF-8 decoding of ``raw`` succeeded (the bytes can be used as is).
+    """
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError:
+        text = raw.decode(encoding, errors="replace")
+        count = text.count("\ufffd")
+        problems.append(
+            Problem(
+                "encoding-replaced",
+                f"'{name}': {count:,} byte sequence(s) are not valid {encoding} and were "
+                "replaced by '\ufffd'.",
+                severity="warning",
+            )
+        )
+        return text
+    return None if encoding == "utf-8" else text
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    sample = data[:4096]
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return None
+    even_nul = sample[0::2].count(0) / pairs
+    odd_nul = sample[1::2].count(0) / pairs
+    if odd_nul > 0.3 and even_nul < 0.05:
+        return "utf-16-le"
+    if even_nul > 0.3 and odd_nul < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def _refuse_binary(body: bytes, name: str) -> None:
+    sample = body[:_SNIFF_BYTES]
+    controls = sum(sample.count(b) for b in range(32) if b not in (9, 10, 13))
+    if b"\x00" in sample or controls > max(8, len(sample) // 100):
+        ext = PurePath(name).suffix.lower()
+        hint = (
+            f" It is named '{ext}' but is not a valid workbook of that type."
+            if ext in (".xlsx", ".xls", ".ods", ".xlsb", ".parquet")
+            else ""
+        )
+        raise IngestError(
+            f"'{name}' is not a readable table: it holds binary data, not text.{hint} "
+            "Supported: CSV/TSV/TXT, XLSX/XLS/ODS, Parquet, JSON lines."
+        )
+
+
+def sniff_delimiter(sample: str) -> str:
+    """The delimiter whose count per line (outside quotes) is most consistent, else whitespace.
+
+    >>> sniff_delimiter("a;b;c\\n1,5;2;3\\n4;5;6\\n")
+    ';'
+    >>> sniff_delimiter("id   date\\n1    20250304\\n")
+    'whitespace'
+    """
+    cut = sample.rfind("\n")
+    sample = sample[:cut] if cut > 0 and len(sample) >= _SNIFF_BYTES else sample
+    unquoted = _QUOTED.sub("Q", sample)
+    lines = [ln for ln in unquoted.splitlines() if ln.strip()][:_SNIFF_LINES]
+    if not lines:
+        return ","
+    best: tuple[float, int, str] | None = None
+    for delim in DELIMITERS:
+        counts = [ln.count(delim) for ln in lines]
+        nonzero = [c for c in counts if c]
+        if not nonzero:
+            continue
+        mode = Counter(nonzero).most_common(1)[0][0]
+        score = (sum(c == mode for c in counts) / len(counts), mode, delim)
+        if best is None or score[:2] > best[:2]:
+            best = score
+    if best is not None and best[0] >= 0.5:
+        return best[2]
+    for splitter in (r"\s{2,}", r"\s+"):
+        ws_counts = [len(re.split(splitter, ln.strip())) for ln in lines]
+        mode, freq = Counter(ws_counts).most_common(1)[0]
+        if mode >= 2 and freq / len(lines) >= 0.8:
+            return WHITESPACE
+    return best[2] if best is not None else ","
+
+
+def _read_delimited_fast(body: bytes, delimiter: str) -> _Grid | None:
+    """polars' reader, all columns as text; None when lines are ragged (slow path takes over)."""
+    try:
+        raw = pl.read_csv(
+            body,
+            has_header=False,
+            infer_schema=False,
+            separator=delimiter,
+            quote_char='"',
+            empty_string_is_null=False,
+            raise_if_empty=False,
+            truncate_ragged_lines=False,
+        )
+    except pl.exceptions.PolarsError:
+        return None
+    if raw.width == 0:
+        return None
+    raw = raw.rename({c: f"c{j}" for j, c in enumerate(raw.columns)})
+    has_quote = b'"' in body
+    index = pl.int_range(0, raw.height, eager=True, dtype=pl.Int64)
+    rownum = index + 1
+    if has_quote:
+        newlines = raw.select(
+            pl.sum_horizontal(pl.all().str.count_matches("\n", literal=True)).cast(pl.Int64)
+        ).to_series()
+        if newlines.sum() > 0:
+            rownum = rownum + newlines.cum_sum().shift(1, fill_value=0)
+    cells = _normalise(raw)
+    width = raw.width
+    candidates = cells.get_column(f"c{width - 1}").is_null()
+    if width == 1 or not candidates.any():
+        return _Grid(cells, rownum, pl.Series("n", [width] * raw.height, dtype=pl.Int64))
+    if has_quote and (rownum != index + 1).any():
+        return None  # multi-line cells and possibly short rows: let the csv module count fields
+    picked = _lines(body).gather(rownum.filter(candidates) - 1)
+    if has_quote:
+        picked = picked.str.replace_all(_QUOTED.pattern, "Q")
+    counted = (picked.str.count_matches(delimiter, literal=True) + 1).cast(pl.Int64)
+    counted = pl.when(picked.str.strip_chars() == "").then(0).otherwise(counted)
+    counts = pl.Series("n", [width] * raw.height, dtype=pl.Int64)
+    counts = counts.scatter(candidates.arg_true(), pl.select(counted).to_series())
+    return _Grid(cells, rownum, counts)
+
+
+def _lines(body: bytes) -> pl.Series:
+    """Physical lines (without line ends), blank ones included, read natively by polars."""
+    unused = next((b for b in "\x1f\x1e\x1d\x01" if b.encode() not in body), None)
+    if unused is None:
+        text = body.decode("utf-8").replace("\r\n", "\n")
+        lines = pl.Series([text]).str.split("\n").explode()
+        return lines.head(-1) if text.endswith("\n") else lines
+    return pl.read_csv(
+        body,
+        has_header=False,
+        separator=unused,
+        quote_char=None,
+        infer_schema=False,
+        empty_string_is_null=False,
+        raise_if_empty=False,
+    ).to_series()
+
+
+def _read_delimited_slow(text: str, delimiter: str) -> _Grid:
+    """Python's csv module: records where each record starts and how many cells it has."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
+    records: list[list[str]] = []
+    starts: list[int] = []
+    previous = 0
+    for record in reader:
+        starts.append(previous + 1)
+        records.append(record)
+        previous = reader.line_num
+    return _grid_from_records(records, starts)
+
+
+def _grid_from_records(records: list[list[str]], starts: list[int]) -> _Grid:
+    width = max((len(r) for r in records), default=0)
+    columns = {
+        f"c{j}": pl.Series([r[j] if j < len(r) else None for r in records], dtype=pl.String)
+        for j in range(width)
+    }
+    counts = pl.Series("n", [len(r) if any(c.strip() for c in r) else 0 for r in records])
+    return _Grid(
+        _normalise(pl.DataFrame(columns)),
+        pl.Series(ROW, starts, dtype=pl.Int64),
+        counts.cast(pl.Int64),
+    )
+
+
+def _split_whitespace(body: bytes) -> _Grid:
+    """Columns separated by runs of whitespace (two or more spaces when that is consistent)."""
+    lines = _lines(body).str.strip_chars()
+    pattern = r"\s{2,}" if _two_space_consistent(lines.head(_SNIFF_LINES)) else r"\s+"
+    parts = lines.str.replace_all(pattern, "\x1f").str.split("\x1f")
+    counts = pl.select(
+        pl.when(lines == "").then(0).otherwise(parts.list.len()).cast(pl.Int64)
+    ).to_series()
+    width = int(counts.max() or 0)
+    cells = pl.DataFrame({f"c{j}": parts.list.get(j, null_on_oob=True) for j in range(width)})
+    rownum = pl.int_range(1, len(lines) + 1, eager=True, dtype=pl.Int64)
+    return _Grid(_normalise(cells), rownum, counts)
+
+
+def _two_space_consistent(lines: pl.Series) -> bool:
+    counts = [len(re.split(r"\s{2,}", ln)) for ln in lines.to_list() if ln]
+    if not counts:
+        return False
+    mode, freq = Counter(counts).most_common(1)[0]
+    return mode >= 2 and freq == len(counts)
+
+
+# --------------------------------------------------------------------------- parquet and JSON
+
+
+def _read_parquet(data: bytes, name: str) -> RawTable:
+    try:
+        frame = pl.read_parquet(io.BytesIO(data))
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise IngestError(f"'{name}' could not be read as Parquet: {exc}") from exc
+    return _typed_table(frame, name, rownum=None)
+
+
+def _read_json(data: bytes, name: str) -> RawTable:
+    body, encoding, problems = _decode(data, name)
+    stripped = body.lstrip()
+    if not stripped:
+        return _empty_table(name, None, f"'{name}' is empty.", encoding=encoding)
+    try:
+        if stripped.startswith(b"["):
+            frame = pl.read_json(io.BytesIO(body), infer_schema_length=None)
+            rownum = None
+        else:
+            frame = pl.read_ndjson(io.BytesIO(body), infer_schema_length=None)
+            lines = pl.Series([body.decode("utf-8")]).str.split("\n").explode()
+            rownum = (lines.str.strip_chars() != "").arg_true().cast(pl.Int64) + 1
+    except pl.exceptions.PolarsError as exc:
+        reason = _first_bad_json_line(body)
+        raise IngestError(f"'{name}' is not valid JSON lines: {reason}") from exc
+    table = _typed_table(frame, name, rownum=rownum, encoding=encoding)
+    table.problems[:0] = problems
+    return table
+
+
+def _first_bad_json_line(body: bytes) -> str:
+    for number, line in enumerate(body.decode("utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except ValueError as exc:
+            return f"line {number}: {exc}"
+        if not isinstance(value, dict):
+            return f"line {number} is not a JSON object"
+    return "its records do not share one structure"
+
+
+def _typed_table(
+    frame: pl.DataFrame, name: str, *, rownum: pl.Series | None, encoding: str | None = None
+) -> RawTable:
+    if rownum is None or len(rownum) != frame.height:
+        rownum = pl.int_range(1, frame.height + 1, eager=True, dtype=pl.Int64)
+    cells = _normalise(frame.select([_as_text(c, frame.schema[c]) for c in frame.columns]))
+    cells = cells.rename({c: f"c{j}" for j, c in enumerate(cells.columns)})
+    names, problems = _clean_names(list(frame.columns), list(range(frame.width)), 0, name)
+    blank = cells.select(~pl.any_horizontal(pl.all().is_not_null())).to_series()
+    if cells.width == 0:
+        blank = pl.Series([False] * frame.height, dtype=pl.Boolean)
+    problems += _blank_row_problems(rownum.filter(blank), name)
+    out = cells.filter(~blank).rename(dict(zip(cells.columns, names, strict=True)))
+    out = out.insert_column(0, rownum.filter(~blank).alias(ROW))
+    if out.height == 0:
+        problems.append(_empty_problem(name, f"'{name}' holds no records."))
+    return RawTable(name, None, out, 0, problems, encoding=encoding)
+
+
+def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
+    col = pl.col(name)
+    if dtype == pl.String:
+        return col
+    if isinstance(dtype, pl.Datetime):
+        return col.dt.to_string("%Y-%m-%d %H:%M:%S%.f").alias(name)
+    if dtype == pl.Date:
+        return col.dt.to_string("%Y-%m-%d").alias(name)
+    if dtype == pl.Time:
+        return col.dt.to_string("%H:%M:%S%.f").alias(name)
+    if isinstance(dtype, pl.Struct):
+        return pl.when(col.is_not_null()).then(col.struct.json_encode()).alias(name)
+    if isinstance(dtype, (pl.List, pl.Array, pl.Binary, pl.Object)):
+        return col.map_elements(_json_text, return_dtype=pl.String).alias(name)
+    return col.cast(pl.String).alias(name)
+
+
+def _json_text(value: object) -> str:
+    if isinstance(value, pl.Series):
+        value = value.to_list()
+    if isinstance(value, bytes):
+        return value.hex()
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+# --------------------------------------------------------------------------- header and rows
+
+
+def _normalise(frame: pl.DataFrame) -> pl.DataFrame:
+    """Strip every cell; empty or whitespace-only cells become null."""
+    exprs = []
+    for col in frame.columns:
+        s = pl.col(col).cast(pl.String).str.strip_chars()
+        exprs.append(pl.when(s.str.len_bytes() == 0).then(None).otherwise(s).alias(col))
+    return frame.select(exprs)
+
+
+def _detect_header(rows: list[tuple]) -> int | None:
+    """Index of the header among the first rows: the first row nearly as wide as the table.
+
+    Title rows ("Sales export Q3 2025", "Stand: 01.10.2025") fill one or two cells, so they are
+    passed over; the header must fill at least 60 % as many cells as the widest row near the top.
+    Among such rows one made mostly of text labels is preferred when it comes right after a
+    numeric one (a stray line of totals above the header).
+    """
+    widths = [sum(v is not None for v in r) for r in rows]
+    filled = [i for i, w in enumerate(widths) if w]
+    if not filled:
+        return None
+    widest = max(widths)
+    wide = [i for i in filled if widths[i] >= max(2, math.ceil(0.6 * widest))]
+    if not wide:
+        return filled[0]
+    first = wide[0]
+    nxt = wide[1] if len(wide) > 1 else -1
+    if nxt == first + 1 and not _mostly_text(rows[first]) and _mostly_text(rows[nxt]):
+        return nxt
+    return first
+
+
+def _mostly_text(row: tuple) -> bool:
+    cells = [v for v in row if v is not None]
+    return 2 * sum(bool(_LETTER.search(v)) for v in cells) >= len(cells)
+
+
+def _clean_names(
+    labels: list[str | None], positions: list[int], header_row: int, where: str
+) -> tuple[list[str], list[Problem]]:
+    """Collapse whitespace, name blank labels ``column_<n>``, suffix duplicates ``_2``, ``_3``."""
+    problems: list[Problem] = []
+    names: list[str] = []
+    seen: set[str] = {ROW}
+    row = header_row or None
+    for label, pos in zip(labels, positions, strict=True):
+        name = " ".join(str(label).split()) if label is not None else ""
+        if not name:
+            name = f"column_{pos + 1}"
+            problems.append(
+                Problem(
+                    "blank-label",
+                    f"{where}: column {pos + 1} has no header; it was named '{name}'.",
+                    row=row,
+                    column=name,
+                    severity="warning",
+                )
+            )
+        base, n = name, 1
+        while name.casefold() in seen:
+            n += 1
+            name = f"{base}_{n}"
+        if n > 1:
+            problems.append(
+                Problem(
+                    "duplicate-label",
+                    f"{where}: header '{base}' appears more than once; column {pos + 1} was "
+                    f"renamed '{name}'.",
+                    row=row,
+                    column=name,
+                    value=base,
+                    severity="warning",
+                )
+            )
+        seen.add(name.casefold())
+        names.append(name)
+    return names, problems
+
+
+def _finish(
+    grid: _Grid,
+    *,
+    source: str,
+    sheet: str | None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+) -> RawTable:
+    """Find the header, name the columns, drop blank rows, flag short and long rows."""
+    where = f"{source} (sheet '{sheet}')" if sheet else source
+    cells = grid.cells
+    head = cells.head(_HEADER_SCAN_ROWS).rows()
+    h = _detect_header(head)
+    if h is None:
+        return _empty_table(source, sheet, f"'{where}' is empty.", encoding, delimiter)
+    header_row = int(grid.rownum[h])
+    body = cells.slice(h + 1)
+    rownum = grid.rownum.slice(h + 1)
+    counts = grid.counts.slice(h + 1) if grid.counts is not None else None
+    header_fields = int(grid.counts[h]) if grid.counts is not None else cells.width
+    has_data = body.select(pl.all().is_not_null().any()).row(0) if body.height else ()
+    keep = [
+        j
+        for j in range(min(header_fields, cells.width))
+        if head[h][j] is not None or (has_data and has_data[j])
+    ]
+    names, problems = _clean_names([head[h][j] for j in keep], keep, header_row, where)
+    blank = body.select(~pl.any_horizontal(pl.all().is_not_null())).to_series()
+    problems += _blank_row_problems(rownum.filter(blank), where)
+    if counts is not None:
+        need = keep[-1] + 1 if keep else 0
+        problems += _ragged_problems(
+            body, rownum, counts, blank, need, header_fields, delimiter, where
+        )
+    frame = body.filter(~blank).select(
+        [pl.col(f"c{j}").alias(n) for j, n in zip(keep, names, strict=True)]
+    )
+    frame = frame.insert_column(0, rownum.filter(~blank).alias(ROW))
+    if frame.height == 0:
+        problems.append(_empty_problem(where, f"'{where}' has a header but no data rows."))
+    problems.sort(key=lambda p: (p.row is not None, p.row or 0))
+    return RawTable(source, sheet, frame, header_row, problems, encoding, delimiter)
+
+
+def _ragged_problems(
+    body: pl.DataFrame,
+    rownum: pl.Series,
+    counts: pl.Series,
+    blank: pl.Series,
+    need: int,
+    header_fields: int,
+    delimiter: str | None,
+    where: str,
+) -> list[Problem]:
+    """``missing-cell`` for rows shorter than the last used column, ``extra-cell`` for non-empty
+    cells beyond the header (an empty trailing cell, e.g. a trailing delimiter, is harmless)."""
+    extra_cols = [f"c{j}" for j in range(header_fields, body.width)]
+    extra_data = (
+        body.select(pl.any_horizontal(pl.col(extra_cols).is_not_null())).to_series()
+        if extra_cols
+        else pl.Series([False] * body.height, dtype=pl.Boolean)
+    )
+    short = (counts < need) & ~blank
+    long = (counts > header_fields) & extra_data
+    bad = short | long
+    if not bad.any():
+        return []
+    sep = "  " if delimiter in (None, WHITESPACE) else delimiter
+    problems = []
+    picked = body.filter(bad)
+    for cells, row, n in zip(
+        picked.iter_rows(), rownum.filter(bad), counts.filter(bad), strict=True
+    ):
+        value = sep.join(c or "" for c in cells[:n])
+        if n > header_fields:
+            code, what = "extra-cell", f"has {n} cells but the header has {header_fields}"
+            tail = "; the extra cells were dropped."
+        else:
+            code, what = "missing-cell", f"has {n} cells but {need} are expected"
+            tail = "; the missing cells were left empty."
+        problems.append(
+            Problem(code, f"{where}: row {row} {what}{tail}", row=row, value=value)
+        )
+    return problems
+
+
+def _blank_row_problems(rows: pl.Series, where: str) -> list[Problem]:
+    return [
+        Problem("blank-row", f"{where}: row {r} is empty and was skipped.", row=r,
+                severity="warning")
+        for r in rows.to_list()
+    ]
+
+
+def _empty_problem(where: str, message: str) -> Problem:
+    return Problem("empty-file", message, severity="warning")
+
+
+def _empty_table(
+    source: str,
+    sheet: str | None,
+    message: str,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> RawTable:
+    frame = pl.DataFrame({ROW: pl.Series([], dtype=pl.Int64)})
+    problem = _empty_problem(source, message)
+    return RawTable(source, sheet, frame, 0, [problem], encoding, delimiter)
