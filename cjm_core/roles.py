@@ -17,6 +17,7 @@ import polars as pl
 
 from cjm_core.dates import sniff_datetime
 from cjm_core.schema import FEEDBACK_SCORES, TABLES, roles_of
+from cjm_core.validate import parse_number, sniff_decimal
 
 ROW = "__row__"
 
@@ -106,7 +107,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "comment": (
         "comment", "comments", "feedback", "remark", "remarks", "notes", "verbatim", "free_text",
-        "kommentar", "bemerkung", "anmerkung", "freitext", "commentaire", "remarque",
+        "kommentar", "bemerkung", "anmerkung", "freitext", "notiz", "notizen", "commentaire",
+        "remarque",
         "comentario", "comentarios", "observaciones", "observacion",
     ),
     "opened_at": (
@@ -230,6 +232,10 @@ _HINTS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: a sheet or file name naming a table outweighs weak column evidence, not strong evidence
+_HINT_WEIGHT = 15.0
+
+
 @dataclass(frozen=True)
 class _Match:
     score: float
@@ -319,9 +325,7 @@ def _profile(s: pl.Series) -> _Profile | None:
     ints = None
     if as_int.null_count() == 0:
         ints = (int(as_int.min()), int(as_int.max()))
-    as_num = text.str.replace_all(r"[\s€$£%]", "").str.replace(",", ".").cast(pl.Float64,
-                                                                                 strict=False)
-    decimals = ints is None and as_num.null_count() == 0
+    decimals = ints is None and parse_number(text, sniff_decimal(text)).null_count() == 0
     yyyymmdd = bool(text.str.contains(r"^\d{8}$").all()) and _parses_all(text, "%Y%m%d")
     date = False
     datelike = text.str.contains(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}").mean() >= 0.9
@@ -374,7 +378,9 @@ def _int_kind(p: _Profile, col: str) -> tuple[str, str]:
         effort = _name_score(fold(col), SYNONYMS["ces"]) is not None
         scale = 5 if hi <= 5 else 7
         return ("ces" if effort else "score"), f"values {lo}–{hi} look like a 1–{scale} score"
-    if lo >= 0 and (p.distinct >= max(2, 0.5 * p.n) or (lo >= 1000 and p.same_width)):
+    if lo >= 0 and p.distinct >= max(2, 0.5 * p.n):
+        return "id", "many distinct whole numbers look like ids"
+    if lo >= 1000 and p.same_width:
         return "id", "whole numbers of one width look like ids"
     return "count", "whole numbers look like counts"
 
@@ -479,9 +485,9 @@ def _table_score(frame: pl.DataFrame, table: str, cache: dict[str, _Profile | No
             weight *= 0.7
         score += weight
     missing = [r for r, role in roles.items() if role.required and r not in found]
-    score -= 5.0 * len(missing)
+    score -= 4.0 * len(missing)
     if table == "feedback":
-        score += 3.0 if any(r in found for r in FEEDBACK_SCORES) else -5.0
+        score += 3.0 if any(r in found for r in FEEDBACK_SCORES) else -4.0
     unexplained = len([c for c in frame.columns if c != ROW]) - len(found)
     return score - 0.5 * unexplained
 
@@ -510,7 +516,7 @@ def suggest_table(frame: pl.DataFrame, hint: str | None = None) -> str:
     for table in TABLES:
         score = _table_score(frame, table, cache)
         if hint_tokens & set(_HINTS[table]):
-            score += 6.0
+            score += _HINT_WEIGHT
         if score > best_score:
             best, best_score = table, score
     return best

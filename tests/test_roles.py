@@ -1,0 +1,190 @@
+"""Role and table suggestion from column names (en/de/fr/es) and from values."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from cjm_core.roles import SYNONYMS, explain_roles, fold, suggest_roles, suggest_table
+from cjm_core.schema import TABLES
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("Kunden-Nr.", "kunden_nr"),
+        ("  Datum / Uhrzeit ", "datum_uhrzeit"),
+        ("Eröffnet am", "eroffnet_am"),
+        ("Größe", "grosse"),
+        ("Résolu le", "resolu_le"),
+        ("Satisfacción", "satisfaccion"),
+        ("customerId", "customer_id"),
+        ("CustomerID", "customer_id"),
+        ("NPS", "nps"),
+        ("Zufriedenheit (1–5)", "zufriedenheit_1_5"),
+    ],
+)
+def test_fold(text, folded):
+    assert fold(text) == folded
+
+
+def test_every_role_of_every_table_has_synonyms():
+    for roles in TABLES.values():
+        for role in roles:
+            assert SYNONYMS.get(role.name), role.name
+            assert all(fold(s) == s for s in SYNONYMS[role.name]), role.name
+
+
+def _frame(columns: dict[str, list[str]]) -> pl.DataFrame:
+    n = len(next(iter(columns.values())))
+    return pl.DataFrame({"__row__": list(range(2, n + 2)), **columns})
+
+
+def test_german_event_headers():
+    df = _frame({
+        "Kunden-Nr.": ["K1", "K2"], "Datum/Uhrzeit": ["01.03.2025 10:00", "02.03.2025 11:00"],
+        "Phase": ["Kauf", "Beratung"], "Kontaktpunkt": ["Kasse", "Theke"], "Kanal": ["web", "x"],
+        "Umsatz": ["12,50", "3"],
+    })
+    assert suggest_roles(df, "events") == {
+        "customer_id": "Kunden-Nr.", "timestamp": "Datum/Uhrzeit", "stage": "Phase",
+        "touchpoint": "Kontaktpunkt", "channel": "Kanal", "revenue": "Umsatz",
+    }
+    reasons = explain_roles(df, "events")
+    assert reasons["customer_id"] == "name matches 'kunden_nr'"
+    assert reasons["timestamp"] == "name matches 'datum_uhrzeit'"
+
+
+def test_french_and_spanish_headers():
+    fr = _frame({"Numéro client": ["1"], "Horodatage": ["2025-03-01"], "Étape": ["achat"],
+                 "Point de contact": ["caisse"], "Canal": ["web"]})
+    assert suggest_roles(fr, "events") == {
+        "customer_id": "Numéro client", "timestamp": "Horodatage", "stage": "Étape",
+        "touchpoint": "Point de contact", "channel": "Canal",
+    }
+    es = _frame({"ID Cliente": ["1"], "Fecha pedido": ["2025-03-01"], "Importe": ["12,50"],
+                 "Número pedido": ["P1"]})
+    assert suggest_roles(es, "orders") == {
+        "customer_id": "ID Cliente", "order_date": "Fecha pedido", "amount": "Importe",
+        "order_id": "Número pedido",
+    }
+
+
+def test_support_headers_in_german():
+    df = _frame({"Fall-Nr.": ["1"], "Erstellt am": ["01.03.2025"], "Gelöst am": ["02.03.2025"],
+                 "Anzahl Kontakte": ["2"], "Erstkontaktlösung": ["ja"], "Komplexität": ["einfach"],
+                 "Aufwand": ["2"]})
+    assert suggest_roles(df, "support") == {
+        "opened_at": "Erstellt am", "ticket_id": "Fall-Nr.", "resolved_at": "Gelöst am",
+        "contacts": "Anzahl Kontakte", "first_contact_resolved": "Erstkontaktlösung",
+        "complexity": "Komplexität", "ces": "Aufwand",
+    }
+
+
+def test_token_containment_matches_longer_names():
+    df = _frame({"customer_account_number": ["1"], "event_datum_uhrzeit": ["2025-03-01"],
+                 "journey_phase_name": ["buy"]})
+    roles = suggest_roles(df, "events")
+    assert roles == {"customer_id": "customer_account_number", "timestamp": "event_datum_uhrzeit",
+                     "stage": "journey_phase_name"}
+    assert explain_roles(df, "events")["customer_id"] == "name contains 'customer'"
+
+
+def test_date_column_in_orders_borrows_timestamp_synonyms():
+    df = _frame({"Kunde": ["1"], "Datum": ["01.03.2025"], "Betrag": ["1"]})
+    assert suggest_roles(df, "orders")["order_date"] == "Datum"
+
+
+def test_values_nps_csat_comment():
+    df = _frame({
+        "Q1": ["0", "10", "9", "7", "3", "8"],
+        "Q2": ["1", "5", "4", "4", "2", "3"],
+        "Spalte 7": ["", "", "", "", "", ""],
+        "Q3": ["Die Beratung war sehr gut und freundlich", "Lange Wartezeit an der Kasse",
+                    "Alles prima, gerne wieder", "Lieferung kam zu spät, schade", "ok so weit",
+                    "Produkt defekt, Umtausch schwierig"],
+    })
+    roles = suggest_roles(df, "feedback")
+    assert roles["nps"] == "Q1"
+    assert roles["csat"] == "Q2"
+    assert roles["comment"] == "Q3"
+    assert "Spalte 7" not in roles.values()  # every cell empty: no evidence
+    reasons = explain_roles(df, "feedback")
+    assert reasons["nps"] == "values 0–10 look like NPS (0–10)"
+    assert reasons["csat"] == "values 1–5 look like a 1–5 score"
+    assert reasons["comment"] == "long free text looks like comments"
+
+
+def test_values_effort_name_decides_ces():
+    df = _frame({"Mühe (Aufwand) Score": ["1", "2", "5"], "Q": ["1", "5", "4"]})
+    roles = suggest_roles(df, "feedback")
+    assert roles["ces"] == "Mühe (Aufwand) Score"
+    assert roles["csat"] == "Q"
+
+
+def test_values_yyyymmdd_integers_are_dates():
+    df = _frame({"K": ["A17", "B22", "A17"], "D": ["20250301", "20250302", "20251231"],
+                 "S": ["Kauf", "Suche", "Kauf"]})
+    roles = suggest_roles(df, "events")
+    assert roles["timestamp"] == "D"
+    assert explain_roles(df, "events")["timestamp"] == "8-digit values read as dates yyyymmdd"
+    assert roles["customer_id"] == "K"
+    assert roles["stage"] == "S"
+
+
+def test_values_dates_channel_stage_boolean():
+    df = _frame({
+        "a": ["C001", "C002", "C001", "C003", "C002", "C004"],
+        "b": ["2025-03-01 10:00", "2025-03-01 11:00", "2025-03-02 09:00", "2025-03-02 10:00",
+              "2025-03-03 10:00", "2025-03-03 12:00"],
+        "c": ["Suche", "Kauf", "Suche", "Beratung", "Kauf", "Suche"],
+        "d": ["Filiale", "Web", "App", "Telefon", "Web", "Filiale"],
+    })
+    assert suggest_roles(df, "events") == {"customer_id": "a", "timestamp": "b", "stage": "c",
+                                           "channel": "d"}
+    support = _frame({"o": ["01.03.2025", "02.03.2025"], "r": ["02.03.2025", "05.03.2025"],
+                      "f": ["ja", "nein"]})
+    assert suggest_roles(support, "support") == {"opened_at": "o", "resolved_at": "r",
+                                                 "first_contact_resolved": "f"}
+
+
+def test_each_column_used_once_and_row_column_ignored():
+    df = _frame({"Datum": ["2025-03-01"], "Date": ["2025-03-01"], "Kunde": ["1"]})
+    roles = suggest_roles(df, "events")
+    assert len(set(roles.values())) == len(roles)
+    assert "__row__" not in roles.values()
+
+
+def test_suggestion_is_deterministic():
+    df = _frame({"x": ["A1", "B2", "A1"], "y": ["2025-01-01", "2025-01-02", "2025-01-03"],
+                 "z": ["a", "b", "a"]})
+    first = [suggest_roles(df, t) for t in TABLES]
+    assert all([suggest_roles(df, t) for t in TABLES] == first for _ in range(3))
+
+
+def test_unknown_table_is_refused():
+    with pytest.raises(ValueError, match="unknown table"):
+        suggest_roles(_frame({"a": ["1"]}), "nope")
+
+
+@pytest.mark.parametrize(
+    ("columns", "hint", "table"),
+    [
+        ({"Kunden-Nr": ["1"], "Datum": ["01.03.2025"], "Phase": ["Kauf"], "Kanal": ["web"]},
+         None, "events"),
+        ({"Kunde": ["1"], "Bestelldatum": ["01.03.2025"], "Betrag": ["12,50"],
+          "Bestellnummer": ["B1"]}, None, "orders"),
+        ({"Zufriedenheit": ["4"], "NPS": ["9"], "Kommentar": ["gut"]}, None, "feedback"),
+        ({"Ticket": ["T1"], "Eröffnet": ["01.03.2025"], "Geschlossen": ["02.03.2025"]},
+         None, "support"),
+        ({"Phase": ["Kauf"], "Anzahl Kunden": ["120"], "Monat": ["2025-01"]}, None,
+         "funnel_counts"),
+        ({"Frage 1": ["4"], "Kunde": ["K1"]}, "Umfrage", "feedback"),
+        ({"Nr": ["1"], "Datum": ["01.03.2025"]}, "Tickets", "support"),
+        ({"Nr": ["1"], "Datum": ["01.03.2025"]}, "Bestellungen", "orders"),
+        ({"Nr": ["1"], "Wert": ["5"]}, "feedback.csv", "feedback"),
+        ({"Nr": ["1"], "Wert": ["5"]}, "funnel_2025.xlsx", "funnel_counts"),
+    ],
+)
+def test_suggest_table(columns, hint, table):
+    assert suggest_table(_frame(columns), hint=hint) == table

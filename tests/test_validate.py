@@ -1,0 +1,434 @@
+"""load_table: typing, rejection with codes, rows in = loaded + rejected, questions for the user."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cjm_core.problems import CODES, Problem
+from cjm_core.readers import RawTable
+from cjm_core.schema import TABLES
+from cjm_core.validate import (
+    COMMA,
+    POINT,
+    LoadResult,
+    load_table,
+    parse_number,
+    sniff_decimal,
+)
+
+
+def raw_table(columns: dict[str, list[str | None]], *, problems: list[Problem] | None = None,
+              delimiter: str | None = None, first_row: int = 2) -> RawTable:
+    n = len(next(iter(columns.values()))) if columns else 0
+    frame = pl.DataFrame(
+        {"__row__": pl.Series(range(first_row, first_row + n), dtype=pl.Int64),
+         **{k: pl.Series(v, dtype=pl.String) for k, v in columns.items()}}
+    )
+    return RawTable(source="test.csv", sheet=None, frame=frame, header_row=first_row - 1,
+                    problems=problems or [], delimiter=delimiter)
+
+
+def only(result: LoadResult, code: str) -> Problem:
+    found = [p for p in result.problems if p.code == code]
+    assert len(found) == 1, result.problems
+    return found[0]
+
+
+def check_counts(r: LoadResult) -> None:
+    assert r.rows_in == r.rows_loaded + r.rows_rejected
+    assert r.data.height == r.rows_loaded
+    assert r.rejected.height == r.rows_rejected
+    assert r.problem_count >= len(r.problems)
+
+
+EVENTS = {"customer_id": "Kunden-Nr.", "timestamp": "Datum", "stage": "Phase",
+          "channel": "Kanal", "revenue": "Umsatz"}
+
+
+def german_events() -> RawTable:
+    return raw_table({
+        "Kunden-Nr.": [" K1 ", "K2", "K1"],
+        "Datum": ["01.03.2025 10:00", "02.03.2025 11:30", "13.03.2025 09:15"],
+        "Phase": ["Suche", "Kauf", "Service"],
+        "Kanal": ["web", "filiale", None],
+        "Umsatz": ["", "1.234,50 €", "12,5"],
+        "Filiale": ["Berlin", "Köln", "Berlin"],
+    }, delimiter=";")
+
+
+def test_german_events_load_typed():
+    r = load_table(german_events(), "events", EVENTS)
+    check_counts(r)
+    assert r.status == "loaded"
+    assert r.problems == [] and r.problem_count == 0
+    assert r.data.columns == ["customer_id", "timestamp", "stage", "channel", "revenue", "Filiale"]
+    assert r.data.schema == pl.Schema({
+        "customer_id": pl.String, "timestamp": pl.Datetime("us"), "stage": pl.String,
+        "channel": pl.String, "revenue": pl.Float64, "Filiale": pl.String,
+    })
+    assert r.data["customer_id"].to_list() == ["K1", "K2", "K1"]
+    assert r.data["timestamp"][2] == datetime(2025, 3, 13, 9, 15)
+    assert r.data["revenue"].to_list() == [None, 1234.5, 12.5]
+    assert r.date_formats == {"Datum": "%d.%m.%Y %H:%M"}
+    assert r.number_formats == {"Umsatz": COMMA}
+    assert r.summary() == "events: 3 of 3 rows loaded, 0 rejected (0 problems) - loaded"
+
+
+def test_unmapped_column_named_like_a_role_is_kept_apart():
+    raw = raw_table({"K": ["1"], "D": ["2025-01-01"], "P": ["a"], "stage": ["x"]})
+    r = load_table(raw, "events", {"customer_id": "K", "timestamp": "D", "stage": "P"})
+    assert r.data.columns == ["customer_id", "timestamp", "stage", "stage (unmapped)"]
+
+
+# --- problem codes: row, column, value, message ---------------------------------------------
+
+
+def test_missing_value_and_bad_date():
+    raw = raw_table({"Kunde": ["K1", "", "K3", "K4"],
+                     "Datum": ["01.03.2025 10:00", "02.03.2025 10:00", "31.02.2025 10:00", "x"],
+                     "Phase": ["a", "b", "c", "d"]}, first_row=13)
+    r = load_table(raw, "events", {"customer_id": "Kunde", "timestamp": "Datum", "stage": "Phase"})
+    check_counts(r)
+    assert r.status == "partial"
+    missing = only(r, "missing-value")
+    assert (missing.row, missing.column, missing.value) == (14, "Kunde", "")
+    assert missing.message == (
+        "Row 14, column 'Kunde': a value for customer_id is required but the cell is empty")
+    bad = [p for p in r.problems if p.code == "bad-date"]
+    assert [(p.row, p.column, p.value) for p in bad] == [(15, "Datum", "31.02.2025 10:00"),
+                                                         (16, "Datum", "x")]
+    assert bad[0].message == (
+        "Row 15, column 'Datum': '31.02.2025 10:00' is not a date in the format dd.mm.yyyy hh:mm")
+    assert r.rejected.columns == ["__row__", "Kunde", "Datum", "Phase", "problems"]
+    assert r.rejected.rows() == [
+        (14, "", "02.03.2025 10:00", "b", "missing-value"),
+        (15, "K3", "31.02.2025 10:00", "c", "bad-date"),
+        (16, "K4", "x", "d", "bad-date"),
+    ]
+
+
+def test_bad_number_out_of_range_bad_boolean_negative_duration():
+    raw = raw_table({
+        "Ticket": ["T1", "T2", "T3", "T4", "T5"],
+        "Eröffnet": ["2025-03-01 10:00", "2025-03-01 10:00", "2025-03-01 10:00",
+                     "2025-03-02 10:00", "2025-03-01 10:00"],
+        "Gelöst": ["2025-03-01 12:00", "2025-03-01 12:00", "2025-03-01 12:00",
+                   "2025-03-01 10:00", ""],
+        "Kontakte": ["1", "zwei", "-1", "2", "1"],
+        "FCR": ["ja", "nein", "ja", "ja", "vielleicht"],
+    })
+    r = load_table(raw, "support", {"ticket_id": "Ticket", "opened_at": "Eröffnet",
+                                    "resolved_at": "Gelöst", "contacts": "Kontakte",
+                                    "first_contact_resolved": "FCR"})
+    check_counts(r)
+    assert r.rows_loaded == 1
+    got = [(p.code, p.row, p.column, p.value) for p in r.problems]
+    assert got == [
+        ("bad-number", 3, "Kontakte", "zwei"),
+        ("out-of-range", 4, "Kontakte", "-1"),
+        ("negative-duration", 5, "Gelöst", "2025-03-01 10:00"),
+        ("bad-boolean", 6, "FCR", "vielleicht"),
+    ]
+    assert r.problems[1].message == "Row 4, column 'Kontakte': '-1' is below 0 for contacts"
+    assert r.problems[2].message == (
+        "Row 5, column 'Gelöst': '2025-03-01 10:00' lies before the opening time in column "
+        "'Eröffnet'")
+    assert r.data.schema["contacts"] == pl.Int64
+    assert r.data.schema["first_contact_resolved"] == pl.Boolean
+    assert r.data["first_contact_resolved"].to_list() == [True]
+
+
+def test_integer_role_refuses_fractions():
+    raw = raw_table({"Phase": ["a", "b"], "Kunden": ["12", "2,5"]}, delimiter=";")
+    r = load_table(raw, "funnel_counts", {"stage": "Phase", "customers": "Kunden"})
+    p = only(r, "bad-number")
+    assert (p.row, p.value) == (3, "2,5")
+    assert p.message == "Row 3, column 'Kunden': '2,5' is not a whole number"
+    assert r.data["customers"].to_list() == [12]
+
+
+@pytest.mark.parametrize(
+    ("values", "scale", "rejected"),
+    [
+        (["1", "5", "3"], 5, []),
+        (["1", "6", "7"], 7, []),
+        (["1", "9", "10"], 10, []),
+        (["1", "5", "11", "0"], 5, ["11", "0"]),
+    ],
+)
+def test_csat_scale_detected_per_column(values, scale, rejected):
+    r = load_table(raw_table({"CSAT": values}), "feedback", {"csat": "CSAT"})
+    assert r.scales == {"csat": scale}
+    assert [p.value for p in r.problems if p.code == "out-of-range"] == rejected
+    check_counts(r)
+
+
+def test_nps_and_ces_ranges():
+    raw = raw_table({"NPS": ["0", "10", "11", "5"], "CES": ["1", "7", "3", "8"]})
+    r = load_table(raw, "feedback", {"nps": "NPS", "ces": "CES"})
+    assert r.scales == {"nps": 10, "ces": 7}
+    assert [(p.row, p.column, p.value) for p in r.problems] == [(4, "NPS", "11"), (5, "CES", "8")]
+    assert r.problems[1].message == "Row 5, column 'CES': '8' is outside 1–7 for ces"
+
+
+def test_reader_errors_reject_their_row_and_keep_their_code():
+    reader = [
+        Problem("blank-label", "Column 3 has no header; it was named 'column_3'.",
+                severity="warning"),
+        Problem("extra-cell", "Row 3 has 4 cells, the header 3.", row=3),
+    ]
+    raw = raw_table({"K": ["1", "2", "3"], "D": ["2025-01-01"] * 3, "P": ["a", "b", "c"]},
+                    problems=reader)
+    r = load_table(raw, "events", {"customer_id": "K", "timestamp": "D", "stage": "P"})
+    check_counts(r)
+    assert r.problems == reader  # table-level first, then rows in order
+    assert r.rejected["problems"].to_list() == ["extra-cell"]
+    assert r.rejected["__row__"].to_list() == [3]
+    assert r.status == "partial"
+
+
+def test_several_problems_in_one_row_are_all_listed_and_joined():
+    raw = raw_table({"K": [""], "D": ["nope"], "P": ["a"]})
+    r = load_table(raw, "events", {"customer_id": "K", "timestamp": "D", "stage": "P"})
+    assert [p.code for p in r.problems] == ["missing-value", "bad-date"]
+    assert r.rejected["problems"].to_list() == ["missing-value, bad-date"]
+    assert r.status == "failed"
+
+
+def test_optional_role_bad_value_rejects_the_row():
+    raw = raw_table({"K": ["1", "2"], "D": ["2025-01-01", "2025-01-02"], "P": ["a", "b"],
+                     "U": ["12.50", "abc"]})
+    r = load_table(raw, "events", {"customer_id": "K", "timestamp": "D", "stage": "P",
+                                   "revenue": "U"})
+    assert (r.rows_loaded, r.rows_rejected) == (1, 1)
+    assert only(r, "bad-number").value == "abc"
+
+
+# --- table-level failures ---------------------------------------------------------------------
+
+
+def test_unknown_column_fails_and_rejects_everything():
+    raw = raw_table({"K": ["1", "2"], "D": ["2025-01-01", "2025-01-02"], "P": ["a", "b"]})
+    r = load_table(raw, "events", {"customer_id": "K", "timestamp": "D", "stage": "Stufe"})
+    check_counts(r)
+    assert r.status == "failed"
+    assert (r.rows_loaded, r.rows_rejected) == (0, 2)
+    p = only(r, "unknown-column")
+    assert p.column == "Stufe" and p.row is None
+    assert "'Stufe'" in p.message
+    assert r.rejected["problems"].to_list() == ["unknown-column"] * 2
+
+
+def test_missing_required_role_fails():
+    raw = raw_table({"K": ["1"], "D": ["2025-01-01"]})
+    r = load_table(raw, "events", {"customer_id": "K", "timestamp": "D"})
+    assert r.status == "failed"
+    p = only(r, "missing-role")
+    assert p.value == "stage"
+    assert r.data.height == 0 and r.rows_rejected == 1
+
+
+def test_feedback_needs_one_score():
+    raw = raw_table({"Kommentar": ["gut"]})
+    r = load_table(raw, "feedback", {"comment": "Kommentar"})
+    assert r.status == "failed"
+    assert "csat, nps or ces" in only(r, "missing-role").message
+
+
+def test_unknown_table_or_role_is_a_programming_error():
+    raw = raw_table({"K": ["1"]})
+    with pytest.raises(ValueError, match="unknown table"):
+        load_table(raw, "nope", {})
+    with pytest.raises(ValueError, match="do not belong"):
+        load_table(raw, "events", {"amount": "K"})
+
+
+# --- date order ------------------------------------------------------------------------------
+
+
+def ambiguous_orders() -> RawTable:
+    return raw_table({"Kunde": ["1", "2", "3"], "Datum": ["03/04/2025", "05/06/2025", "01/02/2025"],
+                      "Betrag": ["1", "2", "3"]})
+
+
+ORDERS = {"customer_id": "Kunde", "order_date": "Datum", "amount": "Betrag"}
+
+
+def test_ambiguous_date_order_needs_an_answer():
+    r = load_table(ambiguous_orders(), "orders", ORDERS)
+    check_counts(r)
+    assert r.status == "needs_answer"
+    assert (r.rows_loaded, r.rows_rejected) == (0, 3)
+    assert [p.code for p in r.problems] == ["ambiguous-date-order"]  # one, not one per row
+    assert r.problem_count == 1
+    (q,) = r.questions
+    assert (q.code, q.column, q.options) == ("ambiguous-date-order", "Datum", ["dmy", "mdy"])
+    assert "03/04/2025" in q.examples
+    assert "Datum" in q.message
+    assert q.to_dict()["options"] == ["dmy", "mdy"]
+    assert r.summary().startswith("orders: 3 rows waiting for an answer")
+
+
+@pytest.mark.parametrize(("order", "month"), [("dmy", 4), ("mdy", 3)])
+def test_ambiguous_date_order_loads_once_answered(order, month):
+    r = load_table(ambiguous_orders(), "orders", ORDERS, date_order=order)
+    check_counts(r)
+    assert r.status == "loaded"
+    assert r.data["order_date"][0].month == month
+    assert r.questions == []
+
+
+def test_date_order_settled_by_a_day_above_twelve():
+    raw = raw_table({"Kunde": ["1", "2"], "Datum": ["03/04/2025", "25/06/2025"],
+                     "Betrag": ["1", "2"]})
+    r = load_table(raw, "orders", ORDERS)
+    assert r.status == "loaded"
+    assert r.date_formats == {"Datum": "%d/%m/%Y"}
+    assert r.data["order_date"].to_list() == [datetime(2025, 4, 3), datetime(2025, 6, 25)]
+
+
+def test_yyyymmdd_dates():
+    raw = raw_table({"Kunde": ["1", "2"], "Datum": ["20250301", "20251301"],
+                     "Betrag": ["1", "2"]})
+    r = load_table(raw, "orders", ORDERS)
+    assert r.date_formats == {"Datum": "%Y%m%d"}
+    assert only(r, "bad-date").value == "20251301"
+
+
+# --- numbers -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "delimiter", "style"),
+    [
+        (["1.234,50", "12"], None, COMMA),
+        (["12,5", "3"], None, COMMA),
+        (["-3,00"], None, COMMA),
+        (["1,234.50"], None, POINT),
+        (["12.5"], None, POINT),
+        (["1,234"], None, POINT),
+        (["1,234"], ";", COMMA),
+        (["1,234", "7,5"], None, COMMA),
+        (["1.234", "7.5"], ";", POINT),
+        (["1'234.50"], None, POINT),
+        (["12"], None, POINT),
+    ],
+)
+def test_sniff_decimal(values, delimiter, style):
+    assert sniff_decimal(pl.Series(values), delimiter) == style
+
+
+@pytest.mark.parametrize(
+    ("text", "style", "number"),
+    [
+        ("1.234,50", COMMA, 1234.5),
+        ("1.234.567,8", COMMA, 1234567.8),
+        ("-3,00", COMMA, -3.0),
+        ("12,50 €", COMMA, 12.5),
+        ("EUR 12,50", COMMA, 12.5),
+        ("1\u00a0234,50", COMMA, 1234.5),
+        ("12,50-", COMMA, -12.5),
+        ("12,5 %", COMMA, 12.5),
+        ("1,234.50", POINT, 1234.5),
+        ("$1,234", POINT, 1234.0),
+        ("£ 3.5", POINT, 3.5),
+        ("CHF 1'234.50", POINT, 1234.5),
+        ("1e3", POINT, 1000.0),
+        ("12.5", COMMA, None),  # a point in a decimal-comma column is not silently 125
+        ("1,2,3", POINT, None),
+        ("abc", POINT, None),
+        ("inf", POINT, None),
+        ("", POINT, None),
+    ],
+)
+def test_parse_number(text, style, number):
+    assert parse_number(pl.Series([text]), style).to_list() == [number]
+
+
+def test_number_column_with_decimal_comma_loads():
+    raw = raw_table({"Kunde": ["1", "2", "3"], "Datum": ["2025-01-01"] * 3,
+                     "Betrag": ["1.234,50", "99,90", "7"]})
+    r = load_table(raw, "orders", ORDERS)
+    assert r.number_formats == {"Betrag": COMMA}
+    assert r.data["amount"].to_list() == [1234.5, 99.9, 7.0]
+
+
+# --- listing -----------------------------------------------------------------------------------
+
+
+def test_max_listed_caps_the_list_but_not_the_count():
+    n = 50
+    raw = raw_table({"K": [str(i) for i in range(n)], "D": ["bad"] * (n - 1) + ["2025-01-01"],
+                     "P": ["a"] * n})
+    r = load_table(raw, "events", {"customer_id": "K", "timestamp": "D", "stage": "P"},
+                   max_listed=10)
+    assert len(r.problems) == 10
+    assert r.problem_count == n - 1
+    assert [p.row for p in r.problems] == list(range(2, 12))
+    assert r.rows_rejected == n - 1
+
+
+def test_empty_table_loads_nothing_without_failing():
+    raw = raw_table({"K": [], "D": [], "P": []})
+    r = load_table(raw, "events", {"customer_id": "K", "timestamp": "D", "stage": "P"})
+    check_counts(r)
+    assert r.rows_in == 0 and r.status == "loaded"
+
+
+def test_problem_codes_used_are_in_the_catalogue():
+    for code in ("missing-value", "bad-date", "bad-number", "bad-boolean", "out-of-range",
+                 "negative-duration", "unknown-column", "missing-role", "ambiguous-date-order"):
+        assert code in CODES
+
+
+# --- property: rows in = rows loaded + rows rejected --------------------------------------------
+
+MESSY = st.one_of(
+    st.none(),
+    st.sampled_from(["", " ", "0", "1", "5", "7", "10", "11", "-1", "1,5", "1.234,50", "1,234",
+                     "12.5", "€ 3", "ja", "nein", "yes", "x", "2025-03-01", "01.03.2025 10:00",
+                     "31.02.2025", "03/04/2025", "13/04/2025", "04/13/2025", "20250301",
+                     "2025-03-01T10:00:00Z", "Kauf", "Web", "K-001"]),
+    st.text(max_size=8),
+)
+
+
+@st.composite
+def messy_tables(draw):
+    n_cols = draw(st.integers(1, 5))
+    n_rows = draw(st.integers(0, 12))
+    names = [f"c{i}" for i in range(n_cols)]
+    columns = {name: draw(st.lists(MESSY, min_size=n_rows, max_size=n_rows)) for name in names}
+    rows = list(range(2, 2 + n_rows))
+    bad_rows = draw(st.lists(st.sampled_from(rows), max_size=3, unique=True)) if rows else []
+    problems = [Problem("extra-cell", f"Row {r} has too many cells.", row=r) for r in bad_rows]
+    table = draw(st.sampled_from(list(TABLES)))
+    role_names = [r.name for r in TABLES[table]]
+    chosen = draw(st.lists(st.sampled_from(role_names), max_size=len(role_names), unique=True))
+    roles = {r: draw(st.sampled_from([*names, "missing"])) for r in chosen}
+    order = draw(st.sampled_from([None, "dmy", "mdy"]))
+    return raw_table(columns, problems=problems), table, roles, order
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(messy_tables())
+def test_rows_in_equals_loaded_plus_rejected(case):
+    raw, table, roles, order = case
+    r = load_table(raw, table, roles, date_order=order, max_listed=5)
+    check_counts(r)
+    assert r.rows_in == raw.frame.height
+    assert r.status in ("loaded", "partial", "failed", "needs_answer")
+    assert len(r.problems) <= 5
+    assert "__row__" not in r.data.columns
+    assert set(r.rejected["__row__"].to_list()) <= set(raw.frame["__row__"].to_list())
+    if r.rows_in and r.status == "loaded":
+        assert r.rows_rejected == 0
+    if r.status == "partial":
+        assert r.rows_loaded > 0 and r.rows_rejected > 0
+    for p in r.problems:
+        assert p.code in CODES
