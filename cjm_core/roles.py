@@ -354,8 +354,14 @@ def _parses_all(text: pl.Series, fmt: str) -> bool:
     return text.str.to_datetime(format=fmt, strict=False).null_count() == 0
 
 
+#: a column named like an identifier is never read as a score or an amount, whatever its values
+_ID_WORDS = _words("id nr no num number nummer numero key code ref")
+
+
 def _kind(p: _Profile, col: str) -> tuple[str, str] | None:
     """(kind, reason) for a column by its values; kind picks the roles it may fill."""
+    if _ID_WORDS & set(fold(col).split("_")) and not p.date and not p.yyyymmdd:
+        return "id", "name and values look like ids"
     if p.boolean:
         return "boolean", "values look like yes/no"
     if p.yyyymmdd:

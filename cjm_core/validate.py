@@ -304,8 +304,9 @@ def _table_problems(
     schema = roles_of(table)
     for name, role in schema.items():
         if role.required and name not in roles:
+            what = f" ({role.help})" if role.help else ""
             out.append(Problem("missing-role",
-                               f"No column is assigned to the required role {name} ({role.help}).",
+                               f"No column is assigned to the required role {name}{what}.",
                                value=name))
     if table == "feedback" and not any(r in roles for r in FEEDBACK_SCORES):
         out.append(Problem("missing-role",

@@ -148,6 +148,13 @@ def test_values_dates_channel_stage_boolean():
                                                  "first_contact_resolved": "f"}
 
 
+def test_id_named_columns_are_not_scores():
+    df = _frame({"id": ["1", "2", "3"], "Nr.": ["4", "5", "6"], "Bewertung": ["1", "2", "3"]})
+    roles = suggest_roles(df, "feedback")
+    assert roles == {"csat": "Bewertung", "customer_id": "id"}
+    assert explain_roles(df, "feedback")["customer_id"] == "name and values look like ids"
+
+
 def test_each_column_used_once_and_row_column_ignored():
     df = _frame({"Datum": ["2025-03-01"], "Date": ["2025-03-01"], "Kunde": ["1"]})
     roles = suggest_roles(df, "events")
