@@ -3,8 +3,8 @@
     .venv/bin/python -m bench.ingest_bench [--rows 1000000] [--xlsx-rows 100000] [--runs 5]
 
 Cases: a 1M-row events CSV (what `make bench` runs) through cjm_core.ingest (sniff, read, suggest
-roles, parse dates with the sniffed format, validate) against pandas' pyarrow engine (plain, and with
-the timestamp column parsed); a 100k-row XLSX through cjm_core.ingest against pandas' calamine
+roles, parse dates with the sniffed format, validate) against pandas' pyarrow engine (plain,
+and with the timestamp column parsed); a 100k-row XLSX through cjm_core.ingest against pandas' calamine
 engine. Prints a markdown table of medians and ratios (ours / reference).
 """
 

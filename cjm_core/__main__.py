@@ -55,9 +55,7 @@ def _summary(load: TableLoad) -> str:
         lines.append(f"  question: {q.message}")
     entry = load.to_dict()
     for p in entry["problems"][:20]:
-        at = f"row {p['row']}, " if p["row"] is not None else ""
-        col = f"column {p['column']!r}: " if p["column"] else ""
-        lines.append(f"  [{p['code']}] {at}{col}{p['message']}")
+        lines.append(f"  [{p['code']}] {p['message']}")
     if entry["problem_count"] > 20:
         lines.append(f"  … {entry['problem_count'] - 20} more problems (use --json for all listed)")
     return "\n".join(lines)

@@ -14,7 +14,9 @@ CODES: dict[str, str] = {
     # file level
     "unreadable-file": "The file could not be read as any supported format.",
     "file-too-large": "The file is larger than the upload limit.",
-    "unsafe-workbook": "The workbook declares an unsafe size or compression ratio (possible zip bomb).",
+    "unsafe-workbook": (
+        "The workbook declares an unsafe size or compression ratio (possible zip bomb)."
+    ),
     "empty-file": "The file or sheet holds no data rows.",
     "encoding-replaced": "Some bytes could not be decoded and were replaced.",
     # header level
@@ -33,7 +35,9 @@ CODES: dict[str, str] = {
     "out-of-range": "A number lies outside the range its role allows.",
     "negative-duration": "An end time lies before its start time.",
     # table level
-    "ambiguous-date-order": "Every date fits both day-first and month-first; the order must be chosen.",
+    "ambiguous-date-order": (
+        "Every date fits both day-first and month-first; the order must be chosen."
+    ),
 }
 
 

@@ -23,7 +23,7 @@ def test_every_subcommand_is_in_the_readme():
 def test_upload_limit_is_the_same_in_config_and_core():
     import tomllib
 
-    from cjm_core.readers import MAX_UPLOAD_BYTES
+    from cjm_core.limits import MAX_UPLOAD_BYTES
 
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["maxUploadSize"] * 1024 * 1024 == MAX_UPLOAD_BYTES or \
