@@ -4,8 +4,8 @@
 
 Cases: a 1M-row events CSV (what `make bench` runs) through cjm_core.ingest (sniff, read, suggest
 roles, parse dates with the sniffed format, validate) against pandas' pyarrow engine (plain,
-and with the timestamp column parsed); a 100k-row XLSX through cjm_core.ingest against pandas' calamine
-engine. Prints a markdown table of medians and ratios (ours / reference).
+and with the timestamp column parsed); a 100k-row XLSX through cjm_core.ingest against pandas'
+calamine engine. Prints a markdown table of medians and ratios (ours / reference).
 """
 
 from __future__ import annotations

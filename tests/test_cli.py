@@ -1,4 +1,4 @@
-"""`python -m cjm_core inspect` reads files exactly as the app does (incl. the "done when" files)."""
+"""`python -m cjm_core inspect` reads files as the app does (incl. the "done when" files)."""
 
 from __future__ import annotations
 
