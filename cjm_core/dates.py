@@ -88,8 +88,39 @@ def _family(fmt: str) -> list[str]:
     return [c for c in CANDIDATES if c != fmt and _date_part(c) == dp]
 
 
+#: below this many values the fast-path split is not worth its second pass
+_FAST_MIN = 10_000
+
+
+def _fast_variant(fmt: str) -> str | None:
+    """``fmt`` without ``%.f`` when polars parses that natively (~4x faster than via chrono).
+
+    Only for four-digit-year formats: there the fast parser accepts nothing that the ``%.f``
+    format would reject or read differently (checked by fuzzing; its two-digit-year and
+    ``%Y%m%d`` handling are looser, so those keep the exact format).
+    """
+    if "%.f" not in fmt or "%#z" in fmt or "%y" in fmt or "%Y" not in fmt:
+        return None
+    if fmt.startswith("%Y%m%d"):
+        return None
+    return fmt.replace("%.f", "")
+
+
+def _to_datetime(values: pl.Series, fmt: str) -> pl.Series:
+    """``str.to_datetime(fmt)``; values with fractional seconds are parsed on a second pass."""
+    fast = _fast_variant(fmt) if len(values) >= _FAST_MIN else None
+    if fast is None:
+        return values.str.to_datetime(format=fmt, strict=False, time_unit="us")
+    out = values.str.to_datetime(format=fast, strict=False, time_unit="us")
+    missed = (out.is_null() & values.is_not_null()).arg_true()
+    if len(missed) == 0:
+        return out
+    again = values.gather(missed).str.to_datetime(format=fmt, strict=False, time_unit="us")
+    return out.scatter(missed, again)
+
+
 def _parse_one(values: pl.Series, fmt: str) -> pl.Series:
-    out = values.str.to_datetime(format=fmt, strict=False, time_unit="us")
+    out = _to_datetime(values, fmt)
     if isinstance(out.dtype, pl.Datetime) and out.dtype.time_zone is not None:
         # offsets are converted to UTC, then the zone is dropped: the store holds naive UTC-ish time
         out = out.dt.convert_time_zone("UTC").dt.replace_time_zone(None)

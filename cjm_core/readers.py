@@ -64,6 +64,9 @@ class RawTable:
     problems: list[Problem] = field(default_factory=list)
     encoding: str | None = None
     delimiter: str | None = None
+    #: the frame this reader produced, every cell already stripped: validation skips its own
+    #: stripping while ``frame`` is still that very object
+    normalised: pl.DataFrame | None = field(default=None, repr=False, compare=False)
 
     @property
     def columns(self) -> list[str]:
@@ -619,7 +622,7 @@ def _typed_table(
     out = out.insert_column(0, rownum.filter(~blank).alias(ROW))
     if out.height == 0:
         problems.append(_empty_problem(name, f"'{name}' holds no records."))
-    return RawTable(name, None, out, 0, problems, encoding=encoding)
+    return RawTable(name, None, out, 0, problems, encoding=encoding, normalised=out)
 
 
 def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
@@ -770,7 +773,7 @@ def _finish(
     if frame.height == 0:
         problems.append(_empty_problem(where, f"'{where}' has a header but no data rows."))
     problems.sort(key=lambda p: (p.row is not None, p.row or 0))
-    return RawTable(source, sheet, frame, header_row, problems, encoding, delimiter)
+    return RawTable(source, sheet, frame, header_row, problems, encoding, delimiter, frame)
 
 
 def _ragged_problems(
@@ -836,4 +839,4 @@ def _empty_table(
 ) -> RawTable:
     frame = pl.DataFrame({ROW: pl.Series([], dtype=pl.Int64)})
     problem = _empty_problem(source, message)
-    return RawTable(source, sheet, frame, 0, [problem], encoding, delimiter)
+    return RawTable(source, sheet, frame, 0, [problem], encoding, delimiter, frame)

@@ -161,15 +161,29 @@ def parse_number(values: pl.Series, decimal: str) -> pl.Series:
         1200.0
     ]
     """
-    text = _clean_number(values.cast(pl.String).str.strip_chars())
+    return _parse_number(values.cast(pl.String).str.strip_chars(), decimal).alias(values.name)
+
+
+def _has(text: pl.Series, part: str) -> bool:
+    return bool(text.str.contains(part, literal=True).any())
+
+
+def _parse_number(text: pl.Series, decimal: str) -> pl.Series:
+    """:func:`parse_number` of already stripped text. Replacements that would change nothing
+    (no thousands separator or decimal comma anywhere in the column) are skipped."""
+    text = _clean_number(text)
     if decimal == COMMA:
         ok = text.str.contains(_COMMA_VALID)
-        num = text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
+        num = text
+        if _has(num, "."):
+            num = num.str.replace_all(".", "", literal=True)
+        if _has(num, ","):
+            num = num.str.replace(",", ".", literal=True)
     else:
         ok = text.str.contains(_POINT_VALID)
-        num = text.str.replace_all(",", "", literal=True)
+        num = text.str.replace_all(",", "", literal=True) if _has(text, ",") else text
     parsed = num.cast(pl.Float64, strict=False)
-    return pl.select(pl.when(ok).then(parsed)).to_series().alias(values.name)
+    return pl.select(pl.when(ok).then(parsed)).to_series()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -240,7 +254,7 @@ def _check_number(
     role: Role, column: str, text: pl.Series, decimal: str
 ) -> tuple[_Checked, int | None]:
     empty = _empty(text)
-    values = parse_number(text, decimal).alias(role.name)
+    values = _parse_number(text, decimal).alias(role.name)
     bad_number = values.is_null()
     detail = f"is not a number (read with a {decimal})"
     if role.kind == "integer":
@@ -379,7 +393,7 @@ def load_table(
         return _nothing_loaded(raw, table, roles, reader_notes + table_problems, max_listed,
                                "failed", table_problems)
     frame = _with_row(raw)
-    texts = {c: frame.get_column(c).str.strip_chars() for c in dict.fromkeys(roles.values())}
+    texts = _texts(raw, frame, list(dict.fromkeys(roles.values())))
 
     sniffed: dict[str, DateFormat] = {}
     for role, column in roles.items():
@@ -396,6 +410,15 @@ def load_table(
     checked, number_formats, scales = _check_roles(raw, schema, roles, texts, sniffed)
     return _assemble(raw, frame, table, roles, checked, reader_notes, max_listed,
                      date_formats=date_formats, number_formats=number_formats, scales=scales)
+
+
+def _texts(raw: RawTable, frame: pl.DataFrame, columns: list[str]) -> dict[str, pl.Series]:
+    """The mapped columns, stripped. A frame straight from the reader is stripped already (the
+    reader marks it), so stripping it again, the costliest step on a large file, is skipped."""
+    if getattr(raw, "normalised", None) is raw.frame:
+        return {c: frame.get_column(c) for c in columns}
+    stripped = frame.select(pl.col(c).str.strip_chars() for c in columns)
+    return {c: stripped.get_column(c) for c in columns}
 
 
 def _check_roles(
@@ -474,6 +497,23 @@ def _assemble(
     **extra: Any,
 ) -> LoadResult:
     reader = _reader_rows(raw)
+    typed = [c.values for c in checked]
+    mapped = set(roles.values())
+    role_names = {c.role for c in checked}
+    others = [
+        frame.get_column(c).alias(f"{c} (unmapped)" if c in role_names else c)
+        for c in frame.columns if c != ROW and c not in mapped
+    ]
+    if reader.height == 0 and all(c.codes.null_count() == len(c.codes) for c in checked):
+        # the common case, a clean file: no row to reject or list, no code columns to join
+        data = pl.DataFrame(typed + others) if typed or others else pl.DataFrame()
+        rejected = frame.clear().with_columns(pl.lit(None, dtype=pl.String).alias("problems"))
+        return LoadResult(
+            table=table, roles=dict(roles), data=data, rejected=rejected,
+            problems=reader_notes[:max_listed], problem_count=len(reader_notes),
+            rows_in=frame.height, rows_loaded=frame.height, rows_rejected=0,
+            status="loaded", **extra,
+        )
     reader_codes = (
         reader.filter(pl.col("error"))
         .group_by(ROW, maintain_order=True)
@@ -488,14 +528,6 @@ def _assemble(
         pl.concat_str([pl.col(c) for c in code_cols], separator=", ", ignore_nulls=True)
     ).to_series()
     bad = row_codes != ""
-
-    typed = [c.values for c in checked]
-    mapped = set(roles.values())
-    role_names = {c.role for c in checked}
-    others = [
-        frame.get_column(c).alias(f"{c} (unmapped)" if c in role_names else c)
-        for c in frame.columns if c != ROW and c not in mapped
-    ]
     data = pl.DataFrame(typed + others).filter(~bad) if typed or others else pl.DataFrame()
     rejected = frame.with_columns(row_codes.alias("problems")).filter(bad)
 
