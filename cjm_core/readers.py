@@ -654,12 +654,15 @@ def _json_text(value: object) -> str:
 
 
 def _normalise(frame: pl.DataFrame) -> pl.DataFrame:
-    """Strip every cell; empty or whitespace-only cells become null."""
-    exprs = []
-    for col in frame.columns:
-        s = pl.col(col).cast(pl.String).str.strip_chars()
-        exprs.append(pl.when(s.str.len_bytes() == 0).then(None).otherwise(s).alias(col))
-    return frame.select(exprs)
+    """Strip every cell; empty or whitespace-only cells become null.
+
+    Two passes on purpose: in one expression the eager engine would strip every cell twice.
+    """
+    stripped = frame.select(pl.col(c).cast(pl.String).str.strip_chars() for c in frame.columns)
+    return stripped.select(
+        pl.when(pl.col(c).str.len_bytes() == 0).then(None).otherwise(pl.col(c)).alias(c)
+        for c in stripped.columns
+    )
 
 
 def _detect_header(rows: list[tuple]) -> int | None:

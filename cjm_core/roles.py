@@ -314,9 +314,20 @@ class _Profile:
 _PROFILE_ROWS = 5000
 
 
+def _head_values(s: pl.Series, n: int) -> pl.Series:
+    """The first ``n`` non-empty values as stripped text, reading only as much of ``s`` as needed
+    (a large column is not stripped in full to keep its first few thousand values)."""
+    k = n
+    while True:
+        text = s.slice(0, k).cast(pl.String, strict=False).str.strip_chars()
+        text = text.filter(text.is_not_null() & (text != ""))
+        if len(text) >= n or k >= len(s):
+            return text.head(n)
+        k *= 4
+
+
 def _profile(s: pl.Series) -> _Profile | None:
-    text = s.cast(pl.String, strict=False).str.strip_chars()
-    text = text.filter(text.is_not_null() & (text != "")).head(_PROFILE_ROWS)
+    text = _head_values(s, _PROFILE_ROWS)
     n = len(text)
     if n == 0:
         return None
