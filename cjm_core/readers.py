@@ -275,8 +275,10 @@ def _read_workbook(data: bytes, name: str, kind: str, wanted: list[str] | None) 
     tables = []
     for sheet in names:
         try:
-            loaded = reader.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string")
-            raw = loaded.to_polars()
+            # eager: one Arrow batch straight from the cells, ~2x faster than the lazy sheet
+            loaded = reader.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string",
+                                       eager=True)
+            raw = pl.DataFrame(loaded)
         except fastexcel.FastExcelError as exc:
             first = str(exc).splitlines()[0]
             raise IngestError(f"'{name}', sheet '{sheet}' could not be read: {first}") from exc
@@ -295,20 +297,35 @@ def _read_workbook(data: bytes, name: str, kind: str, wanted: list[str] | None) 
 
 
 def _fix_sheet_cells(raw: pl.DataFrame, kind: str) -> pl.DataFrame:
-    """Dates as ISO text: drop an all-midnight time, turn time-only cells into ``HH:MM:SS``."""
-    exprs = []
-    for col in raw.columns:
-        s = pl.col(col)
-        if kind == "ods":
-            s = s.str.replace(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})", "${1} ${2}")
-        s = s.str.replace(r"^1899-12-3[01] (\d{2}:\d{2}:\d{2}(?:\.\d+)?)$", "${1}")
-        is_dt = s.str.contains(_ISO_DATETIME)
-        midnight = s.str.contains(r" 00:00:00(?:\.0+)?$")
-        all_midnight = (~is_dt | midnight).fill_null(True).all()
-        exprs.append(
-            pl.when(is_dt & all_midnight).then(s.str.slice(0, 10)).otherwise(s).alias(col)
+    """Dates as ISO text: drop an all-midnight time, turn time-only cells into ``HH:MM:SS``.
+
+    Each step runs once per column and only where it can change something (the eager engine
+    does not share repeated sub-expressions).
+    """
+    cols = raw.columns
+    if kind == "ods":
+        raw = raw.select(
+            pl.col(c).str.replace(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})", "${1} ${2}") for c in cols
         )
-    return raw.select(exprs)
+    times = raw.select(pl.col(c).str.starts_with("1899-12-3").any() for c in cols).row(0)
+    if any(times):
+        raw = raw.with_columns(
+            pl.col(c).str.replace(r"^1899-12-3[01] (\d{2}:\d{2}:\d{2}(?:\.\d+)?)$", "${1}")
+            for c, t in zip(cols, times, strict=True) if t
+        )
+    any_dt = raw.select(pl.col(c).str.contains(_ISO_DATETIME).any() for c in cols).row(0)
+    dated = [c for c, d in zip(cols, any_dt, strict=True) if d]
+    if not dated:
+        return raw
+    all_midnight = raw.select(
+        (~pl.col(c).str.contains(_ISO_DATETIME) | pl.col(c).str.contains(r" 00:00:00(?:\.0+)?$"))
+        .fill_null(True).all() for c in dated
+    ).row(0)
+    return raw.with_columns(
+        pl.when(pl.col(c).str.contains(_ISO_DATETIME)).then(pl.col(c).str.slice(0, 10))
+        .otherwise(pl.col(c)).alias(c)
+        for c, m in zip(dated, all_midnight, strict=True) if m
+    )
 
 
 # --------------------------------------------------------------------------- text files
