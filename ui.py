@@ -29,8 +29,9 @@ def show_error(exc: CJMError) -> None:
 def current_workspace_id() -> str:
     """The workspace named in the URL (``?ws=``), else the default sample, created on first open."""
     store = get_store()
-    # page links drop the query string, so the session remembers the workspace too
-    ws_id = st.query_params.get(WS_PARAM) or st.session_state.get("workspace_id")
+    # the URL picks the workspace when a session starts (a shared or bookmarked link); after that
+    # the session's choice wins, since page links drop the query string
+    ws_id = st.session_state.get("workspace_id") or st.query_params.get(WS_PARAM)
     known = {w.id for w in store.list_workspaces()}
     if ws_id and ws_id.startswith("sample-") and ws_id[len("sample-"):] in INDUSTRIES:
         ensure_sample_workspace(store, ws_id[len("sample-"):])
@@ -42,6 +43,44 @@ def current_workspace_id() -> str:
     ws_id = ensure_sample_workspace(store, DEFAULT_SAMPLE)
     st.query_params[WS_PARAM] = ws_id
     return ws_id
+
+
+def page_setup() -> str:
+    """Page config, the current workspace and the shared sidebar; returns the workspace id."""
+    st.set_page_config(page_title="Customer Journey Analytics", page_icon="🧭", layout="wide")
+    try:
+        ws_id = current_workspace_id()
+        st.session_state["workspace_id"] = ws_id
+        sidebar(ws_id)
+    except CJMError as exc:
+        show_error(exc)
+        st.stop()
+    return ws_id
+
+
+def sidebar(ws_id: str) -> None:
+    """Workspace switcher (every workspace plus the three industry samples) and table counts."""
+    store = get_store()
+    choices = workspace_choices()
+    with st.sidebar:
+        st.session_state["workspace_switcher"] = ws_id
+        st.selectbox(
+            "Workspace", options=list(choices), format_func=choices.get, key="workspace_switcher",
+            on_change=lambda: switch_workspace(st.session_state["workspace_switcher"]),
+        )
+        st.caption(f"Industry: ISIC {store.get_workspace(ws_id).isic}")
+        counts = store.table_counts(ws_id)
+        if counts:
+            st.markdown("**Tables**")
+            for table, rows in counts.items():
+                st.text(f"{table}: {rows:,} rows")
+        else:
+            st.info("No data yet: upload files on the Data page.")
+
+
+def switch_workspace(ws_id: str) -> None:
+    st.session_state["workspace_id"] = ws_id
+    st.query_params[WS_PARAM] = ws_id
 
 
 def _unknown(ws_id: str) -> None:

@@ -8,9 +8,9 @@ import streamlit as st
 
 import ui
 from cjm_core.errors import CJMError
-from cjm_core.ingest import holds_table, suggest
+from cjm_core.ingest import _dedupe, holds_table, suggest
 from cjm_core.journey import INDUSTRIES, STAGE_ROLES, journey_from_rows, unknown_stages
-from cjm_core.problems import CODES
+from cjm_core.problems import CODES, code_counts
 from cjm_core.schema import TABLES
 from cjm_core.workspace import new_workspace, save_loads
 
@@ -22,8 +22,8 @@ STATUS = {
     "needs_answer": (st.info, "A question must be answered before this table can load."),
 }
 
+ws_id = ui.page_setup()
 store = ui.get_store()
-ws_id = st.session_state["workspace_id"]
 ws = store.get_workspace(ws_id)
 st.title("Data")
 st.caption(f"Workspace: {ws.name}")
@@ -85,9 +85,13 @@ def report(key: str, loaded) -> None:
     a.metric("Rows in", f"{r.rows_in:,}")
     b.metric("Loaded", f"{r.rows_loaded:,}")
     c.metric("Rejected", f"{r.rows_rejected:,}")
-    problems = [p.to_dict() for p in list(loaded.raw.problems) + list(r.problems)]
+    listed = _dedupe(list(loaded.raw.problems) + list(r.problems))
+    problems = [p.to_dict() for p in listed]
     if problems:
-        st.markdown(f"Validation report: {r.problem_count:,} problems")
+        st.markdown("**Validation report**")
+        codes = r.rejected["problems"].to_list() if "problems" in r.rejected.columns else []
+        for code, n in code_counts(listed, codes).items():
+            st.markdown(f"- `{code}` × {n:,}: {CODES[code]}")
         frame = pl.DataFrame(problems, schema={
             "code": pl.String, "row": pl.Int64, "column": pl.String, "value": pl.String,
             "message": pl.String, "severity": pl.String})
@@ -182,8 +186,7 @@ def new_workspace_section() -> None:
             except CJMError as exc:
                 ui.show_error(exc)
             else:
-                st.session_state["workspace_id"] = new_id
-                st.query_params[ui.WS_PARAM] = new_id
+                ui.switch_workspace(new_id)
                 st.rerun()
 
 

@@ -8,8 +8,8 @@ import streamlit as st
 import ui
 from cjm_core.journey import INDUSTRIES
 
+ws_id = ui.page_setup()
 store = ui.get_store()
-ws_id = st.session_state["workspace_id"]
 ws = store.get_workspace(ws_id)
 journey = store.get_journey(ws_id)
 

@@ -62,3 +62,31 @@ class Problem:
         d.pop("severity")
         d["severity"] = self.severity
         return d
+
+
+def code_counts(problems: list[Problem], rejected_codes: list[str | None] | None = None
+                ) -> dict[str, int]:
+    """How many rows each problem code concerns (1 for a note about the whole table), most
+    frequent first.
+
+    ``problems`` may be a truncated listing, so rows rejected for a code are counted from
+    ``rejected_codes`` (one comma-joined string of codes per rejected row) when given; warnings on
+    kept rows and table-level notes that rejected nothing are counted from the listing.
+
+    >>> p = [Problem("blank-row", "…", row=3, severity="warning"), Problem("bad-date", "…", row=4)]
+    >>> code_counts(p, ["bad-date", "bad-date, bad-number"])
+    {'bad-date': 2, 'blank-row': 1, 'bad-number': 1}
+    >>> code_counts([Problem("missing-role", "…")], ["missing-role"] * 5)
+    {'missing-role': 5}
+    """
+    counts: dict[str, int] = {}
+    for joined in rejected_codes or []:
+        for code in {c.strip() for c in (joined or "").split(",") if c.strip()}:
+            counts[code] = counts.get(code, 0) + 1
+    by_rows = set(counts)
+    for p in problems:
+        if rejected_codes is None or p.severity == "warning" or (
+            p.row is None and p.code not in by_rows
+        ):
+            counts[p.code] = counts.get(p.code, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], list(CODES).index(kv[0]))))

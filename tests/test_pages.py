@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 
-PAGES = ["pages/overview.py", "pages/data.py"]
+PAGES = ["app_pages/overview.py", "app_pages/data.py"]
 
 
 @pytest.fixture
