@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cjm_core.dataset import TABLE_NAMES, Dataset
 from cjm_core.errors import StoreError
 from cjm_core.ingest import TableLoad, ingest
 from cjm_core.journey import INDUSTRIES, Journey, default_journey
@@ -87,3 +88,9 @@ def new_workspace(store: Store, name: str, isic: str) -> str:
         raise StoreError("Give the workspace a name.")
     journey: Journey = default_journey(isic)
     return store.create_workspace(name, journey)
+
+
+def load_dataset(store: Store, workspace_id: str) -> Dataset:
+    """Every table of a workspace and its journey as one :class:`Dataset`."""
+    tables = {t: store.load_table(workspace_id, t) for t in TABLE_NAMES}
+    return Dataset(store.get_journey(workspace_id), **tables)
