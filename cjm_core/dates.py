@@ -145,13 +145,17 @@ def parse_datetime(values: pl.Series, fmt: str) -> pl.Series:
     >>> parse_datetime(s, "%d.%m.%Y %H:%M").to_list()  # doctest: +NORMALIZE_WHITESPACE
     [datetime.datetime(2025, 3, 1, 10, 30), datetime.datetime(2025, 3, 2, 0, 0), None]
     """
-    text = _as_text(values)
-    out = _parse_one(text, fmt).alias(values.name)
+    return _parse_stripped(_as_text(values), fmt).alias(values.name)
+
+
+def _parse_stripped(text: pl.Series, fmt: str) -> pl.Series:
+    """:func:`parse_datetime` of text that is already stripped."""
+    out = _parse_one(text, fmt).alias(text.name)
     failed = (text.is_not_null() & (text != "") & out.is_null()).arg_true()
     if len(failed) == 0:
         return out
     rest = text.gather(failed)
-    fixed = pl.Series(values.name, [None] * len(rest), dtype=pl.Datetime("us"))
+    fixed = pl.Series(text.name, [None] * len(rest), dtype=pl.Datetime("us"))
     for other in _family(fmt):
         fixed = fixed.fill_null(_parse_one(rest, other))
         if fixed.null_count() == 0:
@@ -209,13 +213,36 @@ def sniff_datetime(values: pl.Series, order: Order | None = None) -> DateFormat:
     return _sniff(values, order, confirm=True)
 
 
-def _sniff(values: pl.Series, order: Order | None, *, confirm: bool) -> DateFormat:
+def _nonempty_head(text: pl.Series, n: int) -> pl.Series:
+    """The first ``n`` non-empty values of stripped text, looking at no more rows than needed."""
+    k = n
+    while True:
+        part = text.slice(0, k)
+        part = part.filter(part.is_not_null() & (part != ""))
+        if len(part) >= n or k >= len(text):
+            return part.head(n)
+        k *= 4
+
+
+def _sniff(
+    values: pl.Series, order: Order | None, *, confirm: bool, stripped: bool = False
+) -> DateFormat:
     """:func:`sniff_datetime`; without ``confirm``, ``matched`` is counted on the sample only
-    (the caller parses every value anyway)."""
-    text = _as_text(values)
-    text = text.filter(text.is_not_null() & (text != ""))
-    total = len(text)
-    sample = text.head(SAMPLE_SIZE) if total > SAMPLE_SIZE else text
+    (the caller parses every value anyway). ``stripped`` says the values need no stripping.
+
+    The whole column is only filtered when the format has a day/month question or ``confirm``
+    is set; otherwise the count and the sample's head are enough.
+    """
+    full = values if stripped else _as_text(values)
+    total = len(full) - full.null_count() - int((full == "").sum())
+    sample = _nonempty_head(full, SAMPLE_SIZE)
+    cache: list[pl.Series] = []
+
+    def nonempty() -> pl.Series:
+        if not cache:
+            cache.append(full.filter(full.is_not_null() & (full != "")))
+        return cache[0]
+
     examples = sample.unique(maintain_order=True).head(5).to_list()
     if total == 0:
         return DateFormat(None, False, None, examples, 0, 0)
@@ -224,12 +251,13 @@ def _sniff(values: pl.Series, order: Order | None, *, confirm: bool) -> DateForm
         return DateFormat(None, False, None, examples, 0, total)
 
     def matched(f: str) -> int:
-        return _count(text, f) if confirm else _count(sample, f)
+        return _count(nonempty(), f) if confirm else _count(sample, f)
 
     pair = _pair_of(fmt)
     if pair is None:
         return DateFormat(fmt, False, None, examples, matched(fmt), total)
     dmy, mdy = pair
+    text = nonempty()
     settles = _settled(text)
     if settles == "both":
         n_dmy, n_mdy = _count(text, dmy), _count(text, mdy)

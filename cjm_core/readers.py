@@ -88,6 +88,11 @@ class _Grid:
     counts: pl.Series | None = None  # fields per record in a text file; None for sheets
 
 
+def _falses(n: int) -> pl.Series:
+    """``n`` times False, built natively (a Python list of a million bools is slow)."""
+    return pl.repeat(False, n, dtype=pl.Boolean, eager=True).alias("")
+
+
 # --------------------------------------------------------------------------- public entry points
 
 
@@ -633,7 +638,7 @@ def _typed_table(
     names, problems = _clean_names(list(frame.columns), list(range(frame.width)), 0, name)
     blank = cells.select(~pl.any_horizontal(pl.all().is_not_null())).to_series()
     if cells.width == 0:
-        blank = pl.Series([False] * frame.height, dtype=pl.Boolean)
+        blank = _falses(frame.height)
     problems += _blank_row_problems(rownum.filter(blank), name)
     out = cells.filter(~blank).rename(dict(zip(cells.columns, names, strict=True)))
     out = out.insert_column(0, rownum.filter(~blank).alias(ROW))
@@ -812,7 +817,7 @@ def _ragged_problems(
     extra_data = (
         body.select(pl.any_horizontal(pl.col(extra_cols).is_not_null())).to_series()
         if extra_cols
-        else pl.Series([False] * body.height, dtype=pl.Boolean)
+        else _falses(body.height)
     )
     short = (counts < need) & ~blank
     long = (counts > header_fields) & extra_data

@@ -16,12 +16,14 @@ objects with messages are built only for the first ``max_listed`` problems.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
-from cjm_core.dates import DateFormat, _sniff, describe_format, parse_datetime
+from cjm_core.dates import DateFormat, _parse_stripped, _sniff, describe_format
 from cjm_core.problems import Problem
 from cjm_core.schema import FEEDBACK_SCORES, TABLES, Role, roles_of
 
@@ -202,6 +204,11 @@ class _Checked:
     details: dict[str, str] = field(default_factory=dict)
 
 
+def _falses(n: int) -> pl.Series:
+    """``n`` times False, built natively (a Python list of a million bools is slow)."""
+    return pl.repeat(False, n, dtype=pl.Boolean, eager=True).alias("")
+
+
 def _empty(text: pl.Series) -> pl.Series:
     return text.is_null() | (text == "")
 
@@ -221,16 +228,16 @@ def _codes(empty: pl.Series, bad: pl.Series, required: bool, code: str) -> pl.Se
 def _check_text(role: Role, column: str, text: pl.Series) -> _Checked:
     empty = _empty(text)
     values = pl.select(pl.when(~empty).then(text)).to_series().alias(role.name)
-    no_bad = pl.Series([False] * len(text), dtype=pl.Boolean)
+    no_bad = _falses(len(text))
     return _Checked(role.name, column, values, _codes(empty, no_bad, role.required, ""))
 
 
 def _check_datetime(role: Role, column: str, text: pl.Series, fmt: DateFormat) -> _Checked:
     empty = _empty(text)
     if fmt.format is None:
-        values = pl.Series(role.name, [None] * len(text), dtype=pl.Datetime("us"))
+        values = pl.repeat(None, len(text), dtype=pl.Datetime("us"), eager=True).alias(role.name)
     else:
-        values = parse_datetime(text, fmt.format).alias(role.name)
+        values = _parse_stripped(text, fmt.format).alias(role.name)
     bad = values.is_null()
     detail = (f"is not a date in the format {describe_format(fmt.format)}" if fmt.format
               else "is not a date in any format this tool reads")
@@ -263,7 +270,7 @@ def _check_number(
         detail = "is not a whole number"
     scale = _scale(role, values) if role.kind == "score" else None
     low, high = role.low, (scale if scale is not None and role.name != "nps" else role.high)
-    out = pl.Series([False] * len(values)) if low is None else (values < low).fill_null(False)
+    out = _falses(len(values)) if low is None else (values < low).fill_null(False)
     if high is not None:
         out = out | (values > high).fill_null(False)
     codes = pl.select(
@@ -398,7 +405,7 @@ def load_table(
     sniffed: dict[str, DateFormat] = {}
     for role, column in roles.items():
         if schema[role].kind == "datetime" and column not in sniffed:
-            sniffed[column] = _sniff(texts[column], date_order, confirm=False)
+            sniffed[column] = _sniff(texts[column], date_order, confirm=False, stripped=True)
     ambiguous = [c for c, f in sniffed.items() if f.ambiguous and f.format is None]
     if ambiguous:
         question = _date_question(ambiguous, sniffed)
@@ -428,26 +435,43 @@ def _check_roles(
     texts: dict[str, pl.Series],
     sniffed: dict[str, DateFormat],
 ) -> tuple[list[_Checked], dict[str, str], dict[str, int]]:
-    checked: list[_Checked] = []
     number_formats: dict[str, str] = {}
-    scales: dict[str, int] = {}
     for role_name, column in roles.items():
+        if schema[role_name].kind in _NUMBER_KINDS and column not in number_formats:
+            number_formats[column] = sniff_decimal(texts[column], raw.delimiter)
+
+    def check(role_name: str, column: str) -> tuple[_Checked, int | None]:
         role, text = schema[role_name], texts[column]
         if role.kind == "datetime":
-            checked.append(_check_datetime(role, column, text, sniffed[column]))
-        elif role.kind in ("number", "integer", "score"):
-            decimal = number_formats.get(column) or sniff_decimal(text, raw.delimiter)
-            number_formats[column] = decimal
-            c, scale = _check_number(role, column, text, decimal)
-            checked.append(c)
-            if scale is not None:
-                scales[role_name] = scale
-        elif role.kind == "boolean":
-            checked.append(_check_boolean(role, column, text))
-        else:
-            checked.append(_check_text(role, column, text))
+            return _check_datetime(role, column, text, sniffed[column]), None
+        if role.kind in _NUMBER_KINDS:
+            return _check_number(role, column, text, number_formats[column])
+        if role.kind == "boolean":
+            return _check_boolean(role, column, text), None
+        return _check_text(role, column, text), None
+
+    # polars releases the GIL while it works, so the roles are checked side by side
+    items = list(roles.items())
+    workers = min(len(items), os.cpu_count() or 1)
+    if workers > 1 and _frame_height(texts) >= _PARALLEL_MIN_ROWS:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(lambda item: check(*item), items))
+    else:
+        results = [check(r, c) for r, c in items]
+    checked = [c for c, _ in results]
+    scales = {r: scale for (r, _), (_, scale) in zip(items, results, strict=True)
+              if scale is not None}
     _check_durations(checked)
     return checked, number_formats, scales
+
+
+_NUMBER_KINDS = ("number", "integer", "score")
+#: below this many rows a thread pool costs more than it saves
+_PARALLEL_MIN_ROWS = 50_000
+
+
+def _frame_height(texts: dict[str, pl.Series]) -> int:
+    return max((len(t) for t in texts.values()), default=0)
 
 
 def _check_durations(checked: list[_Checked]) -> None:
