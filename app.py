@@ -6,7 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 PAGES = [
-    st.Page("app_pages/overview.py", title="Overview", icon="🏠", default=True, url_path="overview"),
+    st.Page("app_pages/overview.py", title="Overview", icon="🏠", default=True,
+            url_path="overview"),
     st.Page("app_pages/data.py", title="Data", icon="📥", url_path="data"),
 ]
 
