@@ -116,6 +116,19 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             )""",
         ),
     ),
+    (
+        2,
+        "per-workspace settings (e.g. edited benchmark targets)",
+        (
+            """CREATE TABLE settings (
+                workspace_id VARCHAR NOT NULL,
+                name VARCHAR NOT NULL,
+                value VARCHAR NOT NULL,
+                saved_at TIMESTAMP NOT NULL,
+                PRIMARY KEY (workspace_id, name)
+            )""",
+        ),
+    ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -531,9 +544,33 @@ class Store:
             )
             for (physical,) in tables:
                 _q(cur, f'DROP TABLE IF EXISTS {_phys(physical)}')
-            for table in ("datasets", "uploads"):
+            for table in ("datasets", "uploads", "settings"):
                 _q(cur, f"DELETE FROM {table} WHERE workspace_id = ?", [workspace_id])
             _q(cur, "DELETE FROM workspaces WHERE id = ?", [workspace_id])
+
+    # -- settings -----------------------------------------------------------------------------
+
+    def save_setting(self, workspace_id: str, name: str, value: str) -> None:
+        """Save one named per-workspace setting (a JSON text), replacing the previous value."""
+        with self._transaction() as cur:
+            self._require(cur, workspace_id)
+            _q(cur, "DELETE FROM settings WHERE workspace_id = ? AND name = ?",
+               [workspace_id, name])
+            _q(cur, "INSERT INTO settings VALUES (?, ?, ?, ?)",
+               [workspace_id, name, value, _now()])
+
+    def get_setting(self, workspace_id: str, name: str) -> str | None:
+        """A per-workspace setting saved with :meth:`save_setting`, or None."""
+        self._check_id(workspace_id)
+        rows = self._rows("SELECT value FROM settings WHERE workspace_id = ? AND name = ?",
+                          [workspace_id, name])
+        return rows[0][0] if rows else None
+
+    def delete_setting(self, workspace_id: str, name: str) -> None:
+        """Forget a per-workspace setting (back to the default)."""
+        with self._transaction() as cur:
+            _q(cur, "DELETE FROM settings WHERE workspace_id = ? AND name = ?",
+               [workspace_id, name])
 
     # -- journey ------------------------------------------------------------------------------
 

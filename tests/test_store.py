@@ -527,3 +527,21 @@ def _check_crash_db(path: Path, rows: int, acked: set[int]) -> None:
             for h in history:
                 assert (h["rows_in"], h["rows_loaded"], h["rows_rejected"]) == (rows + 1, rows, 1)
 
+
+
+def test_settings_round_trip_survive_restart_and_go_with_the_workspace(tmp_path):
+    from cjm_core.journey import default_journey
+
+    path = tmp_path / "settings.duckdb"
+    with Store(path) as store:
+        ws = store.create_workspace("Shop", default_journey("4742"))
+        assert store.get_setting(ws, "targets") is None
+        store.save_setting(ws, "targets", '{"a": 1}')
+        store.save_setting(ws, "targets", '{"a": 2}')
+    with Store(path) as store:
+        assert store.get_setting(ws, "targets") == '{"a": 2}'
+        store.delete_setting(ws, "targets")
+        assert store.get_setting(ws, "targets") is None
+        store.save_setting(ws, "targets", "[]")
+        store.delete_workspace(ws)
+        assert store._rows("SELECT count(*) FROM settings", [])[0][0] == 0
