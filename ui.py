@@ -6,12 +6,19 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cjm_core.dataset import Dataset
 from cjm_core.errors import CJMError
+from cjm_core.filters import FILTER_SETTINGS, Filters, facets
 from cjm_core.ingest import Choice, TableLoad, choose, digest, load
 from cjm_core.journey import INDUSTRIES
 from cjm_core.readers import RawTable, read_file
 from cjm_core.store import Store
-from cjm_core.workspace import DEFAULT_SAMPLE, ensure_sample_workspace, sample_workspace_id
+from cjm_core.workspace import (
+    DEFAULT_SAMPLE,
+    ensure_sample_workspace,
+    load_dataset,
+    sample_workspace_id,
+)
 
 WS_PARAM = "ws"
 
@@ -115,3 +122,64 @@ def upload_key(data: bytes) -> str:
 
 def suggested(raw: RawTable, table: str) -> Choice:
     return choose(raw, table)
+
+
+# -- data and shared filters -----------------------------------------------------------------
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading the workspace…")
+def _dataset(ws_id: str, versions: tuple) -> tuple[Dataset, str]:
+    """The workspace's tables, read once per saved version; frames are never mutated, so they
+    are shared rather than copied on every rerun."""
+    dataset = load_dataset(get_store(), ws_id)
+    return dataset, dataset.digest()
+
+
+def dataset(ws_id: str) -> tuple[Dataset, str]:
+    """The workspace's dataset and its content digest (the cache key of everything derived)."""
+    store = get_store()
+    versions = (tuple(sorted(store.table_versions(ws_id).items())),
+                store.get_journey(ws_id).to_json())
+    return _dataset(ws_id, versions)
+
+
+@st.cache_resource(max_entries=32)
+def _filtered(digest_key: str, filters: Filters, _dataset: Dataset) -> tuple[Dataset, str]:
+    if filters.is_empty():
+        return _dataset, digest_key
+    return filters.apply(_dataset), f"{digest_key}:{filters.to_query()}"
+
+
+def filter_widgets(data: Dataset) -> Filters:
+    """Period, channel and segment in the sidebar, read from and written to the URL."""
+    offered = facets(data)
+    current = Filters.from_query(st.query_params.to_dict())
+    helps = {s.name: s.help for s in FILTER_SETTINGS}
+    with st.sidebar:
+        st.markdown("**Filters**")
+        if offered.first_day and offered.last_day:
+            lo, hi = offered.first_day, offered.last_day
+            start = min(max(current.start or lo, lo), hi)
+            end = max(min(current.end or hi, hi), start)
+            period = st.date_input("Period", value=(start, end), min_value=lo, max_value=hi,
+                                   key="period", help=helps["start"] + "; " + helps["end"])
+            start, end = (*period, None, None)[:2] if isinstance(period, tuple) else (None, None)
+            start = None if start == lo else start
+            end = None if end in (hi, None) else end
+        else:
+            start = end = None
+        channel = st.multiselect("Channel", offered.channels, key="channel", help=helps["channel"],
+                                 default=[c for c in current.channel if c in offered.channels])
+        segment = st.multiselect("Segment", offered.segments, key="segment", help=helps["segment"],
+                                 default=[s for s in current.segment if s in offered.segments])
+    chosen = Filters(start, end, tuple(channel), tuple(segment))
+    for s in FILTER_SETTINGS:
+        st.query_params.pop(s.name, None)
+    st.query_params.update(chosen.to_query())
+    return chosen
+
+
+def filtered_dataset(ws_id: str) -> tuple[Dataset, str]:
+    """The workspace's dataset under the sidebar's filters, and its cache key."""
+    data, key = dataset(ws_id)
+    return _filtered(key, filter_widgets(data), data)
