@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cjm_core.readers import RawTable, read_file
-from cjm_core.roles import explain_roles, suggest_roles, suggest_table
+from cjm_core.roles import suggest_table, suggest_with_reasons
 from cjm_core.schema import FEEDBACK_SCORES, TABLES, required_roles
 from cjm_core.validate import LoadResult, load_table
 
@@ -116,16 +116,25 @@ def suggest(raw: RawTable, *, lookup: MappingLookup | None = None) -> Choice:
     saved = lookup(columns) if lookup else None
     if saved is not None and set(saved.roles.values()) <= set(columns):
         return Choice(saved.table, dict(saved.roles), saved.date_order, mapping_reused=True)
-    table = suggest_table(raw.frame, hint=raw.sheet or raw.source)
-    return choose(raw, table)
+    profiles: dict = {}  # value profiles shared by the table and the role suggestions
+    table = suggest_table(raw.frame, hint=raw.sheet or raw.source, profiles=profiles)
+    return choose(raw, table, profiles=profiles)
 
 
-def choose(raw: RawTable, table: str, overrides: dict[str, str | None] | None = None) -> Choice:
-    """Roles suggested for ``table``, with the user's overrides on top (None unassigns a role)."""
+def choose(
+    raw: RawTable,
+    table: str,
+    overrides: dict[str, str | None] | None = None,
+    *,
+    profiles: dict | None = None,
+) -> Choice:
+    """Roles suggested for ``table``, with the user's overrides on top (None unassigns a role).
+
+    ``profiles`` is the value-profile cache of an earlier :func:`suggest_table` on the same frame.
+    """
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
-    roles = suggest_roles(raw.frame, table)
-    reasons = explain_roles(raw.frame, table)
+    roles, reasons = suggest_with_reasons(raw.frame, table, profiles)
     for role, column in (overrides or {}).items():
         if column is None:
             roles.pop(role, None)
@@ -169,8 +178,10 @@ def ingest(
         if table is None and not overrides:
             choice = suggest(raw, lookup=lookup)
         else:
-            choice = choose(raw, table or suggest_table(raw.frame, hint=raw.sheet or raw.source),
-                            overrides)
+            profiles: dict = {}
+            picked = table or suggest_table(raw.frame, hint=raw.sheet or raw.source,
+                                            profiles=profiles)
+            choice = choose(raw, picked, overrides, profiles=profiles)
         if date_order is not None:
             choice.date_order = date_order
         loads.append((raw, choice))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -479,6 +480,21 @@ def suggest_roles(frame: pl.DataFrame, table: str) -> dict[str, str]:
     return {r: m.column for r, m in _suggest(frame, table).items()}
 
 
+def suggest_with_reasons(
+    frame: pl.DataFrame, table: str, profiles: dict[str, Any] | None = None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """:func:`suggest_roles` and :func:`explain_roles` in one pass over the values.
+
+    ``profiles`` is a cache of column value profiles to share with :func:`suggest_table` on the
+    same frame, so a column's values are looked at once per upload.
+
+    >>> suggest_with_reasons(pl.DataFrame({"Q7": ["9", "0", "3"]}), "feedback")
+    ({'nps': 'Q7'}, {'nps': 'values 0–9 look like NPS (0–10)'})
+    """
+    found = _suggest(frame, table, {} if profiles is None else profiles)
+    return {r: m.column for r, m in found.items()}, {r: m.reason for r, m in found.items()}
+
+
 def explain_roles(frame: pl.DataFrame, table: str) -> dict[str, str]:
     """Role -> short reason for each suggestion of :func:`suggest_roles`, for the mapping screen.
 
@@ -509,12 +525,15 @@ def _table_score(frame: pl.DataFrame, table: str, cache: dict[str, _Profile | No
     return score - 0.5 * unexplained
 
 
-def suggest_table(frame: pl.DataFrame, hint: str | None = None) -> str:
+def suggest_table(
+    frame: pl.DataFrame, hint: str | None = None, *, profiles: dict[str, Any] | None = None
+) -> str:
     """Which of the five tables ``frame`` most likely is.
 
     Scores each table by the required and distinctive roles its columns fill (by name counting
     more than by values); ``hint`` (a sheet or file name such as "Umfrage" or "tickets.csv") adds
-    weight to the table it names.
+    weight to the table it names. ``profiles`` (an empty dict to start) collects the value
+    profiles computed here for :func:`suggest_with_reasons` on the same frame.
 
     >>> suggest_table(pl.DataFrame({"Kunde": ["1"], "Bestelldatum": ["01.03.2025"],
     ...                             "Betrag": ["12,50"]}))
@@ -529,7 +548,7 @@ def suggest_table(frame: pl.DataFrame, hint: str | None = None) -> str:
         folded = fold(base)
         hint_tokens = set(folded.split("_")) | {folded}
     best, best_score = "events", float("-inf")
-    cache: dict[str, _Profile | None] = {}
+    cache: dict[str, _Profile | None] = {} if profiles is None else profiles
     for table in TABLES:
         score = _table_score(frame, table, cache)
         if hint_tokens & set(_HINTS[table]):
