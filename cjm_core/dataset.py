@@ -49,6 +49,31 @@ class Dataset:
             return False
         return all(c in frame.columns and frame[c].null_count() < frame.height for c in columns)
 
+    def values(self, table: str, column: str) -> list[str]:
+        """Distinct non-null values of a column, sorted (for pickers)."""
+        frame = getattr(self, table)
+        if frame is None or column not in frame.columns:
+            return []
+        return sorted(str(v) for v in frame[column].drop_nulls().unique().to_list())
+
+    def dimensions(self, table: str = "events", max_values: int = 200) -> list[str]:
+        """Columns of a table usable as a breakdown: text columns other than ids and times,
+        with at most ``max_values`` distinct values.
+
+        >>> from cjm_core.journey import default_journey
+        >>> ev = pl.DataFrame({"customer_id": ["a", "b"], "channel": ["web", "store"],
+        ...                    "revenue": [1.0, 2.0]})
+        >>> Dataset(default_journey("4742"), events=ev).dimensions()
+        ['channel']
+        """
+        frame = getattr(self, table)
+        if frame is None:
+            return []
+        skip = {"customer_id", "ticket_id", "order_id", "comment"}
+        return [c for c, t in frame.schema.items()
+                if c not in skip and (t in (pl.String, pl.Categorical) or isinstance(t, pl.Enum))
+                if frame[c].n_unique() <= max_values]
+
     def digest(self) -> str:
         """Content digest of the tables and journey: the cache key for everything derived."""
         h = hashlib.blake2b(self.journey.to_json().encode(), digest_size=16)
