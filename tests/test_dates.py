@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from unittest.mock import patch
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from cjm_core import dates as dates_module
 from cjm_core.dates import CANDIDATES, describe_format, parse_datetime, sniff_datetime
 
 
@@ -110,3 +114,54 @@ def test_candidates_are_explicit_and_described():
     assert all("%" in c for c in CANDIDATES)
     assert describe_format("%d.%m.%Y %H:%M") == "dd.mm.yyyy hh:mm"
     assert describe_format(None) == "any known date format"
+
+
+# --------------------------------------------------------------------------- fast parsing path
+
+_FAST_FORMATS = [f for f in CANDIDATES if dates_module._fast_variant(f) is not None]
+
+
+def _chrono(values: pl.Series, fmt: str) -> pl.Series:
+    return values.str.to_datetime(format=fmt, strict=False, time_unit="us")
+
+
+def test_fast_variant_only_for_four_digit_years_with_fractions():
+    assert dates_module._fast_variant("%Y-%m-%d %H:%M:%S%.f") == "%Y-%m-%d %H:%M:%S"
+    assert dates_module._fast_variant("%d.%m.%y %H:%M:%S%.f") is None
+    assert dates_module._fast_variant("%Y%m%d %H:%M:%S%.f") is None
+    assert dates_module._fast_variant("%Y-%m-%dT%H:%M:%S%.f%#z") is None
+    assert dates_module._fast_variant("%Y-%m-%d %H:%M") is None
+    assert _FAST_FORMATS
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    fmt=st.sampled_from(_FAST_FORMATS),
+    stamps=st.lists(st.datetimes(min_value=datetime(1000, 1, 1),
+                                 max_value=datetime(2999, 12, 31)), min_size=1, max_size=30),
+    junk=st.lists(st.text(alphabet="0123456789 :-./T+Zx,", max_size=22), max_size=30),
+    fraction=st.sampled_from(["", ".5", ".123", ".123456", ".1234567"]),
+)
+def test_fast_path_parses_exactly_like_the_format(fmt, stamps, junk, fraction):
+    """The fast path (format without %.f, then %.f for what it missed) equals chrono's %.f."""
+    written = [d.strftime(fmt.replace("%.f", "")) for d in stamps]
+    values = pl.Series([*written, *[w + fraction for w in written], *junk, None])
+    with patch.object(dates_module, "_FAST_MIN", 0):
+        got = dates_module._to_datetime(values, fmt)
+    assert got.to_list() == _chrono(values, fmt).to_list()
+
+
+def test_parse_datetime_large_column_mixes_fractions_dates_and_junk():
+    n = 30_000  # above _FAST_MIN
+    base = ["2025-03-01 10:00:00", "2025-03-01 10:00:00.25", "2025-03-01", "2025-02-30 10:00:00",
+            "x", None, "0025-03-01 10:00:00"]
+    values = pl.Series((base * (n // len(base) + 1))[:n])
+    got = parse_datetime(values, "%Y-%m-%d %H:%M:%S%.f").head(len(base)).to_list()
+    assert got == [datetime(2025, 3, 1, 10), datetime(2025, 3, 1, 10, 0, 0, 250000),
+                   datetime(2025, 3, 1), None, None, None, None]
+
+
+def test_sniff_on_a_large_column_counts_every_nonempty_value():
+    values = pl.Series(["", None, " 13/02/2025 ", "01/03/2025"] * 5000)
+    f = sniff_datetime(values)
+    assert (f.format, f.total, f.matched) == ("%d/%m/%Y", 10_000, 10_000)

@@ -195,3 +195,25 @@ def test_unknown_table_is_refused():
 )
 def test_suggest_table(columns, hint, table):
     assert suggest_table(_frame(columns), hint=hint) == table
+
+
+def test_suggest_with_reasons_matches_the_separate_calls_and_shares_profiles():
+    from cjm_core.roles import suggest_with_reasons
+
+    frame = pl.DataFrame({"A": ["K1", "K2", "K3"], "B": ["01.03.2025", "02.03.2025", "3.3.2025"],
+                          "Q7": ["9", "10", "3"], "Kommentar": ["gut", "schlecht", None]})
+    profiles: dict = {}
+    table = suggest_table(frame, profiles=profiles)
+    assert table == suggest_table(frame) and profiles  # value profiles were collected
+    roles, reasons = suggest_with_reasons(frame, table, profiles)
+    assert roles == suggest_roles(frame, table)
+    assert reasons == explain_roles(frame, table)
+
+
+def test_profiles_read_past_leading_empty_cells():
+    from cjm_core.roles import _head_values
+
+    s = pl.Series([None] * 12_000 + ["  7 ", ""] * 4000 + ["8"])
+    head = _head_values(s, 5000)
+    assert len(head) == 4001 and head[0] == "7" and head[-1] == "8"
+    assert suggest_roles(pl.DataFrame({"Q": s}), "feedback") == {"nps": "Q"}

@@ -432,3 +432,55 @@ def test_rows_in_equals_loaded_plus_rejected(case):
         assert r.rows_loaded > 0 and r.rows_rejected > 0
     for p in r.problems:
         assert p.code in CODES
+
+
+# --------------------------------------------------------------------------- fast paths
+
+
+def test_reader_frames_are_not_stripped_twice_but_replaced_frames_are():
+    from cjm_core.readers import read_file
+
+    raw = read_file(b"customer_id,timestamp,stage\nC1, 2025-03-01 ,buy\n", "e.csv")[0]
+    assert raw.normalised is raw.frame
+    roles = {"customer_id": "customer_id", "timestamp": "timestamp", "stage": "stage"}
+    assert load_table(raw, "events", roles).rows_loaded == 1
+    # a frame swapped in afterwards is not the reader's: it is stripped here
+    raw.frame = raw.frame.with_columns(pl.lit("  C9  ").alias("customer_id"))
+    r = load_table(raw, "events", roles)
+    assert r.data["customer_id"].to_list() == ["C9"]
+
+
+def test_threaded_checks_give_the_same_result_as_serial(monkeypatch):
+    import cjm_core.validate as validate_module
+
+    n = 300
+    raw = raw_table({
+        "k": [f"C{i}" if i % 50 else "" for i in range(n)],
+        "opened": [f"2025-03-{1 + i % 28:02d} 10:00" for i in range(n)],
+        "closed": [f"2025-03-{1 + (i * 7) % 28:02d} 09:00" if i % 9 else "x" for i in range(n)],
+        "fcr": ["ja", "nein", "vielleicht"] * (n // 3),
+        "contacts": [str(i % 5) if i % 11 else "1,5" for i in range(n)],
+    })
+    roles = {"ticket_id": "k", "opened_at": "opened", "resolved_at": "closed",
+             "first_contact_resolved": "fcr", "contacts": "contacts"}
+    monkeypatch.setattr(validate_module, "_PARALLEL_MIN_ROWS", 10**9)
+    serial = load_table(raw, "support", roles)
+    monkeypatch.setattr(validate_module, "_PARALLEL_MIN_ROWS", 0)
+    threaded = load_table(raw, "support", roles)
+    assert threaded.rows_rejected == serial.rows_rejected > 0
+    assert threaded.data.equals(serial.data) and threaded.rejected.equals(serial.rejected)
+    assert threaded.problems == serial.problems
+    assert (threaded.number_formats, threaded.date_formats) == (serial.number_formats,
+                                                                serial.date_formats)
+
+
+def test_clean_table_takes_the_short_path_with_the_usual_shapes():
+    raw = raw_table({"Kunde": ["K1", "K2"], "Datum": ["01.03.2025", "02.03.2025"],
+                     "Betrag": ["1,50", "2"], "Notiz": ["a", None]}, delimiter=";")
+    r = load_table(raw, "orders", {"customer_id": "Kunde", "order_date": "Datum",
+                                   "amount": "Betrag"})
+    assert (r.status, r.rows_loaded, r.rows_rejected, r.problem_count) == ("loaded", 2, 0, 0)
+    assert r.rejected.height == 0
+    assert r.rejected.columns == ["__row__", "Kunde", "Datum", "Betrag", "Notiz", "problems"]
+    assert r.rejected.schema["problems"] == pl.String
+    assert r.data.columns == ["customer_id", "order_date", "amount", "Notiz"]
