@@ -503,7 +503,8 @@ def _read_delimited_fast(body: bytes, delimiter: str) -> _Grid | None:
     width = raw.width
     candidates = cells.get_column(f"c{width - 1}").is_null()
     if width == 1 or not candidates.any():
-        return _Grid(cells, rownum, pl.Series("n", [width] * raw.height, dtype=pl.Int64))
+        full = pl.repeat(width, raw.height, dtype=pl.Int64, eager=True).alias("n")
+        return _Grid(cells, rownum, full)
     if has_quote and (rownum != index + 1).any():
         return None  # multi-line cells and possibly short rows: let the csv module count fields
     picked = _lines(body).gather(rownum.filter(candidates) - 1)
@@ -511,7 +512,7 @@ def _read_delimited_fast(body: bytes, delimiter: str) -> _Grid | None:
         picked = picked.str.replace_all(_QUOTED.pattern, "Q")
     counted = (picked.str.count_matches(delimiter, literal=True) + 1).cast(pl.Int64)
     counted = pl.when(picked.str.strip_chars() == "").then(0).otherwise(counted)
-    counts = pl.Series("n", [width] * raw.height, dtype=pl.Int64)
+    counts = pl.repeat(width, raw.height, dtype=pl.Int64, eager=True).alias("n")
     counts = counts.scatter(candidates.arg_true(), pl.select(counted).to_series())
     return _Grid(cells, rownum, counts)
 
