@@ -190,7 +190,7 @@ def last_periods(dataset: Dataset, months: int = 12, end: date | datetime | None
     current period is [end − months, end) and the previous one [end − 2·months, end − months).
     The boundaries dict holds ``current_start``, ``current_end``, ``previous_start``,
     ``previous_end``, ``months``, ``data_start``, ``data_end`` and ``previous_complete``
-    (whether the data reach back to the start of the previous period).
+    (whether the data reach back to the first day of the previous period).
 
     >>> from cjm_core.journey import default_journey
     >>> ev = pl.DataFrame({"customer_id": ["a", "b", "c"], "stage": ["x"] * 3,
@@ -220,7 +220,8 @@ def last_periods(dataset: Dataset, months: int = 12, end: date | datetime | None
         "previous_end": current_start,
         "data_start": data_start,
         "data_end": data_end,
-        "previous_complete": data_start is not None and data_start <= previous_start,
+        "previous_complete": (data_start is not None
+                              and data_start < previous_start + timedelta(days=1)),
     }
     current = dataset.filter(start=current_start, end=stop)
     previous = dataset.filter(start=previous_start, end=current_start)
