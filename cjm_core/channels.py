@@ -88,21 +88,14 @@ def transitions(
         if col not in events.columns:
             raise ValueError(f"transitions by {by} need an events column {col!r}; "
                              f"the events table has {', '.join(events.columns)}")
-    base = (
-        events.select("customer_id", "timestamp", pl.col(by).cast(pl.String).alias("v"))
-        .with_row_index("_ord")
-        .drop_nulls(["customer_id", "timestamp", "v"])
-        .sort("customer_id", "timestamp", "_ord")
-    )
+    pairs = _pairs(events, by)
+    if pairs is None:  # two customers share a 64-bit hash: take the exact (slower) path
+        pairs = _pairs(events, by, exact=True)
+    assert pairs is not None
     pairs = (
-        base.select(
-            pl.col("v").alias("source"),
-            pl.col("v").shift(-1).alias("target"),
-            (pl.col("customer_id") == pl.col("customer_id").shift(-1)).alias("_same"),
-        )
-        .filter(pl.col("_same"))
-        .group_by("source", "target")
+        pairs.group_by("source", "target")
         .agg(pl.len().cast(pl.Int64).alias("count"))
+        .with_columns(pl.col("source", "target").cast(pl.String))
         .with_columns((pl.col("source") == pl.col("target")).alias("self_transition"))
     )
     if drop_self:
@@ -113,6 +106,33 @@ def transitions(
         .sort(["source", "count", "target"], descending=[False, True, False])
         .select(_TRANSITION_COLUMNS)
     )
+
+
+def _pairs(events: pl.DataFrame, by: str, exact: bool = False) -> pl.DataFrame | None:
+    """source/target of every consecutive pair of one customer's events.
+
+    Fast path: customers are grouped by a 64-bit hash of their id (sorting and moving numbers is
+    much cheaper than strings); a second, independent hash checked on neighbouring rows detects
+    a collision of the first, and then None is returned so the caller takes the exact path.
+    A stable sort keeps file order among events of one customer at one timestamp.
+    """
+    rows = events.select("customer_id", "timestamp", pl.col(by).alias("v")).drop_nulls()
+    if exact:
+        key = rows.with_columns(pl.col("customer_id").cast(pl.String).alias("h"))
+        same = pl.col("h") == pl.col("h").shift(-1)
+        check = pl.lit(False)
+    else:
+        key = rows.select(pl.col("customer_id").hash(seed=0).alias("h"),
+                          pl.col("customer_id").hash(seed=7919).alias("g"), "timestamp", "v")
+        same = pl.col("h") == pl.col("h").shift(-1)
+        check = same & (pl.col("g") != pl.col("g").shift(-1))
+    ordered = key.sort("h", "timestamp", maintain_order=True)
+    out = ordered.select(
+        pl.col("v").alias("source"), pl.col("v").shift(-1).alias("target"),
+        same.alias("_same"), check.alias("_clash"))
+    if out["_clash"].any():
+        return None
+    return out.filter(pl.col("_same")).select("source", "target")
 
 
 def sankey_data(transitions: pl.DataFrame) -> dict:

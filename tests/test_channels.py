@@ -92,6 +92,21 @@ def test_transitions_equal_duckdb_on_sample():
     assert ours.rows() == ref.rows()
 
 
+def test_transitions_hash_path_equals_exact_path():
+    from cjm_core.channels import _pairs
+
+    ev = generate("4773", 300, seed=5)["events"]
+    for by in ("channel", "touchpoint"):
+        fast = _pairs(ev, by).group_by("source", "target").len().sort("source", "target")
+        exact = _pairs(ev, by, exact=True).group_by("source", "target").len()
+        assert fast.rows() == exact.sort("source", "target").rows()
+
+
+def test_transitions_on_enum_columns():
+    ev = THREE.with_columns(pl.col("channel").cast(pl.Enum(["web", "app", "store", "phone"])))
+    assert transitions(ev).rows() == transitions(THREE).rows()
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from("abc"), st.integers(0, 4), st.sampled_from("xyz")),
                 min_size=0, max_size=30))
@@ -100,6 +115,13 @@ def test_transitions_invariants(rows):
     got = transitions(ev)
     n_customers = ev["customer_id"].n_unique() if rows else 0
     assert got["count"].sum() == len(rows) - n_customers
+    # plain-Python reference: sort by customer, time, file position; pair neighbours
+    order = sorted(range(len(rows)), key=lambda i: (rows[i][0], rows[i][1], i))
+    ref: dict[tuple[str, str], int] = {}
+    for i, j in zip(order, order[1:], strict=False):
+        if rows[i][0] == rows[j][0]:
+            ref[rows[i][2], rows[j][2]] = ref.get((rows[i][2], rows[j][2]), 0) + 1
+    assert {(s, tg): c for s, tg, c, *_ in got.rows()} == ref
     if got.height:
         sums = got.group_by("source").agg(pl.col("share").sum())["share"]
         assert all(abs(s - 1) < 1e-9 for s in sums)
