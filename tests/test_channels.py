@@ -4,6 +4,7 @@ online-to-store on tiny named journeys."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 import duckdb
 import polars as pl
@@ -118,7 +119,7 @@ def test_transitions_invariants(rows):
     # plain-Python reference: sort by customer, time, file position; pair neighbours
     order = sorted(range(len(rows)), key=lambda i: (rows[i][0], rows[i][1], i))
     ref: dict[tuple[str, str], int] = {}
-    for i, j in zip(order, order[1:], strict=False):
+    for i, j in pairwise(order):
         if rows[i][0] == rows[j][0]:
             ref[rows[i][2], rows[j][2]] = ref.get((rows[i][2], rows[j][2]), 0) + 1
     assert {(s, tg): c for s, tg, c, *_ in got.rows()} == ref
