@@ -353,13 +353,33 @@ def availability(dataset: Any) -> dict[str, bool]:
     return out
 
 
+def _known(available: dict[str, bool], key: str) -> bool | None:
+    """True / False when ``available`` says so (also under the ``stage_role.`` spelling of a
+    ``role.`` key, or via its table being absent), None when it does not say."""
+    if key in available:
+        return bool(available[key])
+    if key.startswith("role.") and f"stage_role.{key[5:]}" in available:
+        return bool(available[f"stage_role.{key[5:]}"])
+    table = key.split(".")[0]
+    if not key.startswith("role.") and table in available and not available[table]:
+        return False
+    return None
+
+
 def _missing(t: Target, available: dict[str, bool] | None) -> list[str]:
+    """Reasons of the requirements ``available`` says are not met (unknown keys are not
+    blamed)."""
     needs = list(_NEEDS.get(t.metric, []))
     for k in t.cut:
         needs += _CUT_NEEDS.get("stage" if k == "stage_role" else k, [])
     if available is None:
         return []
-    return [reason for keys, reason in needs if not any(available.get(k, False) for k in keys)]
+    out = []
+    for keys, reason in needs:
+        known = [_known(available, k) for k in keys]
+        if not any(v is True for v in known) and any(v is False for v in known):
+            out.append(reason)
+    return out
 
 
 def _needs_text(t: Target) -> str:
@@ -490,13 +510,17 @@ def evaluate(
     available: dict[str, bool] | None = None,
     *,
     journey: Journey | None = None,
+    recent: list[Metric] | None = None,
 ) -> list[Gap]:
     """One `Gap` per target and cut (a "*" cut gives one per value found, e.g. per touchpoint).
 
     ``current`` / ``previous`` are the metric lists of this period and the one before (relative
     targets compare them, matched on metric and cut); ``available`` (see `availability`) lets a
     "no data" gap name the table or role that is missing; ``journey`` maps stage roles to stage
-    names (default: the industry's default journey).
+    names (default: the industry's default journey). ``recent``, when given, is what relative
+    targets compare with ``previous`` instead of ``current`` (e.g. levels on the whole filtered
+    data, changes on the last 12 months against the 12 before); keys of ``available`` it does
+    not name are not blamed, and ``stage_role.<role>`` is read like ``role.<role>``.
 
     >>> nps = [t for t in targets_for("4741") if t.metric == "nps"]
     >>> g = evaluate(nps, [Metric("nps", 25.0, 400, 18.0, 32.0, unit="nps")])
@@ -504,6 +528,7 @@ def evaluate(
     ('within', -5.0, '≥ 30')
     """
     cur, prev = _index(current), _index(previous)
+    rec = _index(recent) if recent is not None else cur
     gaps = []
     for t in targets:
         if not t.enabled:
@@ -514,7 +539,8 @@ def evaluate(
             gaps.append(_no_data(t, dict(t.cut), cuts))
             continue
         for by in cuts:
-            gaps.append(_one(t, by, cur, prev, previous is not None, available))
+            gaps.append(_one(t, by, rec if t.relative else cur, prev, previous is not None,
+                             available))
     return gaps
 
 

@@ -176,6 +176,7 @@ def test_no_data_names_missing_table_or_role():
     available = {"events": True, "events.stage": True, "events.channel": True,
                  "role.purchase": True, "role.cart": False, "role.inquiry": True,
                  "role.consultation": True, "support": True, "support.resolved_at": False,
+                 "support.first_contact_resolved": False, "support.contacts": False,
                  "feedback": False}
     g = gaps_by(evaluate(targets_for("4773"), [], [], available))
     assert g["cart_abandonment", ()].reason == "needs the journey's cart stage role"
@@ -192,6 +193,28 @@ def test_no_data_names_missing_table_or_role():
     # without `available`, the reason lists what the metric needs
     g = gaps_by(evaluate(targets_for("4773"), []))
     assert "needs a support table with resolved_at" in g["resolution_hours_mean", ()].reason
+
+
+def test_available_keys_not_given_are_not_blamed_and_stage_role_alias():
+    a = {"support": True, "support.resolved_at": False, "stage_role.cart": False}
+    g = gaps_by(evaluate(targets_for("4773"), [], [], a))
+    assert g["cart_abandonment", ()].reason == "needs the journey's cart stage role"
+    assert g["fcr", ()].reason == "no fcr value in the data"  # its columns are not named
+    assert g["resolution_hours_mean", ()].reason == "needs a support table with resolved_at"
+    g = gaps_by(evaluate(targets_for("4773"), [], [], {"support": False}))
+    assert g["fcr", ()].reason == "needs a support table with first_contact_resolved or contacts"
+
+
+def test_relative_targets_use_recent_when_given():
+    whole = [M("cart_abandonment", 0.30)]
+    recent = [M("cart_abandonment", 0.20)]
+    previous = [M("cart_abandonment", 0.25)]
+    cart = find("4773", "cart_abandonment")
+    assert evaluate([cart], whole, previous)[0].status == "missed"
+    g = evaluate([cart], whole, previous, recent=recent)[0]
+    assert (g.status, g.current, g.previous) == ("met", 0.20, 0.25)
+    fcr = find("4773", "fcr")
+    assert evaluate([fcr], [M("fcr", 0.9)], recent=[M("fcr", 0.1)])[0].status == "met"
 
 
 def test_availability_from_a_dataset():
