@@ -1,0 +1,801 @@
+"""Conversion funnels over a journey's stages or any chosen list of events (DESIGN §5).
+
+The reference semantics are ClickHouse ``windowFunnel`` and PostHog funnels:
+
+- Events are sorted per customer by timestamp; events at the same instant are tried in step
+  order (so ``A`` and ``B`` logged in the same second convert ``A → B`` whatever the file order
+  says), and file order decides among identical ones. A step value names one step only, so one
+  event fills at most one step. Rows missing customer, step value or timestamp are dropped and
+  counted (``dropped_rows``).
+- A customer's *level* is the longest prefix of the steps matched by events
+  ``t1 ≤ t2 ≤ … ≤ tk`` with ``tk − t1 ≤ W``. ``reached_k`` = customers with level ≥ k.
+- Re-entry ``"latest"`` (default) lets every step-1 event start a new attempt, so the window
+  restarts at the latest one (ClickHouse, PostHog); the level is the best attempt. ``"first"``
+  anchors the only attempt at the customer's first step-1 event (Mixpanel-like).
+- ``"strict"``: the next step must be the customer's very next event; any other event in between
+  (another step value, a repeat, or a value outside the steps) breaks the chain.
+- ``"any"``: steps may come in any order (PostHog "unordered"): the level is the largest number
+  of distinct steps seen in a window ``[t, t + W]`` that starts at one of the customer's events
+  (with re-entry ``"first"``: at their first event only). Table step k reads "k of K steps".
+  There is no start step, so nobody enters mid-journey.
+- Customers whose first step event is a later step than step 1 (walk-in store customers) are
+  left out of the main funnel, counted in ``entered_mid_journey`` and shown in ``mid_journey``
+  (entry step and how many went on to reach each later step). ``per_stage`` counts each stage
+  on its own (distinct customers with an event there); ``mid_journey="per_stage"`` makes that the
+  main table.
+- A customer's window is *open* when they have not completed the funnel and the window of their
+  latest attempt (``"first"``: their only attempt) ends after the last timestamp in the data; such
+  customers are counted in ``open_windows`` and dropped with ``exclude_open``. Without a window
+  nothing is ever closed, so nothing is flagged.
+- Time to convert per step: median and mean of ``t_k − t_{k−1}`` in seconds over the converting
+  attempt (the latest attempt reaching the customer's level), zero seconds kept.
+- Breakdowns (up to two columns) take the value on the attempt's step-1 event (first touch) or on
+  its last matched event (last touch); each segment is tested against the rest of the customers
+  with a two-proportion z-test on overall conversion, Holm-corrected.
+
+Implementation: one sort of a packed 64-bit key (customer, time, step) and, per step, a
+``searchsorted`` of every live attempt into that step's event positions, all in numpy/polars
+vectors (no loop over customers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from itertools import pairwise
+from typing import Literal
+
+import numpy as np
+import polars as pl
+
+from cjm_core.journey import Journey
+from cjm_core.metric import LOW_SAMPLE_N, Metric
+from cjm_core.stats import holm, two_proportion_z, wilson, wilson_expr
+
+Mode = Literal["ordered", "strict", "any"]
+ARROW = " → "
+_US = 1_000_000
+
+
+@dataclass(frozen=True)
+class FunnelQuery:
+    """What to count: steps, window, mode, re-entry, breakdown and the mid-journey/open options.
+
+    >>> FunnelQuery(window=timedelta(days=7)).mode
+    'ordered'
+    """
+
+    steps: list[str] | None = None
+    step_column: str = "stage"
+    window: timedelta | None = None
+    mode: Mode = "ordered"
+    reentry: Literal["latest", "first"] = "latest"
+    breakdown: tuple[str, ...] = ()
+    attribution: Literal["first", "last"] = "first"
+    exclude_open: bool = False
+    mid_journey: Literal["separate", "per_stage"] = "separate"
+
+
+@dataclass
+class FunnelResult:
+    """The funnel table plus the side counts and tables (see the module docstring)."""
+
+    table: pl.DataFrame
+    customers: int
+    entered_mid_journey: int
+    open_windows: int
+    mid_journey: pl.DataFrame
+    per_stage: pl.DataFrame
+    comparison: pl.DataFrame | None = None
+    dropped_rows: int = 0
+    steps: list[str] = field(default_factory=list)
+    breakdown: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        """The CLI's JSON: steps (or segments with their steps) and the side counts."""
+        out: dict = {}
+        if self.breakdown:
+            segs = []
+            for key, part in self.table.group_by(list(self.breakdown), maintain_order=True):
+                segs.append({"segment": dict(zip(self.breakdown, key, strict=True)),
+                             "steps": _steps_json(part)})
+            out["segments"] = segs
+        else:
+            out["steps"] = _steps_json(self.table)
+        out.update(customers=self.customers, entered_mid_journey=self.entered_mid_journey,
+                   open_windows=self.open_windows, dropped_rows=self.dropped_rows)
+        return out
+
+
+def _steps_json(part: pl.DataFrame) -> list[dict]:
+    return [{"step": r["step"], "reached": r["reached"], "step_conversion": r["step_conversion"],
+             "overall_conversion": r["overall_conversion"], "lost": r["lost"],
+             "median_seconds_to_convert": r["median_seconds"]}
+            for r in part.sort("step_index").iter_rows(named=True)]
+
+
+# ----------------------------------------------------------------------------- preparation
+
+
+@dataclass
+class _Events:
+    """Step events sorted by (customer, time, step, file order), as numpy vectors."""
+
+    cid: np.ndarray      # customer ordinal 0..n_slots-1 (int32), non-decreasing
+    t: np.ndarray        # time in `unit_us` units since the earliest event (int64)
+    s: np.ndarray        # step code 1..K, K+1 = not a step (strict mode only)
+    row: np.ndarray | None  # original row number (only with a breakdown)
+    n_slots: int         # number of customers: size of per-customer arrays
+    unit_us: int
+    t_max: int           # last timestamp of the data in the same units
+    dropped: int
+    k: int
+
+
+def _resolve_steps(query: FunnelQuery, journey: Journey | None) -> tuple[list[str], dict]:
+    """Step names and the value -> step code mapping (journey stage keys also match)."""
+    if query.steps is not None:
+        steps = [str(x) for x in query.steps]
+    elif journey is not None and query.step_column == "stage":
+        steps = [st.name for st in journey.stages]
+    else:
+        raise ValueError("Choose the funnel steps: pass steps=[...] or a journey "
+                         f"(the {query.step_column!r} column has no default order).")
+    if len(steps) < 1:
+        raise ValueError("A funnel needs at least one step.")
+    if len(set(steps)) != len(steps):
+        raise ValueError("Each funnel step must be a different value; "
+                         f"{next(x for x in steps if steps.count(x) > 1)!r} appears twice.")
+    if len(query.breakdown) > 2:
+        raise ValueError("A funnel can be broken down by at most two columns.")
+    mapping = {name: i + 1 for i, name in enumerate(steps)}
+    if journey is not None and query.step_column == "stage":
+        for st in journey.stages:
+            if st.name in mapping:
+                mapping.setdefault(st.key, mapping[st.name])
+    return steps, mapping
+
+
+def _step_codes(col: pl.Series, mapping: dict, other: int) -> np.ndarray:
+    """Step code per row (``other`` for values that are no step)."""
+    if isinstance(col.dtype, pl.Enum):
+        cats = col.dtype.categories.to_list()
+        lookup = np.array([mapping.get(c, other) for c in cats] + [other], dtype=np.uint8)
+        phys = col.to_physical().fill_null(len(cats)).to_numpy()
+        return lookup[phys]
+    return (col.cast(pl.String)
+            .replace_strict(list(mapping), list(mapping.values()), default=other,
+                            return_dtype=pl.UInt8)
+            .to_numpy())
+
+
+def _customer_codes(col: pl.Series, bits: int) -> np.ndarray:
+    """Non-negative integer codes below ``2**bits``, one per distinct customer.
+
+    Enum and integer ids are used as they are. Other ids (text) are told apart by a 64-bit
+    hash: its top ``bits`` bits, with the few customers whose top bits clash moved to free
+    codes. A second, independent hash checks that the first one separates every customer; if
+    it does not (odds ~1e-7 at millions of customers), the exact, slower path is taken."""
+    if isinstance(col.dtype, pl.Enum):
+        return col.to_physical().to_numpy().astype(np.uint64)
+    if col.dtype.is_integer() and col.len():
+        codes = (col.cast(pl.Int64) - col.min()).cast(pl.UInt64).to_numpy()
+        if int(codes.max()) < (1 << bits):
+            return codes
+    hashed = _hashed_codes(col, bits) if bits >= 20 else None
+    if hashed is not None:
+        return hashed
+    # a private category list gives dense codes 0..n-1 in order of first appearance
+    return (col.cast(pl.String).cast(pl.Categorical(pl.Categories.random()))
+            .to_physical().to_numpy().astype(np.uint64))
+
+
+def _sorted_distinct(x: np.ndarray) -> np.ndarray:
+    x = np.sort(x)
+    return x[np.r_[True, x[1:] != x[:-1]]] if len(x) else x
+
+
+def _hashed_codes(col: pl.Series, bits: int) -> np.ndarray | None:
+    h = col.hash(seed=0x5EED).to_numpy()
+    distinct = _sorted_distinct(h)
+    if len(distinct) != len(_sorted_distinct(col.hash(seed=0xC0DE).to_numpy())):
+        return None
+    if bits >= 64:
+        return h
+    shift = np.uint64(64 - bits)
+    top = distinct >> shift
+    clash = np.r_[False, top[1:] == top[:-1]]
+    codes = h >> shift
+    if not clash.any():
+        return codes
+    moved = distinct[clash]  # sorted full hashes needing a code of their own
+    used = _sorted_distinct(top)
+    if len(used) + len(moved) > (1 << bits) // 2:
+        return None
+    candidates = np.arange(len(used) + len(moved), dtype=np.uint64)
+    free = np.setdiff1d(candidates, used, assume_unique=True)[: len(moved)]
+    rows = np.flatnonzero(pl.Series(h).is_in(pl.Series(moved).implode()).to_numpy())
+    codes[rows] = free[np.searchsorted(moved, h[rows])]
+    return codes
+
+
+def _time_units(col: pl.Series) -> tuple[np.ndarray, int, int]:
+    """Microseconds since the earliest event expressed in the coarsest of s / ms / µs that
+    loses nothing (so the packed sort key fits), with that unit and the data's minimum."""
+    if col.dtype == pl.Date:
+        col = col.cast(pl.Datetime("us"))
+    us = col.dt.epoch("us").to_numpy()
+    if not len(us):
+        return us, _US, 0
+    lo = int(us.min())
+    rel = us - lo
+    for unit in (_US, 1000):
+        if not (rel % unit).any():
+            return rel // unit, unit, lo
+    return rel, 1, lo
+
+
+def _prepare(events: pl.DataFrame, query: FunnelQuery, mapping: dict, k: int,
+             with_rows: bool) -> _Events:
+    cols = [query.step_column, "customer_id", "timestamp"]
+    missing = [c for c in [*cols, *query.breakdown] if c not in events.columns]
+    if missing:
+        raise ValueError(f"The events table has no column {missing[0]!r}, needed by the funnel.")
+    frame = events.select(cols)
+    dropped = 0
+    if sum(frame.null_count().row(0)):
+        keep = frame.select(pl.all_horizontal(pl.all().is_not_null())).to_series()
+        dropped = int(frame.height - keep.sum())
+        frame = frame.with_row_index("_row").filter(keep)
+        rows = frame["_row"].to_numpy()
+    else:
+        rows = np.arange(frame.height, dtype=np.uint64)
+    t_raw, unit, _lo = _time_units(frame["timestamp"])
+    t_max = int(t_raw.max()) if len(t_raw) else 0
+    s = _step_codes(frame[query.step_column], mapping, k + 1)
+    cust = _customer_codes(frame["customer_id"], 64 - _bits(k + 1) - _bits(t_max))
+    if query.mode != "strict":
+        keep_np = s <= k
+        if not keep_np.all():
+            s, cust, t_raw, rows = s[keep_np], cust[keep_np], t_raw[keep_np], rows[keep_np]
+    return _sort_packed(cust, t_raw, s, rows if with_rows else None, unit, t_max, dropped, k)
+
+
+def _bits(x: int) -> int:
+    return max(1, int(x).bit_length())
+
+
+def _sort_packed(cust: np.ndarray, t: np.ndarray, s: np.ndarray, rows: np.ndarray | None,
+                 unit: int, t_max: int, dropped: int, k: int) -> _Events:
+    """Sort by (customer, time, step, file order): one 64-bit key when it fits."""
+    n = len(s)
+    if n == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return _Events(z, z, z.astype(np.uint8), z if rows is not None else None, 0, unit,
+                       t_max, dropped, k)
+    sb, tb, cb = _bits(k + 1), _bits(int(t.max())), _bits(int(cust.max()))
+    if sb + tb + cb <= 64:
+        key = (cust << np.uint64(tb + sb)) | (t.astype(np.uint64) << np.uint64(sb)) \
+            | s.astype(np.uint64)
+        row_s = None
+        if rows is not None:  # stable: equal keys keep file order
+            order = np.argsort(key, kind="stable")
+            key, row_s = key[order], rows[order].astype(np.int64)
+        else:
+            key.sort()
+        cust_s = key >> np.uint64(tb + sb)
+        t_s = ((key >> np.uint64(sb)) & np.uint64((1 << tb) - 1)).astype(np.int64)
+        s_s = (key & np.uint64((1 << sb) - 1)).astype(np.uint8)
+    else:
+        order = np.lexsort((np.asarray(rows) if rows is not None else np.arange(n), s, t, cust))
+        cust_s, t_s, s_s = cust[order], t[order].astype(np.int64), s[order]
+        row_s = rows[order].astype(np.int64) if rows is not None else None
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(cust_s[1:], cust_s[:-1], out=new[1:])
+    cid = np.cumsum(new, dtype=np.int32) - 1
+    return _Events(cid, t_s, s_s, row_s, int(cid[-1]) + 1, unit, t_max, dropped, k)
+
+
+# ----------------------------------------------------------------------------- chains
+
+
+def _group_starts(sorted_ids: np.ndarray) -> np.ndarray:
+    """Index of the first element of each run of equal values."""
+    if len(sorted_ids) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
+
+
+def _window_units(window: timedelta | None, unit: int) -> int | None:
+    if window is None:
+        return None
+    us = window // timedelta(microseconds=1)
+    return us // unit
+
+
+def _chain(ev: _Events, anchors: np.ndarray, start: np.ndarray, positions: list[np.ndarray],
+           w: int | None, strict: bool, record: bool = False
+           ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Greedy earliest match of the steps after each anchor's own step (``start``), each one
+    after the previous match and within ``w`` of the anchor; greedy is optimal for a fixed
+    anchor. Returns each anchor's level counted from its start step and, with ``record``, the
+    matched position of every step 1..K (-1 where not matched)."""
+    n, n_ev = len(anchors), len(ev.s)
+    level = np.ones(n, dtype=np.int64)
+    pos = []
+    if record:
+        pos = [np.where(start == j, anchors, -1) for j in range(1, ev.k + 1)]
+    cur = anchors.astype(np.int64)
+    a_t = ev.t[anchors]
+    alive = np.arange(n)
+    for step in range(int(start.min(initial=ev.k)) + 1, ev.k + 1):
+        act = alive[start[alive] < step]
+        if not len(act):
+            continue
+        c = cur[act]
+        if strict:
+            nxt = np.minimum(c + 1, n_ev - 1)
+            ok = (c + 1 < n_ev) & (ev.s[nxt] == step)
+        else:
+            p = positions[step]
+            i = np.searchsorted(p, c, side="right")
+            ok = i < len(p)
+            nxt = p[np.minimum(i, len(p) - 1)] if len(p) else c
+        ok &= ev.cid[nxt] == ev.cid[c]
+        if w is not None:
+            ok &= ev.t[nxt] - a_t[act] <= w
+        won = act[ok]
+        cur[won] = nxt[ok]
+        level[won] += 1
+        if record:
+            pos[step - 1][won] = nxt[ok]
+        if not ok.all():
+            dead = np.zeros(n, dtype=bool)
+            dead[act[~ok]] = True
+            alive = alive[~dead[alive]]
+    return level, pos
+
+
+def _best_per_customer(ev: _Events, anchors: np.ndarray, level: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per customer owning an anchor: its id, best level and the latest anchor reaching it
+    (as an index into `anchors`)."""
+    if len(anchors) == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, z
+    owners = ev.cid[anchors]
+    starts = _group_starts(owners)
+    score = level * len(anchors) + np.arange(len(anchors))
+    best = np.maximum.reduceat(score, starts)
+    return owners[starts], best // len(anchors), best % len(anchors)
+
+
+def _first_of_each(ev: _Events, anchors: np.ndarray) -> np.ndarray:
+    return anchors[_group_starts(ev.cid[anchors])]
+
+
+def _last_of_each(ev: _Events, anchors: np.ndarray) -> np.ndarray:
+    starts = _group_starts(ev.cid[anchors])
+    return anchors[np.r_[starts[1:] - 1, len(anchors) - 1]] if len(anchors) else anchors
+
+
+def _entry_steps(ev: _Events) -> np.ndarray:
+    """Step code of each customer's first step event (strict mode skips non-step events)."""
+    entry = np.zeros(ev.n_slots, dtype=np.int64)  # 0: no step event (or no such customer)
+    if len(ev.s) and ev.s.max() > ev.k:
+        idx = np.flatnonzero(ev.s <= ev.k)
+        firsts = idx[_group_starts(ev.cid[idx])]
+    else:
+        firsts = _group_starts(ev.cid)
+    entry[ev.cid[firsts]] = ev.s[firsts]
+    return entry
+
+
+@dataclass
+class _PerCustomer:
+    """Main-funnel customers: level, chosen-attempt step positions, open flag."""
+
+    cid: np.ndarray
+    level: np.ndarray
+    pos: list[np.ndarray]   # per step 1..K, position of the matched event (-1 = none)
+    open_: np.ndarray
+
+
+def _ordered(ev: _Events, query: FunnelQuery, positions: list[np.ndarray],
+             entry: np.ndarray) -> tuple[_PerCustomer, pl.DataFrame]:
+    """Ordered and strict funnels: every customer's attempts start at events of their entry
+    step (step 1 for the main funnel, a later one for mid-journey customers), all in one pass.
+    Returns the main funnel's customers and the mid-journey counts."""
+    w = _window_units(query.window, ev.unit_us)
+    strict = query.mode == "strict"
+    step_of_customer = entry[ev.cid]
+    anchors = np.flatnonzero((ev.s == step_of_customer) & (step_of_customer > 0))
+    if query.reentry == "first":
+        anchors = _first_of_each(ev, anchors)
+    start = ev.s[anchors].astype(np.int64)
+    level, _ = _chain(ev, anchors, start, positions, w, strict)
+    owners, best, which = _best_per_customer(ev, anchors, level)
+    owner_entry = entry[owners]
+    main = owner_entry == 1
+    chosen = anchors[which[main]]
+    _, pos = _chain(ev, chosen, np.ones(len(chosen), dtype=np.int64), positions, w, strict,
+                    record=True)
+    open_ = np.zeros(len(chosen), dtype=bool)
+    if w is not None and len(chosen):
+        main_anchors = anchors[entry[ev.cid[anchors]] == 1]
+        last = _last_of_each(ev, main_anchors)
+        open_ = (best[main] < ev.k) & (ev.t[last] + w > ev.t_max)
+    mid = _mid_counts(owner_entry[~main], best[~main], ev.k)
+    return _PerCustomer(owners[main], best[main], pos, open_), mid
+
+
+def _mid_counts(entry: np.ndarray, best: np.ndarray, k: int) -> pl.DataFrame:
+    """Customers entering at step e > 1, and how many of them reached each step j ≥ e."""
+    frame = pl.DataFrame({"entry_step_index": entry, "level": best},
+                         schema={"entry_step_index": pl.Int64, "level": pl.Int64})
+    parts = [frame.filter(pl.col("entry_step_index") <= j)
+             .group_by("entry_step_index")
+             .agg((pl.col("level") >= j - pl.col("entry_step_index") + 1).sum()
+                  .cast(pl.Int64).alias("reached"))
+             .with_columns(pl.lit(j, dtype=pl.Int64).alias("step_index"))
+             for j in range(2, k + 1)]
+    return pl.concat(parts).sort("entry_step_index", "step_index") if parts else _empty_mid()
+
+
+def _any_order(ev: _Events, query: FunnelQuery, positions: list[np.ndarray]) -> _PerCustomer:
+    """Distinct steps within [t, t + W] from each start event; the best start per customer."""
+    w = _window_units(query.window, ev.unit_us)
+    n = len(ev.s)
+    if query.reentry == "first":
+        starts = _group_starts(ev.cid)
+    else:  # the first event of each (customer, instant) covers its ties
+        new = np.r_[True, (ev.cid[1:] != ev.cid[:-1]) | (ev.t[1:] != ev.t[:-1])] if n else \
+            np.zeros(0, dtype=bool)
+        starts = np.flatnonzero(new)
+
+    def next_of(step: int, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        p = positions[step]
+        i = np.searchsorted(p, at, side="left")
+        ok = i < len(p)
+        nxt = p[np.minimum(i, len(p) - 1)] if len(p) else at
+        ok &= ev.cid[nxt] == ev.cid[at]
+        if w is not None:
+            ok &= ev.t[nxt] - ev.t[at] <= w
+        return ok, nxt
+
+    count = np.zeros(len(starts), dtype=np.int64)
+    for step in range(1, ev.k + 1):
+        count += next_of(step, starts)[0]
+    owners, best, which = _best_per_customer(ev, starts, count)
+    chosen_start = starts[which]
+    arrive = np.empty((len(owners), ev.k), dtype=np.int64)
+    where = np.empty((len(owners), ev.k), dtype=np.int64)
+    big = np.iinfo(np.int64).max
+    for step in range(1, ev.k + 1):
+        ok, nxt = next_of(step, chosen_start)
+        # ties in time are taken in position order, which is step order
+        arrive[:, step - 1] = np.where(ok, nxt, big)
+        where[:, step - 1] = np.where(ok, nxt, -1)
+    arrive.sort(axis=1)
+    pos = [np.where(arrive[:, j] == big, -1, arrive[:, j]) for j in range(ev.k)]
+    open_ = np.zeros(len(owners), dtype=bool)
+    if w is not None and len(owners):
+        last_start = _last_of_each(ev, starts)
+        open_ = (best < ev.k) & (ev.t[last_start] + w > ev.t_max)
+    return _PerCustomer(owners, best, pos, open_)
+
+
+def _per_stage_counts(ev: _Events, positions: list[np.ndarray], steps: list[str]
+                      ) -> pl.DataFrame:
+    counts = [len(_group_starts(ev.cid[positions[k]])) for k in range(1, ev.k + 1)]
+    return pl.DataFrame({"step_index": list(range(1, ev.k + 1)), "step": steps,
+                         "customers": counts},
+                        schema={"step_index": pl.Int64, "step": pl.String,
+                                "customers": pl.Int64})
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+def _customer_frame(ev: _Events, pc: _PerCustomer, events: pl.DataFrame,
+                    query: FunnelQuery) -> pl.DataFrame:
+    """One row per main-funnel customer: level, open flag, seconds per step, breakdown."""
+    cols: dict[str, object] = {"level": pc.level, "open": pc.open_}
+    secs = ev.unit_us / _US
+    for k in range(2, ev.k + 1):
+        a, b = pc.pos[k - 2], pc.pos[k - 1]
+        ok = b >= 0
+        d = np.where(ok, (ev.t[np.where(ok, b, 0)] - ev.t[np.where(ok, a, 0)]) * secs, np.nan)
+        cols[f"_d{k}"] = d
+    frame = pl.DataFrame(cols).with_columns(pl.col(f"_d{k}").fill_nan(None)
+                                            for k in range(2, ev.k + 1))
+    if query.breakdown and ev.row is not None and len(pc.level):
+        if query.attribution == "first":
+            at = pc.pos[0]
+        else:
+            lvl = np.maximum(pc.level, 1)
+            stacked = np.stack(pc.pos, axis=1)
+            at = stacked[np.arange(len(lvl)), lvl - 1]
+        rows = ev.row[at]
+        values = events.select(query.breakdown)[rows]
+        frame = pl.concat([frame, values], how="horizontal")
+    elif query.breakdown:
+        frame = frame.with_columns(pl.lit(None, dtype=events.schema[c]).alias(c)
+                                   for c in query.breakdown)
+    return frame
+
+
+def _table_from_customers(frame: pl.DataFrame, steps: list[str], by: list[str]
+                          ) -> pl.DataFrame:
+    k = len(steps)
+    aggs = [(pl.col("level") >= j).sum().cast(pl.Int64).alias(f"_r{j}") for j in range(1, k + 1)]
+    for j in range(2, k + 1):
+        aggs += [pl.col(f"_d{j}").median().alias(f"_med{j}"), pl.col(f"_d{j}").mean()
+                 .alias(f"_mean{j}")]
+    wide = (frame.group_by(by, maintain_order=True).agg(aggs) if by
+            else frame.select(aggs))
+    if by:
+        wide = wide.sort(by, nulls_last=True)
+    long = []
+    for j in range(1, k + 1):
+        long.append(wide.select(
+            *by, pl.lit(j, dtype=pl.Int64).alias("step_index"),
+            pl.lit(steps[j - 1]).alias("step"), pl.col(f"_r{j}").alias("reached"),
+            (pl.col(f"_med{j}") if j > 1 else pl.lit(None, dtype=pl.Float64))
+            .alias("median_seconds"),
+            (pl.col(f"_mean{j}") if j > 1 else pl.lit(None, dtype=pl.Float64))
+            .alias("mean_seconds")))
+    out = pl.concat(long).sort([*by, "step_index"], nulls_last=True, maintain_order=True)
+    return _rates(out, by)
+
+
+def _rates(long: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """Step and overall conversion, drop-off, lost, Wilson bounds, n from reached per step."""
+    over = by or None
+    prev = pl.col("reached").shift(1)
+    first = pl.col("reached").first()
+    if over:
+        prev, first = prev.over(over, order_by="step_index"), first.over(over)
+    n = pl.when(pl.col("step_index") == 1).then(pl.col("reached")).otherwise(prev)
+    out = long.with_columns(n.cast(pl.Int64).alias("n"), first.alias("_first"))
+    conv = pl.when(pl.col("n") > 0).then(pl.col("reached") / pl.col("n"))
+    low, high = wilson_expr("reached", "n")
+    valid = (pl.col("step_index") > 1) & (pl.col("reached") <= pl.col("n"))
+    out = out.with_columns(
+        conv.alias("step_conversion"),
+        pl.when(pl.col("_first") > 0).then(pl.col("reached") / pl.col("_first"))
+        .alias("overall_conversion"),
+        (1 - conv).alias("dropoff"),
+        (pl.col("n") - pl.col("reached")).alias("lost"),
+        pl.when(valid).then(low).alias("low"),
+        pl.when(valid).then(high).alias("high"),
+    )
+    return out.select(*by, "step_index", "step", "reached", "step_conversion",
+                      "overall_conversion", "dropoff", "lost", "median_seconds", "mean_seconds",
+                      "low", "high", "n")
+
+
+def _comparison(table: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """Each segment's overall conversion against all other segments together, Holm-corrected."""
+    last = int(table["step_index"].max())
+    seg = (table.filter(pl.col("step_index") == 1).select(*by, pl.col("reached").alias("n"))
+           .join(table.filter(pl.col("step_index") == last)
+                 .select(*by, pl.col("reached").alias("converted")),
+                 on=by, how="left", nulls_equal=True, maintain_order="left"))
+    tot_n, tot_c = int(seg["n"].sum()), int(seg["converted"].sum())
+    zs, ps = [], []
+    for n, c in seg.select("n", "converted").iter_rows():
+        z, p = two_proportion_z(c, n, tot_c - c, tot_n - n)
+        zs.append(z)
+        ps.append(p)
+    out = seg.with_columns(
+        pl.when(pl.col("n") > 0).then(pl.col("converted") / pl.col("n")).alias("rate"),
+        (tot_n - pl.col("n")).alias("rest_n"),
+        pl.when(tot_n - pl.col("n") > 0)
+        .then((tot_c - pl.col("converted")) / (tot_n - pl.col("n"))).alias("rest_rate"),
+        pl.Series("z", zs, dtype=pl.Float64), pl.Series("p", ps, dtype=pl.Float64),
+        pl.Series("p_holm", holm(ps), dtype=pl.Float64),
+    )
+    enough = (pl.col("n") >= LOW_SAMPLE_N) & (pl.col("rest_n") >= LOW_SAMPLE_N)
+    return out.with_columns(
+        (enough & (pl.col("p_holm") < 0.05)).fill_null(False).alias("significant"),
+        (~enough).alias("insufficient"))
+
+
+# ----------------------------------------------------------------------------- public API
+
+
+def funnel(events: pl.DataFrame, query: FunnelQuery | None = None,
+           journey: Journey | None = None) -> FunnelResult:
+    """Count customers through the steps (see the module docstring for the exact rules).
+
+    >>> ev = pl.DataFrame({"customer_id": ["a", "a", "b"],
+    ...     "timestamp": ["2025-01-01 10:00", "2025-01-01 11:00", "2025-01-01 10:00"],
+    ...     "stage": ["Look", "Buy", "Look"]}).with_columns(pl.col("timestamp").str.to_datetime())
+    >>> funnel(ev, FunnelQuery(steps=["Look", "Buy"])).table["reached"].to_list()
+    [2, 1]
+    """
+    query = query or FunnelQuery()
+    steps, mapping = _resolve_steps(query, journey)
+    k = len(steps)
+    ev = _prepare(events, query, mapping, k, with_rows=bool(query.breakdown))
+    positions = [np.zeros(0, dtype=np.int64)] + [np.flatnonzero(ev.s == j) for j in
+                                                  range(1, k + 1)]
+    per_stage = _per_stage_counts(ev, positions, steps)
+    by = list(query.breakdown)
+    entry = _entry_steps(ev)
+    if query.mode == "any":
+        pc = _any_order(ev, query, positions)
+        labels = [f"{j} of {k} steps" for j in range(1, k + 1)]
+        mid = _empty_mid()
+    else:
+        pc, mid = _ordered(ev, query, positions, entry)
+        labels = steps
+        names = pl.DataFrame({"i": range(1, k + 1), "name": steps},
+                             schema={"i": pl.Int64, "name": pl.String})
+        mid = (mid.join(names.rename({"i": "entry_step_index", "name": "entry_step"}),
+                        on="entry_step_index", how="left")
+               .join(names.rename({"i": "step_index", "name": "step"}), on="step_index",
+                     how="left")
+               .select("entry_step_index", "entry_step", "step_index", "step", "reached")
+               .sort("entry_step_index", "step_index"))
+    frame = _customer_frame(ev, pc, events, query)
+    if query.exclude_open:
+        frame = frame.filter(~pl.col("open"))
+    if query.mid_journey == "per_stage":
+        table = _per_stage_table(ev, positions, steps, events, query)
+    else:
+        table = _table_from_customers(frame, labels, by)
+    return FunnelResult(
+        table=table, customers=int((entry > 0).sum()),
+        entered_mid_journey=0 if query.mode == "any" else int((entry > 1).sum()),
+        open_windows=int(pc.open_.sum()),
+        mid_journey=mid, per_stage=per_stage,
+        comparison=_comparison(table, by) if by else None,
+        dropped_rows=ev.dropped, steps=labels, breakdown=tuple(by))
+
+
+def _empty_mid() -> pl.DataFrame:
+    return pl.DataFrame(schema={"entry_step_index": pl.Int64, "entry_step": pl.String,
+                                "step_index": pl.Int64, "step": pl.String,
+                                "reached": pl.Int64})
+
+
+def _per_stage_table(ev: _Events, positions: list[np.ndarray], steps: list[str],
+                     events: pl.DataFrame, query: FunnelQuery) -> pl.DataFrame:
+    """Each stage counted on its own; with a breakdown, by the value on the customer's first
+    event at that stage."""
+    by = list(query.breakdown)
+    parts = []
+    for j in range(1, ev.k + 1):
+        p = positions[j]
+        firsts = p[_group_starts(ev.cid[p])]
+        part = pl.DataFrame({"step_index": np.full(len(firsts), j, dtype=np.int64)})
+        if by and ev.row is not None:
+            part = pl.concat([part, events.select(by)[ev.row[firsts]]], how="horizontal")
+        parts.append(part)
+    counts = pl.concat(parts).group_by([*by, "step_index"]).agg(
+        pl.len().cast(pl.Int64).alias("reached"))
+    return _counts_table(counts, steps, by)
+
+
+def _counts_table(counts: pl.DataFrame, steps: list[str], by: list[str]) -> pl.DataFrame:
+    """Complete (segment × step) grid from reached counts, with rates and null times."""
+    grid = pl.DataFrame({"step_index": list(range(1, len(steps) + 1)), "step": steps},
+                        schema={"step_index": pl.Int64, "step": pl.String})
+    if by:
+        grid = counts.select(by).unique().join(grid, how="cross")
+    long = (grid.join(counts, on=[*by, "step_index"], how="left", nulls_equal=True)
+            .with_columns(pl.col("reached").fill_null(0).cast(pl.Int64),
+                          pl.lit(None, dtype=pl.Float64).alias("median_seconds"),
+                          pl.lit(None, dtype=pl.Float64).alias("mean_seconds"))
+            .sort([*by, "step_index"], nulls_last=True))
+    return _rates(long, by)
+
+
+def funnel_from_counts(counts: pl.DataFrame, steps: list[str] | None = None,
+                       breakdown: tuple[str, ...] | list[str] = (),
+                       journey: Journey | None = None) -> FunnelResult:
+    """The funnel table from an aggregated ``funnel_counts`` table (stage, customers, and
+    optionally period / segment / channel): reached per step is the sum of ``customers``, each
+    stage counted on its own. Without events there are no windows, times or mid-journey counts.
+    Steps: ``steps``, else the journey's stage names, else the stages in order of appearance.
+
+    >>> c = pl.DataFrame({"stage": ["Look", "Buy", "Look"], "customers": [30, 12, 10]})
+    >>> funnel_from_counts(c).table.select("step", "reached").rows()
+    [('Look', 40), ('Buy', 12)]
+    """
+    by = list(breakdown)
+    missing = [c for c in ["stage", "customers", *by] if c not in counts.columns]
+    if missing:
+        raise ValueError(f"The funnel_counts table has no column {missing[0]!r}.")
+    clean = counts.filter(pl.col("stage").is_not_null() & pl.col("customers").is_not_null())
+    if steps is None and journey is not None:
+        steps = [st.name for st in journey.stages]
+    if steps is None:
+        steps = clean["stage"].cast(pl.String).unique(maintain_order=True).to_list()
+    idx = {name: i + 1 for i, name in enumerate(steps)}
+    if journey is not None:
+        idx.update({st.key: idx[st.name] for st in journey.stages if st.name in idx})
+    summed = (clean.with_columns(pl.col("stage").cast(pl.String)
+                                 .replace_strict(idx, default=None, return_dtype=pl.Int64)
+                                 .alias("step_index"))
+              .filter(pl.col("step_index").is_not_null())
+              .group_by([*by, "step_index"]).agg(pl.col("customers").sum().cast(pl.Int64)
+                                                  .alias("reached")))
+    table = _counts_table(summed, list(steps), by)
+    per_stage = (table.group_by("step_index", "step").agg(pl.col("reached").sum()
+                                                         .alias("customers"))
+                 .sort("step_index"))
+    first = int(per_stage["customers"][0]) if per_stage.height else 0
+    return FunnelResult(
+        table=table, customers=first, entered_mid_journey=0, open_windows=0,
+        mid_journey=_empty_mid(), per_stage=per_stage,
+        comparison=_comparison(table, by) if by else None,
+        dropped_rows=counts.height - clean.height, steps=list(steps), breakdown=tuple(by))
+
+
+_ROLE_METRIC = {("cart", "purchase"): "cart_abandonment",
+                ("inquiry", "consultation"): "inquiry_consultation_dropoff"}
+
+
+def role_dropoff(events: pl.DataFrame, journey: Journey, from_role: str, to_role: str,
+                 window: timedelta | None = None) -> Metric:
+    """Share of customers reaching the `from_role` stage who do not go on to the `to_role`
+    stage (within `window`), e.g. cart abandonment = 1 − purchase/cart. Every customer with
+    a from-stage event counts, whatever they did before. Value None and n = 0 when a role is
+    not mapped in the journey.
+
+    >>> from cjm_core.journey import default_journey
+    >>> ev = pl.DataFrame({"customer_id": ["a", "a", "b"], "stage": ["Cart", "Purchase", "Cart"],
+    ...     "timestamp": ["2025-01-01 10:00", "2025-01-01 10:05", "2025-01-01 11:00"]}
+    ... ).with_columns(pl.col("timestamp").str.to_datetime())
+    >>> role_dropoff(ev, default_journey("4773"), "cart", "purchase").value
+    0.5
+    """
+    name = _ROLE_METRIC.get((from_role, to_role), f"{from_role}_{to_role}_dropoff")
+    by_key = {st.key: st.name for st in journey.stages}
+    a, b = (by_key.get(journey.stage_roles.get(r, "")) for r in (from_role, to_role))
+    if a is None or b is None or a == b:
+        return Metric(name, None, 0)
+    query = FunnelQuery(steps=[a, b], window=window)
+    _steps, mapping = _resolve_steps(query, journey)
+    ev = _prepare(events, query, mapping, 2, with_rows=False)
+    positions = [np.zeros(0, dtype=np.int64)] + [np.flatnonzero(ev.s == j) for j in (1, 2)]
+    has_from = np.zeros(ev.n_slots, dtype=np.int64)
+    has_from[ev.cid[positions[1]]] = 1  # everyone with a from-stage event, whatever came first
+    pc, _ = _ordered(ev, query, positions, has_from)
+    n = len(pc.level)
+    if n == 0:
+        return Metric(name, None, 0)
+    stayed = int((pc.level >= 2).sum())
+    low, high = wilson(n - stayed, n)
+    return Metric(name, 1 - stayed / n, n, low, high)
+
+
+def funnel_metrics(result: FunnelResult) -> list[Metric]:
+    """``stage_conversion`` per step (by={"step": "A → B"}) and ``overall_conversion``, with
+    n and Wilson intervals; with a breakdown, one set per segment (segment values in ``by``).
+
+    >>> c = pl.DataFrame({"stage": ["Look", "Buy"], "customers": [40, 10]})
+    >>> [(m.metric, m.value, m.n) for m in funnel_metrics(funnel_from_counts(c))]
+    [('stage_conversion', 0.25, 40), ('overall_conversion', 0.25, 40)]
+    """
+    by = list(result.breakdown)
+    out: list[Metric] = []
+    groups = (result.table.group_by(by, maintain_order=True) if by
+              else [((), result.table)])
+    for key, part in groups:
+        seg = {c: str(v) for c, v in zip(by, key, strict=True)}
+        rows = part.sort("step_index").to_dicts()
+        for prev, row in pairwise(rows):
+            out.append(Metric("stage_conversion", row["step_conversion"], int(row["n"] or 0),
+                              row["low"], row["high"],
+                              by={**seg, "step": f"{prev['step']}{ARROW}{row['step']}"}))
+        if rows:
+            n1, nk = int(rows[0]["reached"]), int(rows[-1]["reached"])
+            low, high = wilson(nk, n1)
+            out.append(Metric("overall_conversion", nk / n1 if n1 else None, n1, low, high,
+                              by=seg))
+    return out
