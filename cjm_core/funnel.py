@@ -212,8 +212,10 @@ def _hashed_codes(col: pl.Series, bits: int) -> np.ndarray | None:
     used = _sorted_distinct(top)
     if len(used) + len(moved) > (1 << bits) // 2:
         return None
-    candidates = np.arange(len(used) + len(moved), dtype=np.uint64)
-    free = np.setdiff1d(candidates, used, assume_unique=True)[: len(moved)]
+    limit = len(used) + len(moved)
+    is_free = np.ones(limit, dtype=bool)
+    is_free[used[used < limit].astype(np.int64)] = False
+    free = np.flatnonzero(is_free)[: len(moved)].astype(np.uint64)
     rows = np.flatnonzero(pl.Series(h).is_in(pl.Series(moved).implode()).to_numpy())
     codes[rows] = free[np.searchsorted(moved, h[rows])]
     return codes
@@ -320,40 +322,49 @@ def _chain(ev: _Events, anchors: np.ndarray, start: np.ndarray, positions: list[
     """Greedy earliest match of the steps after each anchor's own step (``start``), each one
     after the previous match and within ``w`` of the anchor; greedy is optimal for a fixed
     anchor. Returns each anchor's level counted from its start step and, with ``record``, the
-    matched position of every step 1..K (-1 where not matched)."""
+    matched position of every step 1..K (-1 where not matched).
+
+    Live attempts are kept as compact vectors (anchor index, current position, customer,
+    deadline); each round matches one step for all of them and drops those that fail."""
     n, n_ev = len(anchors), len(ev.s)
     level = np.ones(n, dtype=np.int64)
-    pos = []
-    if record:
-        pos = [np.where(start == j, anchors, -1) for j in range(1, ev.k + 1)]
-    cur = anchors.astype(np.int64)
-    a_t = ev.t[anchors]
-    alive = np.arange(n)
-    for step in range(int(start.min(initial=ev.k)) + 1, ev.k + 1):
-        act = alive[start[alive] < step]
-        if not len(act):
+    pos = [np.where(start == j, anchors, -1) for j in range(1, ev.k + 1)] if record else []
+    if n == 0:
+        return level, pos
+    order = np.argsort(start.astype(np.uint8), kind="stable")  # radix sort on small ints
+    by_start = np.searchsorted(start[order], np.arange(1, ev.k + 2))  # group bounds
+    live = np.zeros(0, dtype=np.int64)
+    cur = np.zeros(0, dtype=np.int64)
+    who = np.zeros(0, dtype=ev.cid.dtype)
+    until = np.zeros(0, dtype=np.int64)
+    no_limit = np.iinfo(np.int64).max
+    for step in range(2, ev.k + 1):
+        joining = order[by_start[step - 2]:by_start[step - 1]]  # attempts starting at step-1
+        if len(joining):
+            a = anchors[joining]
+            live, cur = np.r_[live, joining], np.r_[cur, a]
+            who = np.r_[who, ev.cid[a]]
+            until = np.r_[until, ev.t[a] + w if w is not None else np.full(len(a), no_limit)]
+        if not len(live):
             continue
-        c = cur[act]
         if strict:
-            nxt = np.minimum(c + 1, n_ev - 1)
-            ok = (c + 1 < n_ev) & (ev.s[nxt] == step)
+            nxt = np.minimum(cur + 1, n_ev - 1)
+            ok = (cur + 1 < n_ev) & (ev.s[nxt] == step)
         else:
             p = positions[step]
-            i = np.searchsorted(p, c, side="right")
+            i = np.searchsorted(p, cur, side="right")
             ok = i < len(p)
-            nxt = p[np.minimum(i, len(p) - 1)] if len(p) else c
-        ok &= ev.cid[nxt] == ev.cid[c]
+            nxt = p[np.minimum(i, len(p) - 1)] if len(p) else cur
+        ok &= ev.cid[nxt] == who
         if w is not None:
-            ok &= ev.t[nxt] - a_t[act] <= w
-        won = act[ok]
-        cur[won] = nxt[ok]
-        level[won] += 1
-        if record:
-            pos[step - 1][won] = nxt[ok]
+            ok &= ev.t[nxt] <= until
         if not ok.all():
-            dead = np.zeros(n, dtype=bool)
-            dead[act[~ok]] = True
-            alive = alive[~dead[alive]]
+            live, cur, who, until, nxt = live[ok], nxt[ok], who[ok], until[ok], nxt[ok]
+        else:
+            cur = nxt
+        level[live] += 1
+        if record:
+            pos[step - 1][live] = nxt
     return level, pos
 
 
@@ -413,6 +424,11 @@ def _ordered(ev: _Events, query: FunnelQuery, positions: list[np.ndarray],
     anchors = np.flatnonzero((ev.s == step_of_customer) & (step_of_customer > 0))
     if query.reentry == "first":
         anchors = _first_of_each(ev, anchors)
+    elif len(anchors) > 1:
+        # an attempt followed at once by another from the same step is never better than it
+        later = np.r_[(anchors[1:] == anchors[:-1] + 1)
+                      & (ev.cid[anchors[1:]] == ev.cid[anchors[:-1]]), False]
+        anchors = anchors[~later]
     start = ev.s[anchors].astype(np.int64)
     level, _ = _chain(ev, anchors, start, positions, w, strict)
     owners, best, which = _best_per_customer(ev, anchors, level)
@@ -432,15 +448,12 @@ def _ordered(ev: _Events, query: FunnelQuery, positions: list[np.ndarray],
 
 def _mid_counts(entry: np.ndarray, best: np.ndarray, k: int) -> pl.DataFrame:
     """Customers entering at step e > 1, and how many of them reached each step j ≥ e."""
-    frame = pl.DataFrame({"entry_step_index": entry, "level": best},
-                         schema={"entry_step_index": pl.Int64, "level": pl.Int64})
-    parts = [frame.filter(pl.col("entry_step_index") <= j)
-             .group_by("entry_step_index")
-             .agg((pl.col("level") >= j - pl.col("entry_step_index") + 1).sum()
-                  .cast(pl.Int64).alias("reached"))
-             .with_columns(pl.lit(j, dtype=pl.Int64).alias("step_index"))
-             for j in range(2, k + 1)]
-    return pl.concat(parts).sort("entry_step_index", "step_index") if parts else _empty_mid()
+    hist = np.bincount(entry * (k + 1) + best, minlength=(k + 1) ** 2).reshape(k + 1, k + 1)
+    at_least = hist[:, ::-1].cumsum(axis=1)[:, ::-1]  # [e, L] = customers with level ≥ L
+    rows = [(e, j, int(at_least[e, j - e + 1])) for e in range(2, k + 1)
+            if at_least[e, 1] for j in range(e, k + 1)]
+    return pl.DataFrame(rows, schema={"entry_step_index": pl.Int64, "step_index": pl.Int64,
+                                      "reached": pl.Int64}, orient="row")
 
 
 def _any_order(ev: _Events, query: FunnelQuery, positions: list[np.ndarray]) -> _PerCustomer:
