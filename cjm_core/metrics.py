@@ -1,0 +1,93 @@
+"""Every metric a dataset supports, as one flat list, and the scorecard against the industry's
+targets. The command line's ``metrics`` and the pages read the same numbers from here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cjm_core.benchmarks import Gap, Target, availability, evaluate, targets_for
+from cjm_core.channels import omnichannel, online_to_store
+from cjm_core.dataset import Dataset
+from cjm_core.funnel import (
+    FunnelQuery,
+    funnel,
+    funnel_from_counts,
+    funnel_metrics,
+    role_dropoff,
+)
+from cjm_core.loyalty import loyalty_metrics
+from cjm_core.metric import Metric
+from cjm_core.periods import last_periods
+from cjm_core.satisfaction import satisfaction_metrics
+from cjm_core.support import support_metrics
+
+#: role-based funnel figures the seeds set targets on: name -> (from stage role, to stage role)
+ROLE_STEPS = {
+    "cart_abandonment": ("cart", "purchase"),
+    "inquiry_consultation_dropoff": ("inquiry", "consultation"),
+}
+
+
+def all_metrics(data: Dataset) -> list[Metric]:
+    """Every metric the dataset's tables support, overall and per touchpoint, stage and channel
+    where the data have them (DESIGN §5). Tables that are missing simply add nothing.
+
+    >>> import polars as pl
+    >>> from cjm_core.journey import default_journey
+    >>> fb = pl.DataFrame({"csat": [5, 4, 2], "touchpoint": ["Web", "Web", "Hotline"]})
+    >>> ms = all_metrics(Dataset(default_journey("4742"), feedback=fb))
+    >>> [(m.by.get("touchpoint", "all"), round(m.value, 2)) for m in ms if m.metric == "csat"]
+    [('all', 0.67), ('Web', 1.0), ('Hotline', 0.0)]
+    """
+    out: list[Metric] = []
+    if data.feedback is not None or data.support is not None:
+        out += satisfaction_metrics(data.feedback, data.support)
+    if data.has("support", "opened_at"):
+        out += support_metrics(data.support)
+    if data.has("orders", "customer_id", "order_date", "amount"):
+        out += loyalty_metrics(data.orders)
+        if data.has("orders", "channel"):
+            out += loyalty_metrics(data.orders, by=["channel"])
+    if data.has("events", "customer_id", "timestamp", "stage"):
+        out += _event_metrics(data)
+    elif data.has("funnel_counts", "stage", "customers"):
+        out += funnel_metrics(funnel_from_counts(data.funnel_counts, journey=data.journey))
+    return out
+
+
+def _event_metrics(data: Dataset) -> list[Metric]:
+    events, journey = data.events, data.journey
+    out = funnel_metrics(funnel(events, FunnelQuery(), journey))
+    for a, b in ROLE_STEPS.values():
+        m = role_dropoff(events, journey, a, b)
+        if m.n:
+            out.append(m)
+    if data.has("events", "channel"):
+        out += omnichannel(events, journey, data.orders)
+        o2s = online_to_store(events, journey, data.orders)
+        if o2s.n:
+            out.append(o2s)
+    return out
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """The gaps to the industry's targets, the metrics they were judged on, and the periods."""
+
+    gaps: list[Gap]
+    current: list[Metric]
+    recent: list[Metric]
+    previous: list[Metric]
+    periods: dict
+
+
+def scorecard(data: Dataset, targets: list[Target] | None = None) -> Scorecard:
+    """Gaps to the targets: levels judged on the whole (filtered) data, relative targets on the
+    last 12 months against the 12 before (DESIGN §5 "Period over period")."""
+    targets = targets if targets is not None else targets_for(data.journey.isic)
+    current = all_metrics(data)
+    recent_data, before_data, periods = last_periods(data)
+    recent, previous = all_metrics(recent_data), all_metrics(before_data)
+    gaps = evaluate(targets, current, previous, available=availability(data),
+                    journey=data.journey, recent=recent)
+    return Scorecard(gaps, current, recent, previous, periods)
