@@ -37,7 +37,7 @@ def all_metrics(data: Dataset) -> list[Metric]:
     >>> fb = pl.DataFrame({"csat": [5, 4, 2], "touchpoint": ["Web", "Web", "Hotline"]})
     >>> ms = all_metrics(Dataset(default_journey("4742"), feedback=fb))
     >>> [(m.by.get("touchpoint", "all"), round(m.value, 2)) for m in ms if m.metric == "csat"]
-    [('all', 0.67), ('Web', 1.0), ('Hotline', 0.0)]
+    [('all', 0.67), ('Hotline', 0.0), ('Web', 1.0)]
     """
     out: list[Metric] = []
     if data.feedback is not None or data.support is not None:
