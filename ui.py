@@ -4,6 +4,7 @@ ingest, and the one place that turns core errors into messages. Pages lay out; t
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
 from cjm_core.dataset import Dataset
@@ -183,3 +184,24 @@ def filtered_dataset(ws_id: str) -> tuple[Dataset, str]:
     """The workspace's dataset under the sidebar's filters, and its cache key."""
     data, key = dataset(ws_id)
     return _filtered(key, filter_widgets(data), data)
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, pl.DataFrame | Dataset):
+        return f"<{type(value).__name__}>"
+    return repr(value)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _compute(name: str, key: str, params: str, _fn, _args: tuple, _kwargs: dict):
+    return _fn(*_args, **_kwargs)
+
+
+def compute(key: str, fn, *args, **kwargs):
+    """Call a core function once per data key and arguments, then reuse its result.
+
+    ``key`` names the data (the filtered dataset's digest); frames and datasets among the
+    arguments must come from that data, so they are left out of the cache key.
+    """
+    params = repr(([_describe(a) for a in args], {k: _describe(v) for k, v in kwargs.items()}))
+    return _compute(f"{fn.__module__}.{fn.__qualname__}", key, params, fn, args, kwargs)
