@@ -8,6 +8,12 @@ import streamlit as st
 PAGES = [
     st.Page("app_pages/overview.py", title="Overview", icon="🏠", default=True,
             url_path="overview"),
+    st.Page("app_pages/funnel.py", title="Funnel", icon="🔻", url_path="funnel"),
+    st.Page("app_pages/channels.py", title="Channels", icon="🔀", url_path="channels"),
+    st.Page("app_pages/touchpoints.py", title="Touchpoints", icon="⭐", url_path="touchpoints"),
+    st.Page("app_pages/post_purchase.py", title="Post-purchase", icon="🛠️",
+            url_path="post_purchase"),
+    st.Page("app_pages/benchmarks.py", title="Benchmarks", icon="🎯", url_path="benchmarks"),
     st.Page("app_pages/data.py", title="Data", icon="📥", url_path="data"),
 ]
 
