@@ -7,7 +7,11 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 
-PAGES = ["app_pages/overview.py", "app_pages/data.py"]
+PAGES = [
+    "app_pages/overview.py", "app_pages/funnel.py", "app_pages/channels.py",
+    "app_pages/touchpoints.py", "app_pages/post_purchase.py", "app_pages/benchmarks.py",
+    "app_pages/data.py",
+]
 
 
 @pytest.fixture

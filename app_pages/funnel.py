@@ -1,0 +1,122 @@
+"""Funnel: where customers drop off, with every control a PostHog or Mixpanel user looks for."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import polars as pl
+import streamlit as st
+
+import ui
+from cjm_core.charts import funnel_chart
+from cjm_core.funnel import FunnelQuery, funnel, funnel_from_counts
+from cjm_core.metric import LOW_SAMPLE_N
+
+ws_id = ui.page_setup()
+data, key = ui.filtered_dataset(ws_id)
+st.title("Funnel")
+
+if data.funnel_counts is not None and not data.has("events", "customer_id", "timestamp", "stage"):
+    source = "counts"
+elif data.has("events", "customer_id", "timestamp", "stage"):
+    source = "events"
+else:
+    st.info("The funnel needs an events table (customer, timestamp, stage) or a funnel_counts "
+            "table. Upload one on the Data page.")
+    st.stop()
+
+UNITS = {"minutes": 60, "hours": 3600, "days": 86400}
+stage_names = [s.name for s in data.journey.stages]
+
+with st.container(border=True):
+    a, b, c = st.columns([2, 1, 1])
+    step_column = "stage"
+    if source == "events":
+        kinds = [k for k in ("stage", "event", "touchpoint") if data.has("events", k)]
+        step_column = c.selectbox("Steps are", kinds, key="funnel_step_column",
+                                  help="Journey stages (default) or any chosen list of events")
+    options = stage_names if step_column == "stage" else data.values("events", step_column)
+    default = [s for s in stage_names if s in options] if step_column == "stage" else options[:4]
+    steps = a.multiselect("Steps, in order", options, default=default, key="funnel_steps")
+    mode = b.selectbox("Order", ["ordered", "strict", "any"], key="funnel_mode",
+                       help="ordered: later steps after earlier ones; strict: no other event in "
+                            "between; any: steps in any order")
+    if source == "events":
+        d, e, f, g = st.columns(4)
+        amount = d.number_input("Conversion window", min_value=0, value=30, step=1,
+                                key="funnel_window", help="0 = no window")
+        unit = e.selectbox("Window unit", list(UNITS), index=2, key="funnel_window_unit")
+        reentry = f.selectbox(
+            "Re-entry", ["latest", "first"], key="funnel_reentry",
+            help="latest: the window restarts at a customer's latest first-step event "
+                 "(PostHog, ClickHouse); first: anchored at the first (Mixpanel)")
+        dims = [d for d in data.dimensions("events") if d != step_column]
+        breakdown = g.multiselect("Breakdown (up to two)", dims, max_selections=2,
+                                  key="funnel_breakdown")
+        h, i, j = st.columns(3)
+        attribution = h.radio("Breakdown by", ["first", "last"], horizontal=True,
+                              key="funnel_attribution",
+                              format_func={"first": "first touch", "last": "last touch"}.get)
+        exclude_open = i.toggle("Exclude customers whose window is still open",
+                                key="funnel_exclude_open")
+        mid = j.radio("Customers who entered mid-journey", ["separate", "per_stage"],
+                      horizontal=True, key="funnel_mid",
+                      format_func={"separate": "shown apart",
+                                   "per_stage": "each stage on its own"}.get)
+
+if len(steps) < 2:
+    st.info("Choose at least two steps.")
+    st.stop()
+
+if source == "counts":
+    result = ui.compute(key, funnel_from_counts, data.funnel_counts, list(steps),
+                        journey=data.journey)
+else:
+    query = FunnelQuery(
+        steps=list(steps), step_column=step_column,
+        window=timedelta(seconds=amount * UNITS[unit]) if amount else None,
+        mode=mode, reentry=reentry, breakdown=tuple(breakdown), attribution=attribution,
+        exclude_open=exclude_open, mid_journey=mid,
+    )
+    result = ui.compute(key, funnel, data.events, query, data.journey)
+
+table = result.table
+m1, m2, m3 = st.columns(3)
+first = table.filter(pl.col("step_index") == 1)["reached"].sum()
+last = table.filter(pl.col("step_index") == len(steps))["reached"].sum()
+m1.metric("Entered at the first step", f"{first:,}")
+m2.metric("Converted (all steps)", f"{last:,}",
+          help="customers who completed every step; rates are in the table below")
+m3.metric("Entered mid-journey", f"{result.entered_mid_journey:,}",
+          help="first event after step 1, e.g. walk-in store customers; not in the first step")
+if result.open_windows:
+    st.caption(f"{result.open_windows:,} customers' windows are still open at the end of the data"
+               + (" (excluded)." if source == "events" and exclude_open else
+                  " (counted as dropped; switch on 'Exclude' to leave them out)."))
+
+bd = tuple(breakdown) if source == "events" else ()
+st.altair_chart(funnel_chart(table, bd), width="stretch")
+RATE = st.column_config.NumberColumn(format="percent")
+SECONDS = st.column_config.NumberColumn(format="%.0f s")
+st.dataframe(table, hide_index=True, width="stretch", column_config={
+    "step_index": "#", "step_conversion": RATE, "overall_conversion": RATE, "dropoff": RATE,
+    "low": st.column_config.NumberColumn("interval low", format="percent"),
+    "high": st.column_config.NumberColumn("interval high", format="percent"),
+    "n": st.column_config.NumberColumn("n", help="customers at the previous step"),
+    "median_seconds": SECONDS, "mean_seconds": SECONDS})
+low = table.filter(pl.col("n") < LOW_SAMPLE_N)["step"].to_list() if "n" in table.columns else []
+if low:
+    st.caption("Low sample (n < 30) at: " + ", ".join(low))
+
+if source == "events" and result.comparison is not None and result.comparison.height:
+    st.subheader("Segments against the rest")
+    st.caption("Two-proportion z-test on overall conversion, Holm-corrected; significant only "
+               "at corrected p < 0.05 with n ≥ 30 on both sides.")
+    st.dataframe(result.comparison, hide_index=True, width="stretch")
+
+if source == "events" and result.mid_journey is not None and result.mid_journey.height:
+    with st.expander(f"Customers who entered mid-journey ({result.entered_mid_journey:,})"):
+        st.dataframe(result.mid_journey, hide_index=True, width="stretch")
+        if result.per_stage is not None:
+            st.markdown("Each stage counted on its own")
+            st.dataframe(result.per_stage, hide_index=True, width="stretch")
