@@ -226,15 +226,15 @@ def _time_units(col: pl.Series) -> tuple[np.ndarray, int, int]:
     loses nothing (so the packed sort key fits), with that unit and the data's minimum."""
     if col.dtype == pl.Date:
         col = col.cast(pl.Datetime("us"))
-    us = col.dt.epoch("us").to_numpy()
-    if not len(us):
-        return us, _US, 0
-    lo = int(us.min())
-    rel = us - lo
-    for unit in (_US, 1000):
-        if not (rel % unit).any():
-            return rel // unit, unit, lo
-    return rel, 1, lo
+    if not col.len():
+        return np.zeros(0, dtype=np.int64), _US, 0
+    us = pl.col(col.name).dt.epoch("us")
+    lo, whole_s, whole_ms = col.to_frame().select(
+        us.min().alias("lo"), (us % _US == 0).all().alias("s"),
+        (us % 1000 == 0).all().alias("ms")).row(0)
+    unit = _US if whole_s else 1000 if whole_ms else 1
+    rel = col.to_frame().select((us - lo) // unit).to_series().to_numpy()
+    return rel, unit, lo
 
 
 def _prepare(events: pl.DataFrame, query: FunnelQuery, mapping: dict, k: int,
@@ -251,7 +251,7 @@ def _prepare(events: pl.DataFrame, query: FunnelQuery, mapping: dict, k: int,
         frame = frame.with_row_index("_row").filter(keep)
         rows = frame["_row"].to_numpy()
     else:
-        rows = np.arange(frame.height, dtype=np.uint64)
+        rows = np.arange(frame.height, dtype=np.uint64) if with_rows else None
     t_raw, unit, _lo = _time_units(frame["timestamp"])
     t_max = int(t_raw.max()) if len(t_raw) else 0
     s = _step_codes(frame[query.step_column], mapping, k + 1)
@@ -259,7 +259,8 @@ def _prepare(events: pl.DataFrame, query: FunnelQuery, mapping: dict, k: int,
     if query.mode != "strict":
         keep_np = s <= k
         if not keep_np.all():
-            s, cust, t_raw, rows = s[keep_np], cust[keep_np], t_raw[keep_np], rows[keep_np]
+            s, cust, t_raw = s[keep_np], cust[keep_np], t_raw[keep_np]
+            rows = rows[keep_np] if with_rows else None
     return _sort_packed(cust, t_raw, s, rows if with_rows else None, unit, t_max, dropped, k)
 
 
@@ -277,17 +278,24 @@ def _sort_packed(cust: np.ndarray, t: np.ndarray, s: np.ndarray, rows: np.ndarra
                        t_max, dropped, k)
     sb, tb, cb = _bits(k + 1), _bits(int(t.max())), _bits(int(cust.max()))
     if sb + tb + cb <= 64:
-        key = (cust << np.uint64(tb + sb)) | (t.astype(np.uint64) << np.uint64(sb)) \
-            | s.astype(np.uint64)
+        if not cust.flags.writeable or cust.dtype != np.uint64:
+            cust = cust.astype(np.uint64)
+        key = np.left_shift(cust, np.uint64(tb + sb), out=cust)  # cust is ours to reuse
+        tmp = t.astype(np.uint64)
+        key |= np.left_shift(tmp, np.uint64(sb), out=tmp)
+        del tmp
+        key |= s
         row_s = None
         if rows is not None:  # stable: equal keys keep file order
             order = np.argsort(key, kind="stable")
             key, row_s = key[order], rows[order].astype(np.int64)
         else:
             key.sort()
-        cust_s = key >> np.uint64(tb + sb)
-        t_s = ((key >> np.uint64(sb)) & np.uint64((1 << tb) - 1)).astype(np.int64)
         s_s = (key & np.uint64((1 << sb) - 1)).astype(np.uint8)
+        t_s = np.right_shift(key, np.uint64(sb))
+        t_s &= np.uint64((1 << tb) - 1)
+        t_s = t_s.view(np.int64)
+        cust_s = np.right_shift(key, np.uint64(tb + sb), out=key)
     else:
         order = np.lexsort((np.asarray(rows) if rows is not None else np.arange(n), s, t, cust))
         cust_s, t_s, s_s = cust[order], t[order].astype(np.int64), s[order]
@@ -328,7 +336,9 @@ def _chain(ev: _Events, anchors: np.ndarray, start: np.ndarray, positions: list[
     deadline); each round matches one step for all of them and drops those that fail."""
     n, n_ev = len(anchors), len(ev.s)
     level = np.ones(n, dtype=np.int64)
-    pos = [np.where(start == j, anchors, -1) for j in range(1, ev.k + 1)] if record else []
+    dtype = np.int32 if n_ev < 2**31 else np.int64
+    pos = ([np.where(start == j, anchors, -1).astype(dtype) for j in range(1, ev.k + 1)]
+           if record else [])
     if n == 0:
         return level, pos
     order = np.argsort(start.astype(np.uint8), kind="stable")  # radix sort on small ints
@@ -420,7 +430,7 @@ def _ordered(ev: _Events, query: FunnelQuery, positions: list[np.ndarray],
     Returns the main funnel's customers and the mid-journey counts."""
     w = _window_units(query.window, ev.unit_us)
     strict = query.mode == "strict"
-    step_of_customer = entry[ev.cid]
+    step_of_customer = entry.astype(np.uint8)[ev.cid]
     anchors = np.flatnonzero((ev.s == step_of_customer) & (step_of_customer > 0))
     if query.reentry == "first":
         anchors = _first_of_each(ev, anchors)
@@ -430,15 +440,14 @@ def _ordered(ev: _Events, query: FunnelQuery, positions: list[np.ndarray],
                       & (ev.cid[anchors[1:]] == ev.cid[anchors[:-1]]), False]
         anchors = anchors[~later]
     start = ev.s[anchors].astype(np.int64)
-    level, _ = _chain(ev, anchors, start, positions, w, strict)
+    level, all_pos = _chain(ev, anchors, start, positions, w, strict, record=True)
     owners, best, which = _best_per_customer(ev, anchors, level)
     owner_entry = entry[owners]
     main = owner_entry == 1
-    chosen = anchors[which[main]]
-    _, pos = _chain(ev, chosen, np.ones(len(chosen), dtype=np.int64), positions, w, strict,
-                    record=True)
-    open_ = np.zeros(len(chosen), dtype=bool)
-    if w is not None and len(chosen):
+    pos = [p[which[main]].astype(np.int64) for p in all_pos]
+    del all_pos
+    open_ = np.zeros(len(pos[0]), dtype=bool)
+    if w is not None and len(pos[0]):
         main_anchors = anchors[entry[ev.cid[anchors]] == 1]
         last = _last_of_each(ev, main_anchors)
         open_ = (best[main] < ev.k) & (ev.t[last] + w > ev.t_max)
@@ -514,15 +523,15 @@ def _per_stage_counts(ev: _Events, positions: list[np.ndarray], steps: list[str]
 def _customer_frame(ev: _Events, pc: _PerCustomer, events: pl.DataFrame,
                     query: FunnelQuery) -> pl.DataFrame:
     """One row per main-funnel customer: level, open flag, seconds per step, breakdown."""
-    cols: dict[str, object] = {"level": pc.level, "open": pc.open_}
+    cols = [pl.Series("level", pc.level), pl.Series("open", pc.open_)]
     secs = ev.unit_us / _US
     for k in range(2, ev.k + 1):
         a, b = pc.pos[k - 2], pc.pos[k - 1]
-        ok = b >= 0
-        d = np.where(ok, (ev.t[np.where(ok, b, 0)] - ev.t[np.where(ok, a, 0)]) * secs, np.nan)
-        cols[f"_d{k}"] = d
-    frame = pl.DataFrame(cols).with_columns(pl.col(f"_d{k}").fill_nan(None)
-                                            for k in range(2, ev.k + 1))
+        got = np.flatnonzero(b >= 0)
+        d = np.full(len(b), np.nan)
+        d[got] = (ev.t[b[got]] - ev.t[a[got]]) * secs
+        cols.append(pl.Series(f"_d{k}", d, nan_to_null=True))
+    frame = pl.DataFrame(cols)
     if query.breakdown and ev.row is not None and len(pc.level):
         if query.attribution == "first":
             at = pc.pos[0]
