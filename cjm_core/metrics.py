@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import polars as pl
+
 from cjm_core.benchmarks import Gap, Target, availability, evaluate, targets_for
 from cjm_core.channels import omnichannel, online_to_store
+from cjm_core.comments import worst_comments
 from cjm_core.dataset import Dataset
+from cjm_core.friction import Friction, friction_points
 from cjm_core.funnel import (
     FunnelQuery,
     funnel,
@@ -18,7 +22,7 @@ from cjm_core.funnel import (
 from cjm_core.loyalty import loyalty_metrics
 from cjm_core.metric import Metric
 from cjm_core.periods import last_periods
-from cjm_core.satisfaction import satisfaction_metrics
+from cjm_core.satisfaction import csat, satisfaction_metrics
 from cjm_core.support import support_metrics
 
 #: role-based funnel figures the seeds set targets on: name -> (from stage role, to stage role)
@@ -91,3 +95,26 @@ def scorecard(data: Dataset, targets: list[Target] | None = None) -> Scorecard:
     gaps = evaluate(targets, current, previous, available=availability(data),
                     journey=data.journey, recent=recent)
     return Scorecard(gaps, current, recent, previous, periods)
+
+
+def top_friction(data: Dataset, targets: list[Target] | None = None, top: int = 3
+                 ) -> list[Friction]:
+    """The top friction points (DESIGN §5 "Friction priority"): funnel steps over the journey's
+    stages and touchpoints by CSAT, with counts, scores and the worst comments as evidence."""
+    table = pl.DataFrame()
+    if data.has("events", "customer_id", "timestamp", "stage"):
+        table = funnel(data.events, FunnelQuery(), data.journey).table
+    elif data.has("funnel_counts", "stage", "customers"):
+        table = funnel_from_counts(data.funnel_counts, journey=data.journey).table
+    by_touchpoint = (csat(data.feedback, by=["touchpoint"])
+                     if data.has("feedback", "csat", "touchpoint") else [])
+    feedback = data.feedback
+    comments = None
+    if data.has("feedback", "comment", "touchpoint"):
+        def comments(touchpoint: str) -> list[str]:
+            return worst_comments(feedback, touchpoint, k=3)
+    targets = targets if targets is not None else targets_for(data.journey.isic)
+    if table.height == 0 and not by_touchpoint:
+        return []
+    return friction_points(table, by_touchpoint, feedback, targets, top,
+                           worst_comments=comments)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cjm_core.benchmarks import Target, targets_for, targets_from_json, targets_to_json
 from cjm_core.dataset import TABLE_NAMES, Dataset
 from cjm_core.errors import StoreError
 from cjm_core.ingest import TableLoad, ingest
@@ -94,3 +95,22 @@ def load_dataset(store: Store, workspace_id: str) -> Dataset:
     """Every table of a workspace and its journey as one :class:`Dataset`."""
     tables = {t: store.load_table(workspace_id, t) for t in TABLE_NAMES}
     return Dataset(store.get_journey(workspace_id), **tables)
+
+
+TARGETS_SETTING = "targets"
+
+
+def workspace_targets(store: Store, workspace_id: str) -> list[Target]:
+    """The industry's targets with the workspace's edits applied."""
+    isic = store.get_journey(workspace_id).isic
+    saved = store.get_setting(workspace_id, TARGETS_SETTING)
+    return targets_for(isic, targets_from_json(saved) if saved else None)
+
+
+def save_workspace_targets(store: Store, workspace_id: str, edited: list[Target]) -> None:
+    """Keep the edited targets of a workspace (the built-ins stay as they are)."""
+    store.save_setting(workspace_id, TARGETS_SETTING, targets_to_json(edited))
+
+
+def reset_workspace_targets(store: Store, workspace_id: str) -> None:
+    store.delete_setting(workspace_id, TARGETS_SETTING)
