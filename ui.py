@@ -29,6 +29,11 @@ def get_store() -> Store:
     return Store.shared()
 
 
+def md_escape(text: str) -> str:
+    """User text inside markdown: every markdown and HTML character is taken literally."""
+    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~$" else c for c in str(text))
+
+
 def show_error(exc: CJMError) -> None:
     """The one place a core error becomes what the user sees: its plain message, never a trace."""
     st.error(exc.message, icon="⚠️")

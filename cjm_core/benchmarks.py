@@ -580,3 +580,37 @@ def _one(t: Target, by: dict[str, str], cur: dict[tuple, Metric], prev: dict[tup
                t.source, n=m.n, unit=unit, kind=t.kind, band=band, detail=detail,
                current=m.value, previous=p.value if p is not None else None, wording=t.wording)
 
+
+
+STATUS_LABELS: dict[str, str] = {
+    "met": "✅ met", "within": "🟡 within the interval", "missed": "❌ missed",
+    "no data": "⚪ no data",
+}
+
+
+def gaps_table(gaps: list[Gap]) -> pl.DataFrame:
+    """The scorecard as text a person reads: value with interval and n in the metric's unit,
+    the target, the signed distance, the status and, for "no data", what is missing.
+
+    >>> g = Gap("nps", "NPS", {}, 25.0, 10.0, 40.0, "≥ 30", -5.0, "within", None, "", n=120,
+    ...         unit="nps")
+    >>> gaps_table([g]).row(0)
+    ('NPS', '', '25 (10 to 40)', 120, '≥ 30', '−5', '🟡 within the interval', '')
+    """
+    rows = []
+    for g in gaps:
+        unit = "relative_change" if g.kind in RELATIVE_KINDS else g.unit
+        value = "—" if g.value is None else _fmt(g.value, unit, g.kind in RELATIVE_KINDS)
+        if g.value is not None and g.low is not None and g.high is not None:
+            value += f" ({_fmt(g.low, unit)} to {_fmt(g.high, unit)})"
+        rows.append({
+            "target": g.label, "cut": ", ".join(f"{k}: {v}" for k, v in g.by.items()),
+            "value": value, "n": g.n,
+            "goal": g.target,
+            "distance": "" if g.distance is None else _fmt(g.distance, unit, signed=True),
+            "status": STATUS_LABELS.get(g.status, g.status),
+            "note": g.reason or g.detail or (f"band: {g.band}" if g.band else ""),
+        })
+    return pl.DataFrame(rows, schema={
+        "target": pl.String, "cut": pl.String, "value": pl.String, "n": pl.Int64,
+        "goal": pl.String, "distance": pl.String, "status": pl.String, "note": pl.String})
