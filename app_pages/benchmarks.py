@@ -1,8 +1,53 @@
-"""Placeholder until the page lands."""
+"""Benchmarks: every target of the workspace's industry with its gap, and the targets to edit."""
+
+from __future__ import annotations
 
 import streamlit as st
 
 import ui
+from cjm_core.benchmarks import apply_edits, gaps_table, targets_table
+from cjm_core.errors import CJMError
+from cjm_core.metrics import scorecard
+from cjm_core.workspace import (
+    reset_workspace_targets,
+    save_workspace_targets,
+    workspace_targets,
+)
 
-ui.page_setup()
-st.title("benchmarks")
+ws_id = ui.page_setup()
+store = ui.get_store()
+data, key = ui.filtered_dataset(ws_id)
+targets = workspace_targets(store, ws_id)
+st.title("Benchmarks")
+st.caption(f"Targets for ISIC {data.journey.isic}, from the industry's seed document; edit them "
+           "below for this workspace.")
+
+card = ui.compute(key, scorecard, data, targets)
+st.subheader("Gaps")
+st.dataframe(gaps_table(card.gaps), hide_index=True, width="stretch",
+             column_config={"goal": "target", "target": "what"})
+st.caption("Status: met; within the interval (the target lies inside the value's 95% interval); "
+           "missed; no data (the note says which table or role is missing).")
+
+st.subheader("Targets")
+editable = workspace_targets(store, ws_id, include_disabled=True)
+edited = st.data_editor(
+    targets_table(editable), hide_index=True, width="stretch", key="targets_editor",
+    disabled=["isic", "metric", "label", "kind", "target", "better", "cut", "scale", "source",
+              "wording"],
+    column_config={"low": st.column_config.NumberColumn("low", help="lower threshold"),
+                   "high": st.column_config.NumberColumn("high", help="upper threshold"),
+                   "enabled": st.column_config.CheckboxColumn("on")},
+)
+a, b = st.columns([1, 4])
+if a.button("Save targets", type="primary", key="save_targets"):
+    try:
+        save_workspace_targets(store, ws_id, apply_edits(editable, edited.to_dicts()))
+    except CJMError as exc:
+        ui.show_error(exc)
+    else:
+        st.success("Targets saved for this workspace.")
+        st.rerun()
+if b.button("Back to the industry's targets", key="reset_targets"):
+    reset_workspace_targets(store, ws_id)
+    st.rerun()

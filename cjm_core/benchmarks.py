@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
 import polars as pl
@@ -170,7 +170,8 @@ TARGETS: list[Target] = [
 ]
 
 
-def targets_for(isic: str, overrides: list[Target] | None = None) -> list[Target]:
+def targets_for(isic: str, overrides: list[Target] | None = None, *,
+                include_disabled: bool = False) -> list[Target]:
     """The industry's targets with a workspace's overrides applied.
 
     An override replaces the built-in target with the same metric and cut (``Target.key``) or is
@@ -186,7 +187,7 @@ def targets_for(isic: str, overrides: list[Target] | None = None) -> list[Target
     for o in overrides or []:
         if o.isic == isic:
             out[o.key] = o
-    return [t for t in out.values() if t.enabled]
+    return [t for t in out.values() if t.enabled or include_disabled]
 
 
 def targets_table(targets: list[Target]) -> pl.DataFrame:
@@ -614,3 +615,31 @@ def gaps_table(gaps: list[Gap]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={
         "target": pl.String, "cut": pl.String, "value": pl.String, "n": pl.Int64,
         "goal": pl.String, "distance": pl.String, "status": pl.String, "note": pl.String})
+
+
+def apply_edits(targets: list[Target], rows: list[dict]) -> list[Target]:
+    """Targets with the Benchmarks page's edits (``low``, ``high``, ``enabled`` per row of
+    :func:`targets_table`, in the same order) applied and checked.
+
+    >>> t = targets_for("4741")
+    >>> rows = targets_table(t).to_dicts()
+    >>> rows[0]["enabled"] = False
+    >>> [x.enabled for x in apply_edits(t, rows)][:2]
+    [False, True]
+    """
+    if len(rows) != len(targets):
+        raise CJMError("The edited targets do not line up with the industry's targets; reload "
+                       "the page and edit again.", code="bad-targets")
+    out = []
+    for i, (t, row) in enumerate(zip(targets, rows, strict=True), start=1):
+        edited = replace(t, low=_number(row.get("low")), high=_number(row.get("high")),
+                         enabled=bool(row.get("enabled", True)))
+        _check(edited, f"target {i}")
+        out.append(edited)
+    return out
+
+
+def _number(value: object) -> float | None:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return float(value)

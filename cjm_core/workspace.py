@@ -100,11 +100,14 @@ def load_dataset(store: Store, workspace_id: str) -> Dataset:
 TARGETS_SETTING = "targets"
 
 
-def workspace_targets(store: Store, workspace_id: str) -> list[Target]:
-    """The industry's targets with the workspace's edits applied."""
+def workspace_targets(store: Store, workspace_id: str, *, include_disabled: bool = False
+                      ) -> list[Target]:
+    """The industry's targets with the workspace's edits applied (switched-off ones left out
+    unless ``include_disabled``, as the editor needs them)."""
     isic = store.get_journey(workspace_id).isic
     saved = store.get_setting(workspace_id, TARGETS_SETTING)
-    return targets_for(isic, targets_from_json(saved) if saved else None)
+    return targets_for(isic, targets_from_json(saved) if saved else None,
+                       include_disabled=include_disabled)
 
 
 def save_workspace_targets(store: Store, workspace_id: str, edited: list[Target]) -> None:
