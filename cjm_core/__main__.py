@@ -1,7 +1,9 @@
-"""Command line: ``python -m cjm_core inspect FILE [--sheet NAME] [--json]``.
+"""Command line: check an export, and analyse files without the app.
 
-Reads a file exactly as the app does and prints what would load: the tables, their roles and every
-problem. Analysts use it to check an export before uploading it.
+- ``inspect FILE``: read a file exactly as the app does; the tables, their roles, every problem.
+- ``funnel FILE --steps A,B,C``: the funnel, with window, re-entry, mode and breakdown.
+- ``metrics FILE...``: every metric the files support, and with ``--industry`` the target gaps.
+- ``report FILE... --industry ISIC --out report.html``: the whole analysis as one offline page.
 """
 
 from __future__ import annotations
@@ -9,11 +11,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import timedelta
 from pathlib import Path
 
+from cjm_core.benchmarks import gaps_table
 from cjm_core.errors import CJMError
+from cjm_core.funnel import FunnelQuery, funnel, funnel_from_counts
 from cjm_core.ingest import TableLoad, ingest
+from cjm_core.journey import INDUSTRIES
+from cjm_core.metrics import all_metrics, scorecard
 from cjm_core.schema import TABLES
+from cjm_core.workspace import DEFAULT_SAMPLE, dataset_from_loads
 
 
 def _parse_map(items: list[str]) -> dict[str, str | None]:
@@ -38,7 +46,39 @@ def build_parser() -> argparse.ArgumentParser:
     ins.add_argument("--date-order", choices=["dmy", "mdy"],
                      help="settle day-first vs month-first when the dates cannot")
     ins.add_argument("--json", action="store_true", help="print one JSON object")
+
+    fun = sub.add_parser("funnel", help="the funnel over chosen steps")
+    _file_args(fun, many=False)
+    fun.add_argument("--steps", required=True, help="comma-separated steps, in order")
+    fun.add_argument("--step-column", default="stage", choices=["stage", "event", "touchpoint"])
+    fun.add_argument("--window", help="conversion window, e.g. 30m, 12h, 7d (default: none)")
+    fun.add_argument("--reentry", choices=["latest", "first"], default="latest")
+    fun.add_argument("--mode", choices=["ordered", "strict", "any"], default="ordered")
+    fun.add_argument("--by", action="append", default=[], metavar="COLUMN",
+                     help="break down by this column (up to two)")
+    fun.add_argument("--exclude-open", action="store_true",
+                     help="leave out customers whose window is still open")
+    fun.add_argument("--json", action="store_true", help="print one JSON object")
+
+    met = sub.add_parser("metrics", help="every metric the files support")
+    _file_args(met, many=True)
+    met.add_argument("--industry", choices=list(INDUSTRIES),
+                     help="also judge the metrics against this industry's targets")
+    met.add_argument("--json", action="store_true", help="print one JSON object")
+
+    rep = sub.add_parser("report", help="the whole analysis as one self-contained HTML file")
+    _file_args(rep, many=True)
+    rep.add_argument("--industry", choices=list(INDUSTRIES), required=True)
+    rep.add_argument("--out", type=Path, required=True, help="where to write the HTML")
     return parser
+
+
+def _file_args(parser: argparse.ArgumentParser, *, many: bool) -> None:
+    parser.add_argument("files", type=Path, nargs="+" if many else 1, metavar="FILE")
+    parser.add_argument("--map", action="append", default=[], metavar="ROLE=COLUMN",
+                        help="assign a column to a role (repeatable); ROLE= unassigns")
+    parser.add_argument("--date-order", choices=["dmy", "mdy"],
+                        help="settle day-first vs month-first when the dates cannot")
 
 
 def _summary(load: TableLoad) -> str:
@@ -80,16 +120,135 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def _fail(args: argparse.Namespace, code: str, message: str) -> int:
-    if args.json:
+    if getattr(args, "json", False):
         print(json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False))
     else:
         print(f"error [{code}]: {message}", file=sys.stderr)
     return 2
 
 
+def _dataset(args: argparse.Namespace):
+    """Load the command's files as the app would and build a dataset (no workspace)."""
+    loads = []
+    for path in args.files:
+        data = path.read_bytes()
+        loads += ingest(data, path.name, overrides=_parse_map(args.map) or None,
+                        date_order=args.date_order)
+    for ld in loads:
+        if ld.result.status in ("partial", "failed", "needs_answer"):
+            print(f"note: {ld.source}: {ld.result.summary()}", file=sys.stderr)
+    return dataset_from_loads(loads, getattr(args, "industry", None) or DEFAULT_SAMPLE)
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_window(text: str | None) -> timedelta | None:
+    """``30m``, ``12h``, ``7d``, ``2w`` (or plain seconds) as a timedelta.
+
+    >>> parse_window("7d"), parse_window(None)
+    (datetime.timedelta(days=7), None)
+    """
+    if not text:
+        return None
+    number, unit = (text[:-1], text[-1]) if text[-1] in _UNITS else (text, "s")
+    try:
+        return timedelta(seconds=float(number) * _UNITS[unit])
+    except ValueError:
+        raise SystemExit(f"--window expects e.g. 30m, 12h or 7d, got {text!r}") from None
+
+
+def cmd_funnel(args: argparse.Namespace) -> int:
+    data = _dataset(args)
+    if not data.has("events", "customer_id", "timestamp", "stage"):
+        if data.funnel_counts is None:
+            raise CJMError("The file holds no events table (customer, timestamp, stage) and no "
+                           "funnel_counts table.", code="missing-role")
+        result = funnel_from_counts(data.funnel_counts, _steps(args), tuple(args.by))
+    else:
+        query = FunnelQuery(
+            steps=_steps(args), step_column=args.step_column, window=parse_window(args.window),
+            mode=args.mode, reentry=args.reentry, breakdown=_columns(data, args.by),
+            exclude_open=args.exclude_open)
+        result = funnel(data.events, query, data.journey)
+    out = result.to_dict()
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, default=str))
+        return 0
+    for part in out.get("segments") or [{"segment": {}, "steps": out["steps"]}]:
+        if part["segment"]:
+            print(", ".join(f"{k}={v}" for k, v in part["segment"].items()))
+        for s in part["steps"]:
+            rate = "" if s["overall_conversion"] is None else f"{s['overall_conversion']:.1%}"
+            print(f"  {s['step']:<30} {s['reached']:>9,}  {rate:>7}  lost {s['lost'] or 0:,}")
+    print(f"entered mid-journey: {out['entered_mid_journey']:,}; "
+          f"open windows: {out['open_windows']:,}")
+    return 0
+
+
+def _steps(args: argparse.Namespace) -> list[str]:
+    steps = [s.strip() for s in args.steps.split(",") if s.strip()]
+    if len(steps) < 2:
+        raise SystemExit("--steps needs at least two steps, e.g. --steps A,B,C")
+    return steps
+
+
+def _columns(data, names: list[str]) -> tuple[str, ...]:
+    """``--by`` names a role (channel, segment) or one of the file's other columns."""
+    if len(names) > 2:
+        raise SystemExit("--by can be given at most twice")
+    for name in names:
+        if name not in data.events.columns:
+            raise CJMError(f"--by {name!r}: the events have no such column; they have "
+                           + ", ".join(data.events.columns), code="unknown-column")
+    return tuple(names)
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    data = _dataset(args)
+    metrics = all_metrics(data)
+    out: dict = {"metrics": [m.to_dict() for m in metrics]}
+    if args.industry:
+        out["gaps"] = [g.to_dict() for g in scorecard(data).gaps]
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, default=str))
+        return 0
+    for m in metrics:
+        cut = ", ".join(f"{k}={v}" for k, v in m.by.items())
+        value = "—" if m.value is None else f"{m.value:.4g}"
+        flag = " (low sample)" if m.low_sample else ""
+        print(f"{m.metric:<30} {cut:<40} {value:>10}  n={m.n:,}{flag}")
+    if args.industry:
+        print()
+        for row in gaps_table(scorecard(data).gaps).iter_rows(named=True):
+            cut = f" [{row['cut']}]" if row["cut"] else ""
+            note = f" — {row['note']}" if row["note"] else ""
+            print(f"{row['status']:<24} {row['target']}{cut}: {row['value']} vs {row['goal']}"
+                  f"{note}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from cjm_core.report import build_report  # renders charts: loaded only when asked for
+
+    data = _dataset(args)
+    args.out.write_text(build_report(data), encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return {"inspect": cmd_inspect}[args.command](args)
+    command = {"inspect": cmd_inspect, "funnel": cmd_funnel, "metrics": cmd_metrics,
+               "report": cmd_report}[args.command]
+    if args.command == "inspect":
+        return command(args)
+    try:
+        return command(args)
+    except OSError as exc:
+        return _fail(args, "unreadable-file", f"cannot open {exc.filename}: {exc.strerror}")
+    except CJMError as exc:
+        return _fail(args, exc.code, exc.message)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,13 @@ from cjm_core.benchmarks import Target, targets_for, targets_from_json, targets_
 from cjm_core.dataset import TABLE_NAMES, Dataset
 from cjm_core.errors import StoreError
 from cjm_core.ingest import TableLoad, ingest
-from cjm_core.journey import INDUSTRIES, Journey, default_journey
+from cjm_core.journey import (
+    INDUSTRIES,
+    Journey,
+    default_journey,
+    journey_from_rows,
+    unknown_stages,
+)
 from cjm_core.store import Store
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
@@ -117,3 +123,27 @@ def save_workspace_targets(store: Store, workspace_id: str, edited: list[Target]
 
 def reset_workspace_targets(store: Store, workspace_id: str) -> None:
     store.delete_setting(workspace_id, TARGETS_SETTING)
+
+
+def dataset_from_loads(loads: list[TableLoad], isic: str = DEFAULT_SAMPLE) -> Dataset:
+    """A dataset straight from loaded files (the command line's way, no workspace): each table
+    from the file or sheet that loaded it; the industry's default journey, with the stages found
+    in the events appended when the template does not name them."""
+    tables: dict[str, object] = {}
+    for ld in loads:
+        if ld.result.rows_loaded == 0:
+            continue
+        if ld.result.table in tables:
+            raise StoreError(f"Two files or sheets hold the {ld.result.table} table; give one "
+                             "of each table.")
+        tables[ld.result.table] = ld.result.data
+    journey = default_journey(isic)
+    events = tables.get("events")
+    if events is not None and "stage" in events.columns:
+        found = events.sort("timestamp")["stage"].drop_nulls().unique(maintain_order=True)
+        extra = unknown_stages(journey, found.to_list())
+        if extra:
+            names = [s.name for s in journey.stages] + [s for s in found.to_list() if s in extra]
+            journey = journey_from_rows(isic, names, {
+                r: k for r, k in journey.stage_roles.items()})
+    return Dataset(journey, **tables)
