@@ -51,10 +51,11 @@ for rank, point in enumerate(points, start=1):
 st.subheader("Scorecard against the industry targets")
 card = ui.compute(key, scorecard, data, targets)
 p = card.periods
-st.caption(f"Levels are judged on the data shown; relative targets on "
-           f"{p['current_start']:%b %Y}–{p['current_end']:%b %Y} against the 12 months before."
-           + ("" if p.get("previous_complete", True)
-              else " The earlier period is only partly covered by the data."))
+if p:
+    st.caption(f"Levels are judged on the data shown; relative targets on "
+               f"{p['current_start']:%b %Y}–{p['current_end']:%b %Y} against the 12 months "
+               "before." + ("" if p.get("previous_complete", True)
+                            else " The earlier period is only partly covered by the data."))
 st.dataframe(gaps_table(card.gaps), hide_index=True, width="stretch", column_config={
     "goal": "target", "target": "what",
     "distance": st.column_config.TextColumn("distance", help="in the metric's own unit; "

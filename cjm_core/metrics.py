@@ -10,7 +10,7 @@ import polars as pl
 from cjm_core.benchmarks import Gap, Target, availability, evaluate, targets_for
 from cjm_core.channels import omnichannel, online_to_store
 from cjm_core.comments import worst_comments
-from cjm_core.dataset import Dataset
+from cjm_core.dataset import DATE_COLUMN, Dataset
 from cjm_core.friction import Friction, friction_points
 from cjm_core.funnel import (
     FunnelQuery,
@@ -90,8 +90,11 @@ def scorecard(data: Dataset, targets: list[Target] | None = None) -> Scorecard:
     last 12 months against the 12 before (DESIGN §5 "Period over period")."""
     targets = targets if targets is not None else targets_for(data.journey.isic)
     current = all_metrics(data)
-    recent_data, before_data, periods = last_periods(data)
-    recent, previous = all_metrics(recent_data), all_metrics(before_data)
+    if any(_dated(name, frame) for name, frame in data.tables().items()):
+        recent_data, before_data, periods = last_periods(data)
+        recent, previous = all_metrics(recent_data), all_metrics(before_data)
+    else:  # nothing dated: relative targets have no periods to compare
+        recent, previous, periods = current, [], {}
     gaps = evaluate(targets, current, previous, available=availability(data),
                     journey=data.journey, recent=recent)
     return Scorecard(gaps, current, recent, previous, periods)
@@ -118,3 +121,8 @@ def top_friction(data: Dataset, targets: list[Target] | None = None, top: int = 
         return []
     return friction_points(table, by_touchpoint, feedback, targets, top,
                            worst_comments=comments)
+
+
+def _dated(name: str, frame: pl.DataFrame) -> bool:
+    col = DATE_COLUMN.get(name)
+    return col in frame.columns and frame[col].null_count() < frame.height
