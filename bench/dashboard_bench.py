@@ -1,0 +1,136 @@
+"""Dashboard benchmark: upload to every metric, and a page rerun after a filter change.
+
+    .venv/bin/python -m bench.dashboard_bench [--rows 1000000] [--runs 5]
+
+1. A 1M-row events CSV from upload bytes to every metric (ingest, then metrics.all_metrics),
+   against pandas' pyarrow engine only reading the same bytes (the reference).
+2. The Overview and Funnel pages of the real app (Streamlit AppTest) rerun after a change of the
+   sidebar's channel filter, with the workspace already loaded (cached), on a generated workspace
+   of --customers customers; reference: a rerun with nothing changed.
+3. Peak memory of case 1 (ru_maxrss of a child process) against the loaded data's in-memory size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import pandas as pd
+import polars as pl
+
+from bench.common import median_seconds, table
+from cjm_core.ingest import ingest
+from cjm_core.metrics import all_metrics
+from cjm_core.sample import generate_events
+from cjm_core.workspace import dataset_from_loads
+
+
+def events_csv(rows: int) -> bytes:
+    frame = generate_events(rows, "4742", seed=3, categorical=False)
+    return frame.with_columns(pl.col("timestamp").dt.strftime("%Y-%m-%d %H:%M:%S")
+                              ).write_csv().encode()
+
+
+def upload_to_metrics(data: bytes) -> int:
+    return len(all_metrics(dataset_from_loads(ingest(data, "events.csv"), "4742")))
+
+
+def peak_memory(rows: int) -> dict:
+    """Run case 1 once in a child and report its peak RSS against the data's in-memory size."""
+    code = (
+        "import resource, json, sys\n"
+        "from bench.dashboard_bench import events_csv, upload_to_metrics\n"
+        "from cjm_core.ingest import ingest\n"
+        f"data = events_csv({rows})\n"
+        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "size = ingest(data, 'e.csv')[0].result.data.estimated_size()\n"
+        "upload_to_metrics(data)\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print(json.dumps({'data_mb': size / 1e6, 'csv_mb': len(data) / 1e6,"
+        " 'peak_mb': peak / 1e3, 'before_mb': base / 1e3}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=os.path.dirname(os.path.dirname(__file__)))
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def page_rerun(customers: int, runs: int) -> tuple[float, float, float, float]:
+    """Median rerun of Overview and Funnel after a channel-filter change, and without a change."""
+    from streamlit.testing.v1 import AppTest
+
+    from cjm_core.dataset import Dataset
+    from cjm_core.journey import default_journey
+    from cjm_core.sample import generate
+    from cjm_core.store import Store
+    from cjm_core.workspace import sample_workspace_id
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with tempfile.TemporaryDirectory() as tmp:
+        db = os.path.join(tmp, "bench.duckdb")
+        tables = generate("4742", customers, seed=5)
+        with Store(db) as store:
+            ws = store.create_workspace("bench", default_journey("4742"),
+                                        workspace_id=sample_workspace_id("4742"))
+            store.save_tables(ws, tables)
+        os.environ["CJM_DB"] = db
+        channels = Dataset(default_journey("4742"), **tables).values("events", "channel")
+        results = []
+        for page in ("app_pages/overview.py", "app_pages/funnel.py"):
+            at = AppTest.from_file(os.path.join(root, "app.py"), default_timeout=300)
+            at.run()
+            at.switch_page(page)
+            at.run()
+            for ch in channels:  # warm: every filter value computed once (the cache is warm)
+                at.multiselect(key="channel").set_value([ch])
+                at.run()
+            changes, same = [], []
+            for i in range(runs):
+                at.multiselect(key="channel").set_value([channels[i % len(channels)]])
+                t0 = time.perf_counter()
+                at.run()
+                changes.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                at.run()
+                same.append(time.perf_counter() - t0)
+            assert not at.exception, at.exception
+            results += [sorted(changes)[len(changes) // 2], sorted(same)[len(same) // 2]]
+        return tuple(results)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--customers", type=int, default=50_000)
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args(argv)
+
+    data = events_csv(args.rows)
+    ours = median_seconds(lambda: upload_to_metrics(data), args.runs)
+    ref = median_seconds(lambda: pd.read_csv(io.BytesIO(data), engine="pyarrow"), args.runs)
+    ov_change, ov_same, fu_change, fu_same = page_rerun(args.customers, args.runs)
+    mem = peak_memory(args.rows)
+    print(f"CSV {args.rows:,} rows ({len(data) / 1e6:.0f} MB); pages on {args.customers:,} "
+          f"customers; median of {args.runs} runs after a warm-up\n")
+    print(table([
+        (f"CSV {args.rows:,} rows → every metric", ours, "pandas read_csv pyarrow (read only)",
+         ref),
+        ("Overview rerun after a channel-filter change (cached)", ov_change,
+         "Overview rerun, nothing changed", ov_same),
+        ("Funnel rerun after a channel-filter change (cached)", fu_change,
+         "Funnel rerun, nothing changed", fu_same),
+    ]))
+    print(f"\nPeak memory of the 1M-row upload to every metric: {mem['peak_mb']:.0f} MB "
+          f"(process before the upload {mem['before_mb']:.0f} MB, CSV {mem['csv_mb']:.0f} MB, "
+          f"loaded data {mem['data_mb']:.0f} MB in memory); "
+          f"peak / data = {mem['peak_mb'] / mem['data_mb']:.1f}, "
+          f"(peak − before) / data = {(mem['peak_mb'] - mem['before_mb']) / mem['data_mb']:.1f}")
+
+
+if __name__ == "__main__":
+    main()
