@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
+
 from cjm_core.benchmarks import Target, targets_for, targets_from_json, targets_to_json
 from cjm_core.dataset import TABLE_NAMES, Dataset
 from cjm_core.errors import StoreError
@@ -140,10 +142,11 @@ def dataset_from_loads(loads: list[TableLoad], isic: str = DEFAULT_SAMPLE) -> Da
     journey = default_journey(isic)
     events = tables.get("events")
     if events is not None and "stage" in events.columns:
-        found = events.sort("timestamp")["stage"].drop_nulls().unique(maintain_order=True)
-        extra = unknown_stages(journey, found.to_list())
+        found = (events.drop_nulls("stage").group_by("stage").agg(pl.col("timestamp").min())
+                 .sort("timestamp", "stage")["stage"].to_list())
+        extra = unknown_stages(journey, found)
         if extra:
-            names = [s.name for s in journey.stages] + [s for s in found.to_list() if s in extra]
+            names = [s.name for s in journey.stages] + [s for s in found if s in extra]
             journey = journey_from_rows(isic, names, {
                 r: k for r, k in journey.stage_roles.items()})
     return Dataset(journey, **tables)
