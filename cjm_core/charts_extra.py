@@ -25,6 +25,14 @@ __all__ = [
 ]
 
 LOW_SAMPLE_MARK = "low sample (n < 30)"
+#: Tableau 10, the colours Altair uses by default
+PALETTE = ("#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2",
+           "#ff9da6", "#9d755d", "#bab0ac")
+
+
+def _fade(hex_colour: str, alpha: float = 0.35) -> str:
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
 
 
 def format_value(value: float | None, unit: str) -> str:
@@ -81,16 +89,23 @@ def transition_sankey(transitions: pl.DataFrame, top: int | None = None) -> go.F
     if top is not None:
         shown = shown.head(top)
     d = sankey_data(shown)
+    labels = d["node"]["label"]
+    # one colour per value on both sides; links take their source's colour, lighter
+    names = sorted(set(labels))
+    colour = {v: PALETTE[i % len(PALETTE)] for i, v in enumerate(names)}
     fig = go.Figure(go.Sankey(
         arrangement="snap",
-        node={"label": d["node"]["label"], "pad": 12, "thickness": 14,
+        node={"label": labels, "pad": 12, "thickness": 14,
+              "color": [colour[v] for v in labels],
               "hovertemplate": "%{label}: %{value:,} moves<extra></extra>"},
         link={**d["link"],
+              "color": [_fade(colour[labels[i]]) for i in d["link"]["source"]],
               "hovertemplate": "%{source.label} → %{target.label}<br>%{value:,} moves, "
                                "%{customdata:.1%} of the moves from %{source.label}"
                                "<extra></extra>"},
     ))
-    height = max(360, min(900, 22 * max(len(d["node"]["label"]) // 2, 1)))
+    side = max(d["node"]["side"].count("source"), d["node"]["side"].count("target"))
+    height = max(360, min(1000, 28 * side))
     fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=height)
     return fig
 

@@ -1,0 +1,113 @@
+"""Channels: how customers move between channels or touchpoints, and how omnichannel customers
+convert (DESIGN §5 "Channels / omnichannel")."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import ui
+from cjm_core.channels import omnichannel, online_to_store, transition_matrix, transitions
+from cjm_core.charts import matrix_chart
+from cjm_core.charts_extra import format_value, metric_caption, transition_sankey
+from cjm_core.errors import CJMError
+
+ws_id = ui.page_setup()
+data, key = ui.filtered_dataset(ws_id)
+st.title("Channels")
+st.caption("Consecutive events of one customer make a move a → b; the share is a move's part of "
+           "all moves leaving a. Omnichannel customers used two or more channels before their "
+           "first purchase.")
+
+if not data.has("events", "customer_id", "timestamp"):
+    st.info("Channels need an events table with customer and timestamp columns. Upload one on "
+            "the Data page.")
+    st.stop()
+
+# -- omnichannel tiles ---------------------------------------------------------------------------
+LABELS = {
+    "omnichannel_share": ("Omnichannel customers", "customers"),
+    "omnichannel_conversion": ("Omnichannel conversion", "omnichannel customers"),
+    "online_to_store_conversion": ("Online-to-store conversion", "customers with web/app events"),
+}
+HELP = {
+    "omnichannel_share": "customers who used ≥ 2 channels before their first purchase (or in "
+                         "the period if they did not buy) / all customers with a channel",
+    "omnichannel_conversion": "purchasers among the omnichannel customers / all of them",
+    "online_to_store_conversion": "customers with a web/app event who later buy in a store / "
+                                  "all customers with a web/app event",
+}
+has_purchase = bool(data.journey.stage_roles.get("purchase")) or data.has(
+    "orders", "customer_id", "order_date")
+if not data.has("events", "channel"):
+    st.info("The events table has no channel column, so omnichannel figures cannot be computed. "
+            "Map a channel column on the Data page.")
+elif not has_purchase:
+    st.info("Nothing says what a purchase is: give the journey a stage with the purchase role, "
+            "or upload an orders table on the Data page.")
+else:
+    try:
+        tiles = ui.compute(key, omnichannel, data.events, data.journey, data.orders)
+        tiles = [*tiles, ui.compute(key, online_to_store, data.events, data.journey,
+                                    data.orders)]
+    except CJMError as exc:
+        ui.show_error(exc)
+        tiles = []
+    cols = st.columns(len(LABELS))
+    for col, m in zip(cols, tiles, strict=False):
+        label, what = LABELS[m.metric]
+        with col:
+            st.metric(label, format_value(m.value, m.unit), help=HELP[m.metric], border=True)
+            st.caption(metric_caption(m, what))
+
+# -- transitions ---------------------------------------------------------------------------------
+dims = [d for d in ("channel", "touchpoint") if data.has("events", d)]
+if not dims:
+    st.info("Transitions need a channel or touchpoint column in the events table. Map one on "
+            "the Data page.")
+    st.stop()
+
+st.subheader("Moves")
+with st.container(border=True):
+    a, b, c = st.columns([1, 1, 1])
+    by = a.radio("Moves between", dims, horizontal=True, key="channels_by",
+                 format_func={"channel": "channels", "touchpoint": "touchpoints"}.get)
+    view = b.radio("Show as", ["sankey", "matrix"], horizontal=True, key="channels_view",
+                   format_func={"sankey": "Sankey", "matrix": "matrix"}.get)
+    drop_self = c.toggle("Leave out repeats (web → web)", key="channels_drop_self",
+                         help="drop moves that stay in the same channel or touchpoint; shares "
+                              "are then over the remaining moves")
+
+# the cut and the repeat switch go into the key of everything derived from ``moves``
+moves_key = f"{key}:{by}:{drop_self}"
+moves = ui.compute(moves_key, transitions, data.events, by, drop_self=drop_self)
+
+if moves.height == 0:
+    st.info("No customer has two consecutive events with a " + by + " in the current filters.")
+    st.stop()
+
+total = int(moves["count"].sum())
+st.caption(f"{total:,} moves between {moves['source'].n_unique():,} {by}s.")
+if view == "sankey":
+    top = moves.height
+    if moves.height > 40:
+        top = st.slider("Largest moves shown", min_value=5, max_value=min(moves.height, 200),
+                        value=min(moves.height, 40), step=5, key="channels_top")
+    st.plotly_chart(transition_sankey(moves, top=top), width="stretch")
+else:
+    st.altair_chart(matrix_chart(moves), width="stretch")
+    with st.expander("Matrix as a table (share of the row's moves)"):
+        matrix = ui.compute(moves_key, transition_matrix, moves, "share")
+        st.dataframe(matrix, hide_index=True, width="stretch", column_config={
+            c: st.column_config.NumberColumn(c, format="percent")
+            for c in matrix.columns if c != "source"})
+
+st.subheader("Largest moves")
+top_moves = moves.sort(["count", "source", "target"], descending=[True, False, False]).head(25)
+st.dataframe(top_moves, hide_index=True, width="stretch", column_config={
+    "source": st.column_config.TextColumn("from"),
+    "target": st.column_config.TextColumn("to"),
+    "count": st.column_config.NumberColumn("moves", format="localized"),
+    "share": st.column_config.NumberColumn(
+        "share of the moves from there", format="percent"),
+    "self_transition": st.column_config.CheckboxColumn("repeat"),
+})

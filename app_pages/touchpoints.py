@@ -1,0 +1,138 @@
+"""Touchpoints: satisfaction per touchpoint, stage or channel with intervals, the monthly heatmap,
+score distributions and the comments behind them (DESIGN §5 "Satisfaction")."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import ui
+from cjm_core.benchmarks import target_text, targets_for
+from cjm_core.charts import distribution_chart, heatmap, interval_chart
+from cjm_core.comments import negative_phrases, worst_comments
+from cjm_core.errors import CJMError
+from cjm_core.periods import metrics_frame
+from cjm_core.satisfaction import ces, csat, distribution, nps, satisfaction_table
+
+ws_id = ui.page_setup()
+data, key = ui.filtered_dataset(ws_id)
+st.title("Touchpoints")
+
+SCORES = {"csat": "CSAT", "nps": "NPS", "ces": "CES"}
+SCORE_FN = {"csat": csat, "nps": nps, "ces": ces}
+ALT_FORMAT = {"csat": ".0%", "nps": "+.0f", "ces": ".2f"}
+COLUMN_FORMAT = {"csat": "percent", "nps": "%+.0f", "ces": "%.2f"}
+HOW = {"csat": "share of answers in the top two boxes (4–5 of 5), Wilson 95% interval",
+       "nps": "100 × (share 9–10 − share 0–6), 95% interval", "ces": "mean effort, lower is "
+       "better, t 95% interval"}
+DEFAULT_TARGET = {"csat": 0.85}
+
+scores = [s for s in SCORES if data.has("feedback", s)]
+cuts = [c for c in ("touchpoint", "stage", "channel") if data.has("feedback", c)]
+if not scores:
+    st.info("Touchpoints need a feedback table with a CSAT, NPS or CES column. Upload one on the "
+            "Data page.")
+    st.stop()
+if not cuts:
+    st.info("The feedback table has no touchpoint, stage or channel column to cut by. Map one "
+            "on the Data page.")
+    st.stop()
+
+with st.container(border=True):
+    a, b = st.columns(2)
+    by = a.radio("Per", cuts, horizontal=True, key="tp_by")
+    score = b.radio("Score", scores, horizontal=True, key="tp_score", format_func=SCORES.get)
+st.caption(f"{SCORES[score]}: {HOW[score]}. Hollow points and ticked rows: fewer than 30 "
+           "answers (low sample).")
+
+try:
+    table = ui.compute(key, satisfaction_table, data.feedback, by)
+    per_cut = metrics_frame(ui.compute(key, SCORE_FN[score], data.feedback, by=[by]))
+    per_month = metrics_frame(ui.compute(key, SCORE_FN[score], data.feedback,
+                                         by=[by, "period"]))
+except CJMError as exc:
+    ui.show_error(exc)
+    st.stop()
+
+# the industry's target for the chosen score (a line on the chart), else CSAT's 85%
+target = next((t for t in targets_for(data.journey.isic)
+               if t.metric == score and t.threshold is not None), None)
+target_value = target.threshold if target else DEFAULT_TARGET.get(score)
+
+# -- table and interval chart --------------------------------------------------------------------
+st.subheader(f"{SCORES[score]} per {by}")
+chart = interval_chart(per_cut, by, target=target_value, title=SCORES[score],
+                       value_format=ALT_FORMAT[score])
+st.altair_chart(chart.properties(height=max(160, 24 * per_cut.height)), width="stretch")
+if target is not None:
+    st.caption(f"Dashed line: {target.label}, target {target_text(target)} (ISIC {target.isic}).")
+elif target_value is not None:
+    st.caption(f"Dashed line: CSAT target {target_value:.0%}.")
+
+shown = [by, "answers"] + [f"{s}{suffix}" for s in scores
+                           for suffix in ("", "_low", "_high", "_n", "_low_sample")]
+config = {by: st.column_config.TextColumn(by),
+          "answers": st.column_config.NumberColumn("answers", help="feedback rows")}
+for s in scores:
+    fmt = COLUMN_FORMAT[s]
+    config[s] = st.column_config.NumberColumn(SCORES[s], format=fmt)
+    config[f"{s}_low"] = st.column_config.NumberColumn(f"{SCORES[s]} low", format=fmt)
+    config[f"{s}_high"] = st.column_config.NumberColumn(f"{SCORES[s]} high", format=fmt)
+    config[f"{s}_n"] = st.column_config.NumberColumn(f"{SCORES[s]} n")
+    config[f"{s}_low_sample"] = st.column_config.CheckboxColumn(
+        f"{SCORES[s]} low sample", help="fewer than 30 answers")
+st.dataframe(table.select(shown), hide_index=True, width="stretch", column_config=config)
+
+# -- heatmap by month ----------------------------------------------------------------------------
+st.subheader(f"{SCORES[score]} per {by} and month")
+if per_month.height:
+    st.altair_chart(
+        heatmap(per_month, by, "period", value_format=ALT_FORMAT[score], title=SCORES[score])
+        .properties(height=max(160, 24 * per_month[by].n_unique())),
+        width="stretch")
+    st.caption("Each cell: the month's answers only; hover for n and interval. Months with few "
+               "answers swing widely.")
+else:
+    st.info("No dated answers to cut by month.")
+
+# -- one touchpoint: distribution and comments ---------------------------------------------------
+if not data.has("feedback", "touchpoint"):
+    st.stop()
+st.subheader("One touchpoint")
+by_touchpoint = (per_cut if by == "touchpoint" else
+                 metrics_frame(ui.compute(key, SCORE_FN[score], data.feedback, by=["touchpoint"])))
+# worst first: lowest CSAT/NPS, highest effort
+worst_first = by_touchpoint.sort("value", descending=score == "ces", nulls_last=True)
+options = worst_first["touchpoint"].to_list()
+touchpoint = st.selectbox("Touchpoint (worst first)", options, key="tp_touchpoint")
+dist_col, comment_col = st.columns(2)
+with dist_col:
+    dist = ui.compute(key, distribution, data.feedback, score, by=["touchpoint"])
+    one = dist.filter(dist["touchpoint"] == touchpoint)
+    st.markdown(f"**{SCORES[score]} answers at {touchpoint}**")
+    st.altair_chart(distribution_chart(one), width="stretch")
+    answers = int(one["count"].sum())
+    st.caption(f"n = {answers:,} answers" + (" · low sample (n < 30)" if answers < 30 else ""))
+with comment_col:
+    st.markdown(f"**Worst comments at {touchpoint}**")
+    if data.has("feedback", "comment"):
+        worst = ui.compute(key, worst_comments, data.feedback, touchpoint, k=5)
+        if worst:
+            for text in worst:
+                st.text(f"“{text}”")
+        else:
+            st.caption("No negative comments here.")
+    else:
+        st.caption("The feedback table has no comment column.")
+
+if data.has("feedback", "comment"):
+    st.subheader("Negative phrases per touchpoint")
+    st.caption("The most frequent phrases (1–3 words) in negative comments: evidence for pain "
+               "points. share = comments containing the phrase / negative comments there.")
+    phrases = ui.compute(key, negative_phrases, data.feedback, by="touchpoint", top=5)
+    # touchpoints with the most negative comments first
+    phrases = phrases.sort(["comments", "touchpoint", "rank"], descending=[True, False, False])
+    st.dataframe(phrases, hide_index=True, width="stretch", column_config={
+        "count": st.column_config.NumberColumn("comments with it"),
+        "comments": st.column_config.NumberColumn("negative comments"),
+        "share": st.column_config.NumberColumn("share", format="percent"),
+    })
