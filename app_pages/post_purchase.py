@@ -1,0 +1,154 @@
+"""Post-purchase: support (first-contact resolution, resolution time, open cases) and loyalty
+(repeat purchases, CLV), and every metric this period against the one before (DESIGN §5)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import streamlit as st
+
+import ui
+from cjm_core.charts_extra import change_table, format_value, metric_caption, wide_metrics
+from cjm_core.errors import CJMError
+from cjm_core.loyalty import loyalty_metrics
+from cjm_core.metrics import all_metrics
+from cjm_core.periods import change, last_periods
+from cjm_core.support import support_metrics
+
+ws_id = ui.page_setup()
+data, key = ui.filtered_dataset(ws_id)
+st.title("Post-purchase")
+
+RATE = "percent"
+SUPPORT = {  # metric: (label, n is counted over, column format)
+    "fcr": ("First-contact resolution", "resolved cases", RATE),
+    "resolution_hours_median": ("Resolution time, median", "resolved cases", "%.1f h"),
+    "resolution_hours_mean": ("Resolution time, mean", "resolved cases", "%.1f h"),
+    "resolution_hours_p90": ("Resolution time, P90", "resolved cases", "%.1f h"),
+    "resolved_within_24h": ("Resolved within 24 h", "resolved cases", RATE),
+    "resolved_within_48h": ("Resolved within 48 h", "resolved cases", RATE),
+    "open_cases": ("Open cases", "cases", "%d"),
+}
+LOYALTY = {
+    "repeat_purchase_rate": ("Repeat purchase rate", "customers", RATE),
+    "clv": ("CLV (revenue per customer)", "customers", "%.2f"),
+    "average_order_value": ("Average order value", "orders", "%.2f"),
+    "purchase_frequency": ("Orders per customer", "customers", "%.2f"),
+}
+
+
+def tiles(metrics: list, labels: dict, per_row: int = 4) -> None:
+    """One tile per overall figure, with n, interval and the low-sample mark under it."""
+    overall = {m.metric: m for m in metrics if not m.by}
+    shown = [name for name in labels if name in overall]
+    for start in range(0, len(shown), per_row):
+        cols = st.columns(per_row)
+        for col, name in zip(cols, shown[start:start + per_row], strict=False):
+            m = overall[name]
+            label, what, _ = labels[name]
+            with col:
+                st.metric(label, format_value(m.value, m.unit), border=True)
+                st.caption(metric_caption(m, what))
+
+
+def cut_table(metrics: list, labels: dict, cut: str, n_columns: dict[str, str]) -> None:
+    """Figures per value of a cut, with the n columns named in ``n_columns``."""
+    wide = wide_metrics(metrics, cut)
+    if wide.height == 0:
+        return
+    names = [name for name in labels if name in wide.columns]
+    config = {cut: st.column_config.TextColumn(cut)}
+    for name in names:
+        config[name] = st.column_config.NumberColumn(labels[name][0], format=labels[name][2])
+    for col, title in n_columns.items():
+        config[col] = st.column_config.NumberColumn(title)
+    config["low_sample"] = st.column_config.CheckboxColumn("low sample",
+                                                           help="some n below 30")
+    columns = [cut, *names, *[c for c in n_columns if c in wide.columns], "low_sample"]
+    st.dataframe(wide.select(columns), hide_index=True, width="stretch", column_config=config)
+
+
+# -- support -------------------------------------------------------------------------------------
+st.header("Support")
+if not data.has("support", "opened_at"):
+    st.info("Support figures need a support table with an opened_at column (and resolved_at, "
+            "first_contact_resolved or contacts). Upload one on the Data page.")
+else:
+    try:
+        support = ui.compute(key, support_metrics, data.support)
+    except CJMError as exc:
+        ui.show_error(exc)
+        support = []
+    if not support:
+        st.info("The support table has no cases in the current filters, or lacks resolved_at, "
+                "first_contact_resolved and contacts.")
+    else:
+        st.caption("FCR = resolved at the first contact / resolved cases; resolution time = "
+                   "resolved_at − opened_at of resolved cases; open cases are counted, not "
+                   "dropped.")
+        tiles(support, SUPPORT)
+        n_cols = {"fcr_n": "resolved cases (n)", "open_cases_n": "cases (n)"}
+        if data.has("support", "complexity"):
+            st.subheader("Simple and complex cases")
+            cut_table(support, SUPPORT, "complexity", n_cols)
+        if data.has("support", "channel"):
+            st.subheader("By channel")
+            cut_table(support, SUPPORT, "channel", n_cols)
+
+# -- loyalty -------------------------------------------------------------------------------------
+st.header("Loyalty")
+if not data.has("orders", "customer_id", "order_date", "amount"):
+    st.info("Loyalty figures need an orders table with customer, order date and amount. Upload "
+            "one on the Data page.")
+else:
+    try:
+        loyalty = ui.compute(key, loyalty_metrics, data.orders)
+        by_channel = (ui.compute(key, loyalty_metrics, data.orders, by=["channel"])
+                      if data.has("orders", "channel") else [])
+    except CJMError as exc:
+        ui.show_error(exc)
+        loyalty, by_channel = [], []
+    if loyalty:
+        st.caption("Over the orders in the filtered period: repeat purchase rate = customers "
+                   "with ≥ 2 orders / customers with ≥ 1; CLV = revenue per customer (historic).")
+        tiles(loyalty, LOYALTY)
+        if by_channel:
+            st.subheader("By channel")
+            st.caption("A customer who ordered in two channels counts in both.")
+            cut_table(by_channel, LOYALTY, "channel", {
+                "repeat_purchase_rate_n": "customers (n)", "average_order_value_n": "orders (n)"})
+
+# -- period over period --------------------------------------------------------------------------
+st.header("This period against the one before")
+try:
+    current, previous, bounds = ui.compute(key, last_periods, data)
+except CJMError as exc:
+    ui.show_error(exc)
+    st.stop()
+now = ui.compute(f"{key}:current", all_metrics, current)
+before = ui.compute(f"{key}:previous", all_metrics, previous)
+if not now and not before:
+    st.info("No metric can be computed for either period.")
+    st.stop()
+day, one = "%d %b %Y", timedelta(days=1)
+st.caption(f"Now: {bounds['current_start']:{day}} – {bounds['current_end'] - one:{day}}; "
+           f"before: {bounds['previous_start']:{day}} – {bounds['previous_end'] - one:{day}} "
+           f"({bounds['months']} months each, ending with the latest date in the data).")
+if not bounds["previous_complete"]:
+    first = bounds["data_start"]
+    since = f"the data start on {first:{day}}" if first else "there are no dated rows"
+    st.warning(f"The previous period is incomplete: {since}, so its figures cover less than "
+               f"{bounds['months']} months.")
+table = change_table(ui.compute(key, change, now, before))
+with_cuts = st.toggle("Show every cut (touchpoint, stage, channel, …)", key="pp_cuts")
+if not with_cuts:
+    table = table.filter(table["by"] == "")
+st.dataframe(table, hide_index=True, width="stretch", column_config={
+    "by": st.column_config.TextColumn("cut", help="empty = all"),
+    "rel_change": st.column_config.NumberColumn("relative change", format="percent",
+                                                help="(now − before) / |before|"),
+    "change": st.column_config.TextColumn("change", help="now − before; rates in points"),
+    "n_now": st.column_config.NumberColumn("n now"),
+    "n_before": st.column_config.NumberColumn("n before"),
+    "low_sample": st.column_config.CheckboxColumn("low sample", help="either n below 30"),
+})
