@@ -109,19 +109,29 @@ def pandas_funnel(df: pd.DataFrame, steps: list[str] = STEPS, window: timedelta 
     }
 
 
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+
+
+def _measure(case: str, path: str) -> None:
+    """In the child: load, reset the RSS high-water mark, run the case once, report."""
+    ev = pl.read_parquet(path)
+    df = ev.to_pandas() if case == "pandas" else None
+    fn = {"floor": lambda: polars_floor(ev), "funnel": lambda: polars_funnel(ev),
+          "pandas": lambda: pandas_funnel(df)}[case]
+    base = _status_kb("VmRSS")
+    with open("/proc/self/clear_refs", "w") as f:  # resets VmHWM to the current RSS
+        f.write("5")
+    fn()
+    print(json.dumps({"base_kb": base, "peak_kb": _status_kb("VmHWM")}))
+
+
 def _rss_case(case: str, path: str) -> dict:
-    """Run one case once in a fresh interpreter; its peak RSS and the RSS peak after loading."""
-    code = (
-        "import json, resource, sys; import polars as pl; from bench import funnel_bench as b;"
-        f"ev = pl.read_parquet({path!r});"
-        "df = ev.to_pandas() if sys.argv[1] == 'pandas' else None;"
-        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
-        "fn = {'floor': lambda: b.polars_floor(ev), 'funnel': lambda: b.polars_funnel(ev),"
-        " 'pandas': lambda: b.pandas_funnel(df)}[sys.argv[1]]; fn();"
-        "print(json.dumps({'base_kb': base,"
-        " 'peak_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))"
-    )
-    out = subprocess.run([sys.executable, "-c", code, case], capture_output=True, text=True,
+    """Run one case once in a fresh interpreter (ru_maxrss would inherit this process's peak
+    across fork/exec, so the child reads VmHWM from /proc after resetting it)."""
+    code = f"from bench import funnel_bench as b; b._measure({case!r}, {path!r})"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=os.path.dirname(os.path.dirname(__file__)))
     return json.loads(out.stdout.strip().splitlines()[-1])
 

@@ -402,7 +402,10 @@ def _ref_customer(evs, k, w, mode, reentry):
 
 
 def _ref_any(evs, w, reentry):
-    starts = [0] if reentry == "first" else range(len(evs))
+    # a window [t, t + W] starts at one of the customer's event times and holds every event
+    # at those times, ties included
+    starts = [0] if reentry == "first" else [
+        i for i in range(len(evs)) if i == 0 or evs[i][0] != evs[i - 1][0]]
     best = (0, None)
     for i in starts:
         seen = {}
@@ -523,3 +526,29 @@ def test_customer_ids_that_clash_in_their_top_hash_bits_stay_apart():
     assert len(set(codes.tolist())) == 5000 and int(codes.max()) < 2**20
     exact = _customer_codes(ids, 8)  # too few bits for hashing: exact codes
     assert len(set(exact.tolist())) == 5000
+
+
+@pytest.mark.parametrize("dtypes", ["string", "enum", "categorical", "integer_ids", "dates"])
+def test_column_types_give_the_same_funnel(dtypes):
+    ev = journeys(PEOPLE)
+    base = reached(funnel(ev, FunnelQuery(steps=STEPS)))
+    if dtypes == "enum":
+        ev = ev.with_columns(pl.col("stage").cast(pl.Enum([*STEPS, "Other"])),
+                             pl.col("customer_id").cast(pl.Enum(sorted(PEOPLE))))
+    elif dtypes == "categorical":
+        ev = ev.with_columns(pl.col("stage", "customer_id").cast(pl.Categorical))
+    elif dtypes == "integer_ids":
+        ev = ev.with_columns(pl.col("customer_id").rank("dense").cast(pl.Int64) * 10**12)
+    else:  # whole days only: every journey here converts within its day, so day precision
+        ev = ev.with_columns(pl.col("timestamp").dt.date())
+        base = reached(funnel(journeys(PEOPLE).with_columns(pl.col("timestamp").dt.date()),
+                              FunnelQuery(steps=STEPS)))
+        assert base == [5, 4, 3, 1]
+    assert reached(funnel(ev, FunnelQuery(steps=STEPS))) == base
+
+
+def test_strict_counts_customers_with_step_events_only():
+    ev = journeys({"only_other": [("Z", "2025-01-01 10:00")],
+                   "a_then_other": [("A", "2025-01-01 10:00"), ("Z", "2025-01-01 10:00")]})
+    res = funnel(ev, FunnelQuery(steps=["A", "B"], mode="strict"))
+    assert res.customers == 1 and reached(res) == [1, 0]
