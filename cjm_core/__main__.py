@@ -14,7 +14,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from cjm_core.benchmarks import gaps_table
+from cjm_core.benchmarks import gaps_table, targets_for
 from cjm_core.errors import CJMError
 from cjm_core.funnel import FunnelQuery, funnel, funnel_from_counts
 from cjm_core.ingest import TableLoad, ingest
@@ -232,7 +232,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from cjm_core.report import build_report  # renders charts: loaded only when asked for
 
     data = _dataset(args)
-    args.out.write_text(build_report(data), encoding="utf-8")
+    targets = targets_for(args.industry)
+    args.out.write_text(build_report(data, targets=targets), encoding="utf-8")
     print(f"wrote {args.out}")
     return 0
 

@@ -61,10 +61,9 @@ def interval_chart(frame: pl.DataFrame, category: str, *, target: float | None =
                  alt.Tooltip("high:Q", format=value_format), alt.Tooltip("n:Q", format=",")],
     )
     rules = base.mark_rule(color="#555").encode(x=alt.X("low:Q", title=title), x2="high:Q")
-    points = base.mark_point(size=90, filled=True).encode(
+    points = base.mark_point(size=90, filled=True, stroke="#1f77b4", strokeWidth=2).encode(
         x="value:Q",
         fill=alt.condition("datum.low_sample", alt.value("white"), alt.value("#1f77b4")),
-        color=alt.value("#1f77b4"),
     )
     layers = [rules, points]
     if target is not None:

@@ -107,3 +107,12 @@ def test_metrics_of_a_feedback_only_file(tmp_path, capsys):
     assert overall[0]["value"] == pytest.approx(2 / 3) and overall[0]["n"] == 3
     assert any(g["status"] == "no data" and g["reason"] for g in out["gaps"])
     assert Dataset(default_journey("4773")).tables() == {}
+
+
+def test_report_writes_one_offline_html_file(tmp_path, capsys):
+    out = tmp_path / "report.html"
+    assert main(["report", WORKBOOK, "--industry", "4742", "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert text.lstrip().lower().startswith("<!doctype html")
+    assert "<svg" in text and "<script" not in text.lower() and "https://" not in text
+    assert PLANTED_FACTS["4742"]["low_csat_touchpoint"] in text
