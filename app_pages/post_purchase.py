@@ -120,6 +120,10 @@ else:
 
 # -- period over period --------------------------------------------------------------------------
 st.header("This period against the one before")
+if not any(data.has(t) for t in ("events", "feedback", "support", "orders")):
+    st.info("Comparing periods needs dated rows in events, feedback, support or orders. Upload "
+            "them on the Data page.")
+    st.stop()
 try:
     current, previous, bounds = ui.compute(key, last_periods, data)
 except CJMError as exc:
