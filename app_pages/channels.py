@@ -94,7 +94,9 @@ if view == "sankey":
                         value=min(moves.height, 40), step=5, key="channels_top")
     st.plotly_chart(transition_sankey(moves, top=top), width="stretch")
 else:
-    st.altair_chart(matrix_chart(moves), width="stretch")
+    rows = moves["source"].n_unique()
+    st.altair_chart(matrix_chart(moves).properties(height=max(200, min(900, 32 * rows))),
+                    width="stretch")
     with st.expander("Matrix as a table (share of the row's moves)"):
         matrix = ui.compute(moves_key, transition_matrix, moves, "share")
         st.dataframe(matrix, hide_index=True, width="stretch", column_config={
