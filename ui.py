@@ -13,7 +13,7 @@ from cjm_core.filters import FILTER_SETTINGS, Filters, facets
 from cjm_core.ingest import Choice, TableLoad, choose, digest, load
 from cjm_core.journey import INDUSTRIES
 from cjm_core.readers import RawTable, read_file
-from cjm_core.store import Store
+from cjm_core.store import Store, default_db_path
 from cjm_core.workspace import (
     DEFAULT_SAMPLE,
     ensure_sample_workspace,
@@ -25,8 +25,13 @@ WS_PARAM = "ws"
 
 
 @st.cache_resource
+def _store(path: str) -> Store:
+    return Store.shared(path)
+
+
 def get_store() -> Store:
-    return Store.shared()
+    """The process's store for the database named by ``CJM_DB`` (or the default file)."""
+    return _store(str(default_db_path()))
 
 
 def md_escape(text: str) -> str:

@@ -97,3 +97,23 @@ def browser_page():
         yield page
         context.close()
         browser.close()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Close the databases the app layer kept open, so the interpreter's shutdown does not print
+    nanobind reference-leak noise after pytest's summary line."""
+    import gc
+
+    from cjm_core.store import Store
+
+    try:
+        import streamlit as st
+
+        st.cache_resource.clear()
+        st.cache_data.clear()
+    except Exception:  # noqa: BLE001 - best effort at shutdown, nothing to report
+        pass
+    for store in list(Store._shared.values()):
+        store.close()
+    Store._shared.clear()
+    gc.collect()
