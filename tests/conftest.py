@@ -106,13 +106,6 @@ def pytest_sessionfinish(session, exitstatus):
 
     from cjm_core.store import Store
 
-    try:
-        import streamlit as st
-
-        st.cache_resource.clear()
-        st.cache_data.clear()
-    except Exception:  # noqa: BLE001 - best effort at shutdown, nothing to report
-        pass
     for store in list(Store._shared.values()):
         store.close()
     Store._shared.clear()
