@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -147,6 +148,20 @@ def check_same(ev: pl.DataFrame, df: pd.DataFrame) -> None:
         assert (a is None and np.isnan(b)) or abs(a - b) < 1e-6 * max(1.0, abs(b))
 
 
+def interleaved_medians(fns: list, runs: int) -> list[float]:
+    """Medians of ``fns`` timed in turn (a, b, a, b, …) so that load from other processes on a
+    shared machine falls on both sides of a ratio alike."""
+    for fn in fns:
+        fn()
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(runs):
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            fn()
+            times[i].append(time.perf_counter() - t0)
+    return [statistics.median(t) for t in times]
+
+
 def pandas_case(ev: pl.DataFrame, runs: int, n: int) -> tuple[float | None, str]:
     df = ev.to_pandas()
     one = time.perf_counter()
@@ -164,8 +179,7 @@ def run_size(n: int, runs: int, tmp: str, memory: bool) -> tuple[list, list, str
     print(f"# {n:,} events generated in {time.perf_counter() - t0:.1f} s "
           f"({ev['customer_id'].n_unique():,} customers, {ev.estimated_size() / 1e6:.0f} MB)",
           file=sys.stderr, flush=True)
-    floor = median_seconds(lambda: polars_floor(ev), runs)
-    ours = median_seconds(lambda: polars_funnel(ev), runs)
+    floor, ours = interleaved_medians([lambda: polars_floor(ev), lambda: polars_funnel(ev)], runs)
     rows = [(f"funnel {n:,}", ours, "polars group_by floor", floor)]
     note = ""
     pd_s, note = pandas_case(ev, runs, n)

@@ -227,15 +227,16 @@ def _time_units(col: pl.Series) -> tuple[np.ndarray, int, int]:
     loses nothing (so the packed sort key fits), with that unit and the data's minimum."""
     if col.dtype == pl.Date:
         col = col.cast(pl.Datetime("us"))
-    if not col.len():
-        return np.zeros(0, dtype=np.int64), _US, 0
-    us = pl.col(col.name).dt.epoch("us")
-    lo, whole_s, whole_ms = col.to_frame().select(
-        us.min().alias("lo"), (us % _US == 0).all().alias("s"),
-        (us % 1000 == 0).all().alias("ms")).row(0)
-    unit = _US if whole_s else 1000 if whole_ms else 1
-    rel = col.to_frame().select((us - lo) // unit).to_series().to_numpy()
-    return rel, unit, lo
+    us = col.dt.epoch("us").to_numpy()
+    if not len(us):
+        return us, _US, 0
+    lo = int(us.min())
+    rel = us - lo
+    for unit in (_US, 1000):
+        whole = rel // unit
+        if np.array_equal(whole * unit, rel):
+            return whole, unit, lo
+    return rel, 1, lo
 
 
 def _prepare(events: pl.DataFrame, query: FunnelQuery, mapping: dict, k: int,
@@ -445,11 +446,12 @@ def _ordered(ev: _Events, query: FunnelQuery, positions: list[np.ndarray],
     owners, best, which = _best_per_customer(ev, anchors, level)
     owner_entry = entry[owners]
     main = owner_entry == 1
-    pos = [p[which[main]].astype(np.int64) for p in all_pos]
+    picked = which[main]
+    pos = [p[picked].astype(np.int64) for p in all_pos]
     del all_pos
     open_ = np.zeros(len(pos[0]), dtype=bool)
     if w is not None and len(pos[0]):
-        main_anchors = anchors[entry[ev.cid[anchors]] == 1]
+        main_anchors = anchors[start == 1]
         last = _last_of_each(ev, main_anchors)
         open_ = (best[main] < ev.k) & (ev.t[last] + w > ev.t_max)
     mid = _mid_counts(owner_entry[~main], best[~main], ev.k)
