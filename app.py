@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import streamlit as st
 
+#: (file and URL path, title, Material icon); the first is the default page
 PAGES = [
-    st.Page("app_pages/overview.py", title="Overview", icon=":material/home:", default=True,
-            url_path="overview"),
-    st.Page("app_pages/funnel.py", title="Funnel", icon=":material/filter_alt:", url_path="funnel"),
-    st.Page("app_pages/channels.py", title="Channels", icon=":material/alt_route:", url_path="channels"),
-    st.Page("app_pages/touchpoints.py", title="Touchpoints", icon=":material/star:", url_path="touchpoints"),
-    st.Page("app_pages/post_purchase.py", title="Post-purchase", icon=":material/support_agent:",
-            url_path="post_purchase"),
-    st.Page("app_pages/benchmarks.py", title="Benchmarks", icon=":material/target:", url_path="benchmarks"),
-    st.Page("app_pages/data.py", title="Data", icon=":material/upload_file:", url_path="data"),
+    ("overview", "Overview", "home"),
+    ("funnel", "Funnel", "filter_alt"),
+    ("channels", "Channels", "alt_route"),
+    ("touchpoints", "Touchpoints", "star"),
+    ("post_purchase", "Post-purchase", "support_agent"),
+    ("benchmarks", "Benchmarks", "target"),
+    ("data", "Data", "upload_file"),
 ]
 
-st.navigation(PAGES).run()
+st.navigation([
+    st.Page(f"app_pages/{name}.py", title=title, icon=f":material/{icon}:", url_path=name,
+            default=i == 0)
+    for i, (name, title, icon) in enumerate(PAGES)
+]).run()
