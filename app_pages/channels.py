@@ -8,8 +8,9 @@ import streamlit as st
 import ui
 from cjm_core.channels import omnichannel, online_to_store, transition_matrix, transitions
 from cjm_core.charts import matrix_chart
-from cjm_core.charts_extra import format_value, metric_caption, transition_sankey
+from cjm_core.charts_extra import metric_caption, transition_sankey
 from cjm_core.errors import CJMError
+from cjm_core.metric import format_value
 
 ws_id = ui.page_setup()
 data, key = ui.filtered_dataset(ws_id)

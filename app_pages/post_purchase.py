@@ -8,9 +8,10 @@ from datetime import timedelta
 import streamlit as st
 
 import ui
-from cjm_core.charts_extra import change_table, format_value, metric_caption, wide_metrics
+from cjm_core.charts_extra import change_table, metric_caption, wide_metrics
 from cjm_core.errors import CJMError
 from cjm_core.loyalty import loyalty_metrics
+from cjm_core.metric import format_value
 from cjm_core.metrics import all_metrics
 from cjm_core.periods import change, last_periods
 from cjm_core.support import support_metrics

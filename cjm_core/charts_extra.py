@@ -13,12 +13,11 @@ import plotly.graph_objects as go
 import polars as pl
 
 from cjm_core.channels import sankey_data
-from cjm_core.metric import LOW_SAMPLE_N, Metric
+from cjm_core.metric import LOW_SAMPLE_N, Metric, format_value
 
 __all__ = [
     "LOW_SAMPLE_MARK",
     "change_table",
-    "format_value",
     "metric_caption",
     "transition_sankey",
     "wide_metrics",
@@ -33,29 +32,6 @@ PALETTE = ("#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b
 def _fade(hex_colour: str, alpha: float = 0.35) -> str:
     r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{alpha})"
-
-
-def format_value(value: float | None, unit: str) -> str:
-    """A figure as a person reads it: rates as percent, NPS signed, hours with "h", money with
-    thousands separators; "–" when there is no value.
-
-    >>> [format_value(v, u) for v, u in [(0.8456, "rate"), (32.4, "nps"), (11.83, "hours"),
-    ...                                   (1234.5, "money"), (2.0, "count"), (None, "rate")]]
-    ['84.6%', '+32', '11.8 h', '1,234.50', '2', '–']
-    """
-    if value is None:
-        return "–"
-    if unit == "rate":
-        return f"{value:.1%}"
-    if unit == "nps":
-        return f"{value:+.0f}"
-    if unit == "hours":
-        return f"{value:,.1f} h"
-    if unit == "money":
-        return f"{value:,.2f}"
-    if unit == "count":
-        return f"{value:,.0f}"
-    return f"{value:,.2f}"
 
 
 def metric_caption(m: Metric, what: str = "") -> str:

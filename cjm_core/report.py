@@ -29,7 +29,7 @@ from cjm_core.errors import CJMError
 from cjm_core.friction import Friction, csat_target_from
 from cjm_core.funnel import FunnelQuery, FunnelResult, funnel, funnel_from_counts
 from cjm_core.journey import INDUSTRIES
-from cjm_core.metric import LOW_SAMPLE_N, Metric
+from cjm_core.metric import LOW_SAMPLE_N, Metric, format_value
 from cjm_core.metrics import all_metrics, scorecard, top_friction
 from cjm_core.periods import by_period, change, metrics_frame
 from cjm_core.satisfaction import csat, distribution, satisfaction_table
@@ -109,29 +109,6 @@ def _missing(what: str) -> _Html:
 # ----------------------------------------------------------------------------- numbers
 
 
-def format_value(value: float | None, unit: str) -> str:
-    """A figure as the report prints it: rates and relative changes as percentages with one
-    decimal, NPS with one decimal, scores with two, hours with one, money with thousands
-    separators, counts as whole numbers; "—" when there is no value.
-
-    >>> format_value(0.5515873, "rate"), format_value(30.18, "nps"), format_value(28.53, "hours")
-    ('55.2%', '30.2', '28.5 h')
-    >>> format_value(-0.115, "relative_change"), format_value(None, "rate")
-    ('−11.5%', '—')
-    """
-    if value is None:
-        return "—"
-    text = {
-        "rate": lambda v: f"{v * 100:.1f}%",
-        "relative_change": lambda v: f"{v * 100:+.1f}%",
-        "nps": lambda v: f"{v:.1f}",
-        "score": lambda v: f"{v:.2f}",
-        "hours": lambda v: f"{v:.1f} h",
-        "money": lambda v: f"{v:,.2f}",
-        "count": lambda v: f"{v:,.0f}",
-        "per_customer": lambda v: f"{v:.2f}",
-    }.get(unit, lambda v: f"{v:.4g}")(value)
-    return text.replace("-", _MINUS)
 
 
 def format_interval(low: float | None, high: float | None, unit: str) -> str:

@@ -8,8 +8,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cjm_core.channels import omnichannel, online_to_store
-from cjm_core.charts_extra import format_value, metric_caption
+from cjm_core.charts_extra import metric_caption
 from cjm_core.loyalty import loyalty_metrics
+from cjm_core.metric import format_value
 from cjm_core.satisfaction import csat, nps
 from cjm_core.store import Store
 from cjm_core.support import support_metrics
