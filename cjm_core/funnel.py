@@ -41,6 +41,7 @@ vectors (no loop over customers).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import pairwise
@@ -170,7 +171,8 @@ def _step_codes(col: pl.Series, mapping: dict, other: int) -> np.ndarray:
             .to_numpy())
 
 
-def _customer_codes(col: pl.Series, bits: int) -> np.ndarray:
+def _customer_codes(col: pl.Series, bits: int,
+                    hashed: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Non-negative integer codes below ``2**bits``, one per distinct customer.
 
     Enum and integer ids are used as they are. Other ids (text) are told apart by a 64-bit
@@ -185,9 +187,9 @@ def _customer_codes(col: pl.Series, bits: int) -> np.ndarray:
         codes = (col.cast(pl.Int64) - col.min()).cast(pl.UInt64).to_numpy()
         if int(codes.max()) < (1 << bits):
             return codes
-    hashed = _hashed_codes(col, bits) if bits >= 20 else None
-    if hashed is not None:
-        return hashed
+    codes = _hashed_codes(hashed or _hash(col), bits) if bits >= 20 else None
+    if codes is not None:
+        return codes
     # a private category list gives dense codes 0..n-1 in order of first appearance
     return (col.cast(pl.String).cast(pl.Categorical(pl.Categories.random()))
             .to_physical().to_numpy().astype(np.uint64))
@@ -198,9 +200,14 @@ def _sorted_distinct(x: np.ndarray) -> np.ndarray:
     return x[np.r_[True, x[1:] != x[:-1]]] if len(x) else x
 
 
-def _hashed_codes(col: pl.Series, bits: int) -> np.ndarray | None:
+def _hash(col: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """64-bit hash per row and the sorted distinct hashes."""
     h = col.hash(seed=0x5EED).to_numpy()
-    distinct = _sorted_distinct(h)
+    return h, _sorted_distinct(h)
+
+
+def _hashed_codes(hashed: tuple[np.ndarray, np.ndarray], bits: int) -> np.ndarray | None:
+    h, distinct = hashed
     if bits >= 64:
         return h
     shift = np.uint64(64 - bits)
@@ -254,10 +261,14 @@ def _prepare(events: pl.DataFrame, query: FunnelQuery, mapping: dict, k: int,
         rows = frame["_row"].to_numpy()
     else:
         rows = np.arange(frame.height, dtype=np.uint64) if with_rows else None
-    t_raw, unit, _lo = _time_units(frame["timestamp"])
+    ids = frame["customer_id"]
+    with ThreadPoolExecutor(1) as pool:  # numpy releases the GIL: time units on the other core
+        times = pool.submit(_time_units, frame["timestamp"])
+        s = _step_codes(frame[query.step_column], mapping, k + 1)
+        hashed = None if isinstance(ids.dtype, pl.Enum) or ids.dtype.is_integer() else _hash(ids)
+        t_raw, unit, _lo = times.result()
     t_max = int(t_raw.max()) if len(t_raw) else 0
-    s = _step_codes(frame[query.step_column], mapping, k + 1)
-    cust = _customer_codes(frame["customer_id"], 64 - _bits(k + 1) - _bits(t_max))
+    cust = _customer_codes(ids, 64 - _bits(k + 1) - _bits(t_max), hashed)
     if query.mode != "strict":
         keep_np = s <= k
         if not keep_np.all():
