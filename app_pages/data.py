@@ -167,8 +167,6 @@ def journey_section() -> None:
     if st.button("Save journey", key="save_journey"):
         try:
             store.save_journey(ws_id, journey_from_rows(isic, names, stage_roles))
-        except ValueError as exc:
-            st.error(str(exc))
         except CJMError as exc:
             ui.show_error(exc)
         else:

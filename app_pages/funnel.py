@@ -8,6 +8,7 @@ import polars as pl
 import streamlit as st
 
 import ui
+from cjm_core.errors import CJMError
 from cjm_core.charts import funnel_chart
 from cjm_core.funnel import FunnelQuery, funnel, funnel_from_counts
 from cjm_core.metric import LOW_SAMPLE_N
@@ -68,17 +69,24 @@ if len(steps) < 2:
     st.info("Choose at least two steps.")
     st.stop()
 
-if source == "counts":
-    result = ui.compute(key, funnel_from_counts, data.funnel_counts, list(steps),
-                        journey=data.journey)
-else:
+def run_funnel():
+    if source == "counts":
+        return ui.compute(key, funnel_from_counts, data.funnel_counts, list(steps),
+                          journey=data.journey)
     query = FunnelQuery(
         steps=list(steps), step_column=step_column,
         window=timedelta(seconds=amount * UNITS[unit]) if amount else None,
         mode=mode, reentry=reentry, breakdown=tuple(breakdown), attribution=attribution,
         exclude_open=exclude_open, mid_journey=mid,
     )
-    result = ui.compute(key, funnel, data.events, query, data.journey)
+    return ui.compute(key, funnel, data.events, query, data.journey)
+
+
+try:
+    result = run_funnel()
+except CJMError as exc:
+    ui.show_error(exc)
+    st.stop()
 
 table = result.table
 m1, m2, m3 = st.columns(3)

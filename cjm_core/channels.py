@@ -16,6 +16,7 @@ from typing import Literal
 
 import polars as pl
 
+from cjm_core.errors import QueryError
 from cjm_core.journey import Journey
 from cjm_core.metric import Metric
 from cjm_core.stats import wilson
@@ -86,7 +87,7 @@ def transitions(
     """
     for col in ("customer_id", "timestamp", by):
         if col not in events.columns:
-            raise ValueError(f"transitions by {by} need an events column {col!r}; "
+            raise QueryError(f"transitions by {by} need an events column {col!r}; "
                              f"the events table has {', '.join(events.columns)}")
     pairs = _pairs(events, by)
     if pairs is None:  # two customers share a 64-bit hash: take the exact (slower) path

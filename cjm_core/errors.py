@@ -49,3 +49,10 @@ class ReadOnlyError(StoreError):
     """A write was attempted through a read-only (view) handle."""
 
     code = "read-only"
+
+
+class QueryError(CJMError, ValueError):
+    """A question the data cannot answer as asked (a funnel step twice, a missing column, a
+    journey without stages); the message says what to change."""
+
+    code = "bad-query"

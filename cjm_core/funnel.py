@@ -50,6 +50,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from cjm_core.errors import QueryError
 from cjm_core.journey import Journey
 from cjm_core.metric import LOW_SAMPLE_N, Metric
 from cjm_core.stats import holm, two_proportion_z, wilson, wilson_expr
@@ -141,15 +142,15 @@ def _resolve_steps(query: FunnelQuery, journey: Journey | None) -> tuple[list[st
     elif journey is not None and query.step_column == "stage":
         steps = [st.name for st in journey.stages]
     else:
-        raise ValueError("Choose the funnel steps: pass steps=[...] or a journey "
+        raise QueryError("Choose the funnel steps: pass steps=[...] or a journey "
                          f"(the {query.step_column!r} column has no default order).")
     if len(steps) < 1:
-        raise ValueError("A funnel needs at least one step.")
+        raise QueryError("A funnel needs at least one step.")
     if len(set(steps)) != len(steps):
-        raise ValueError("Each funnel step must be a different value; "
+        raise QueryError("Each funnel step must be a different value; "
                          f"{next(x for x in steps if steps.count(x) > 1)!r} appears twice.")
     if len(query.breakdown) > 2:
-        raise ValueError("A funnel can be broken down by at most two columns.")
+        raise QueryError("A funnel can be broken down by at most two columns.")
     mapping = {name: i + 1 for i, name in enumerate(steps)}
     if journey is not None and query.step_column == "stage":
         for st in journey.stages:
@@ -251,7 +252,7 @@ def _prepare(events: pl.DataFrame, query: FunnelQuery, mapping: dict, k: int,
     cols = [query.step_column, "customer_id", "timestamp"]
     missing = [c for c in [*cols, *query.breakdown] if c not in events.columns]
     if missing:
-        raise ValueError(f"The events table has no column {missing[0]!r}, needed by the funnel.")
+        raise QueryError(f"The events table has no column {missing[0]!r}, needed by the funnel.")
     frame = events.select(cols)
     dropped = 0
     if sum(frame.null_count().row(0)):
@@ -742,7 +743,7 @@ def funnel_from_counts(counts: pl.DataFrame, steps: list[str] | None = None,
     by = list(breakdown)
     missing = [c for c in ["stage", "customers", *by] if c not in counts.columns]
     if missing:
-        raise ValueError(f"The funnel_counts table has no column {missing[0]!r}.")
+        raise QueryError(f"The funnel_counts table has no column {missing[0]!r}.")
     clean = counts.filter(pl.col("stage").is_not_null() & pl.col("customers").is_not_null())
     if steps is None and journey is not None:
         steps = [st.name for st in journey.stages]

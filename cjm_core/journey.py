@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+from cjm_core.errors import QueryError
+
 #: stage roles that benchmark metrics refer to (DESIGN §3)
 STAGE_ROLES = ("inquiry", "consultation", "cart", "purchase", "support")
 
@@ -115,20 +117,20 @@ def journey_from_rows(
     """
     clean = [str(n).strip() for n in names if n is not None and str(n).strip()]
     if not clean:
-        raise ValueError("A journey needs at least one stage.")
+        raise QueryError("A journey needs at least one stage.")
     seen: set[str] = set()
     for name in clean:
         if _key(name) in seen:
-            raise ValueError(f"The stage {name!r} appears twice; stage names must differ.")
+            raise QueryError(f"The stage {name!r} appears twice; stage names must differ.")
         seen.add(_key(name))
     by_name = {n: _key(n) for n in clean}
     roles = {}
     for role, stage in (stage_roles or {}).items():
         if role not in STAGE_ROLES:
-            raise ValueError(f"unknown stage role {role!r}; known: {', '.join(STAGE_ROLES)}")
+            raise QueryError(f"unknown stage role {role!r}; known: {', '.join(STAGE_ROLES)}")
         if stage:
             if stage not in by_name and stage not in by_name.values():
-                raise ValueError(f"The {role} role points at {stage!r}, which is not a stage.")
+                raise QueryError(f"The {role} role points at {stage!r}, which is not a stage.")
             roles[role] = by_name.get(stage, stage)
     return Journey(isic=isic, stages=[Stage(k, n) for n, k in by_name.items()], stage_roles=roles)
 
