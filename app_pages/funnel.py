@@ -8,8 +8,8 @@ import polars as pl
 import streamlit as st
 
 import ui
-from cjm_core.errors import CJMError
 from cjm_core.charts import funnel_chart
+from cjm_core.errors import CJMError
 from cjm_core.funnel import FunnelQuery, funnel, funnel_from_counts
 from cjm_core.metric import LOW_SAMPLE_N
 
