@@ -56,3 +56,13 @@ class QueryError(CJMError, ValueError):
     journey without stages); the message says what to change."""
 
     code = "bad-query"
+
+
+class MapConflict(StoreError):
+    """Someone saved a newer version of the map since this editor opened it."""
+
+    code = "map-conflict"
+
+    def __init__(self, message: str, *, latest: int | None) -> None:
+        super().__init__(message)
+        self.latest = latest

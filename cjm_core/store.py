@@ -54,7 +54,7 @@ from typing import Any, ClassVar, Literal
 import duckdb
 import polars as pl
 
-from cjm_core.errors import ReadOnlyError, StoreError, StoreLocked
+from cjm_core.errors import MapConflict, ReadOnlyError, StoreError, StoreLocked
 from cjm_core.journey import Journey
 from cjm_core.schema import TABLES
 
@@ -126,6 +126,22 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
                 value VARCHAR NOT NULL,
                 saved_at TIMESTAMP NOT NULL,
                 PRIMARY KEY (workspace_id, name)
+            )""",
+        ),
+    ),
+    (
+        3,
+        "journey-map versions",
+        (
+            """CREATE TABLE map_versions (
+                workspace_id VARCHAR NOT NULL,
+                map_name VARCHAR NOT NULL,
+                version BIGINT NOT NULL,
+                body VARCHAR NOT NULL,
+                author VARCHAR NOT NULL,
+                note VARCHAR NOT NULL,
+                saved_at TIMESTAMP NOT NULL,
+                PRIMARY KEY (workspace_id, map_name, version)
             )""",
         ),
     ),
@@ -544,9 +560,63 @@ class Store:
             )
             for (physical,) in tables:
                 _q(cur, f'DROP TABLE IF EXISTS {_phys(physical)}')
-            for table in ("datasets", "uploads", "settings"):
+            for table in ("datasets", "uploads", "settings", "map_versions"):
                 _q(cur, f"DELETE FROM {table} WHERE workspace_id = ?", [workspace_id])
             _q(cur, "DELETE FROM workspaces WHERE id = ?", [workspace_id])
+
+    # -- journey-map versions -----------------------------------------------------------------
+
+    def save_map_version(self, workspace_id: str, body: str, *, expected: int | None,
+                         author: str = "", note: str = "", map_name: str = "main") -> int:
+        """Save a map as a new version and return its number. Every save is a new version; no
+        version is ever overwritten.
+
+        ``expected`` is the version the editor started from (None for a new map). If someone
+        saved a newer version in between, :class:`MapConflict` is raised and nothing is written,
+        so two people editing at once never lose each other's work silently; the caller can
+        show both and save again with ``expected`` set to the newer version.
+        """
+        with self._transaction() as cur:
+            self._require(cur, workspace_id)
+            row = _one(cur, "SELECT max(version) FROM map_versions WHERE workspace_id = ? "
+                       "AND map_name = ?", [workspace_id, map_name])
+            latest = row[0] if row and row[0] is not None else None
+            if latest != expected:
+                raise MapConflict(
+                    f"Someone saved version {latest} of this map after you opened version "
+                    f"{expected}. Your edits are kept on screen: review the newer version, "
+                    "then save again to make yours the latest.", latest=latest)
+            version = (latest or 0) + 1
+            _q(cur, "INSERT INTO map_versions VALUES (?, ?, ?, ?, ?, ?, ?)",
+               [workspace_id, map_name, version, body, author, note, _now()])
+            return version
+
+    def map_versions(self, workspace_id: str, map_name: str = "main") -> list[dict]:
+        """The history, newest first: version, author, note, saved_at (no bodies)."""
+        self._check_id(workspace_id)
+        rows = self._rows("SELECT version, author, note, saved_at FROM map_versions "
+                          "WHERE workspace_id = ? AND map_name = ? ORDER BY version DESC",
+                          [workspace_id, map_name])
+        return [{"version": v, "author": a, "note": n, "saved_at": _utc(t)}
+                for v, a, n, t in rows]
+
+    def load_map_version(self, workspace_id: str, version: int | None = None,
+                         map_name: str = "main") -> tuple[int, str] | None:
+        """(version, body) of a version, the latest when ``version`` is None; None if none."""
+        self._check_id(workspace_id)
+        if version is None:
+            rows = self._rows("SELECT version, body FROM map_versions WHERE workspace_id = ? "
+                              "AND map_name = ? ORDER BY version DESC LIMIT 1",
+                              [workspace_id, map_name])
+        else:
+            rows = self._rows("SELECT version, body FROM map_versions WHERE workspace_id = ? "
+                              "AND map_name = ? AND version = ?",
+                              [workspace_id, map_name, int(version)])
+        return (int(rows[0][0]), rows[0][1]) if rows else None
+
+    def data_updated_at(self, workspace_id: str) -> datetime | None:
+        """When the workspace's data last changed (for the map's staleness note)."""
+        return self.get_workspace(workspace_id).data_updated_at
 
     # -- settings -----------------------------------------------------------------------------
 

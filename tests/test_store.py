@@ -545,3 +545,33 @@ def test_settings_round_trip_survive_restart_and_go_with_the_workspace(tmp_path)
         store.save_setting(ws, "targets", "[]")
         store.delete_workspace(ws)
         assert store._rows("SELECT count(*) FROM settings", [])[0][0] == 0
+
+
+def test_map_versions_conflicts_history_and_restart(tmp_path):
+    from cjm_core.errors import MapConflict
+    from cjm_core.journey import default_journey
+
+    path = tmp_path / "maps.duckdb"
+    with Store(path) as store:
+        ws = store.create_workspace("Shop", default_journey("4742"))
+        assert store.load_map_version(ws) is None
+        assert store.save_map_version(ws, '{"v": 1}', expected=None, author="ana") == 1
+        # Ben opened version 1 too; Ana saves version 2 first
+        assert store.save_map_version(ws, '{"v": 2}', expected=1, author="ana") == 2
+        with pytest.raises(MapConflict, match="version 2") as err:
+            store.save_map_version(ws, '{"v": "ben"}', expected=1, author="ben")
+        assert err.value.latest == 2
+        assert store.load_map_version(ws) == (2, '{"v": 2}')  # nothing half-written
+        # Ben saves on top of the newer version: both versions are kept
+        assert store.save_map_version(ws, '{"v": "ben"}', expected=2, author="ben") == 3
+        # restore = the old body saved again as the newest version
+        _, old = store.load_map_version(ws, 1)
+        store.save_map_version(ws, old, expected=3, note="restored version 1")
+    with Store(path) as store:
+        history = store.map_versions(ws)
+        assert [h["version"] for h in history] == [4, 3, 2, 1]
+        assert history[0]["note"] == "restored version 1" and history[1]["author"] == "ben"
+        assert store.load_map_version(ws) == (4, '{"v": 1}')
+        assert store.load_map_version(ws, 3) == (3, '{"v": "ben"}')
+        store.delete_workspace(ws)
+        assert store._rows("SELECT count(*) FROM map_versions", [])[0][0] == 0
