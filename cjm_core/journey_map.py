@@ -203,3 +203,164 @@ class JourneyMap:
 def _cell(c: dict[str, Any]) -> Cell:
     return Cell(text=c.get("text", ""), source=c.get("source", "assumed"),
                 items=[Item(**i) for i in c.get("items", [])], n=c.get("n"))
+
+
+# -- editing (the page's table editors hand rows back; these apply them) ----------------------
+
+
+def stage_rows(m: JourneyMap) -> list[dict[str, Any]]:
+    """One row per stage for the stage editor: order, key, name, hidden."""
+    return [{"order": i + 1, "key": s.key, "name": s.name, "hidden": s.hidden}
+            for i, s in enumerate(m.stages)]
+
+
+def apply_stage_rows(m: JourneyMap, rows: list[dict[str, Any]]) -> JourneyMap:
+    """Rename, reorder, hide, add (rows without a key) and remove (rows left out) stages.
+
+    >>> m = JourneyMap.empty("x", "4742", ["A", "B"])
+    >>> rows = stage_rows(m)
+    >>> rows[0].update(order=3, name="Awareness"); rows.append({"order": 2, "name": "New"})
+    >>> [(s.key, s.name) for s in apply_stage_rows(m, rows).stages]
+    [('b', 'B'), ('new', 'New'), ('a', 'Awareness')]
+    """
+    from cjm_core.journey import _key
+
+    clean = [r for r in rows if str(r.get("name") or "").strip()]
+    if not clean:
+        raise QueryError("A map needs at least one stage.")
+    clean.sort(key=lambda r: (r.get("order") is None, r.get("order") or 0))
+    taken = {s.key for s in m.stages}
+    stages = []
+    for r in clean:
+        key = r.get("key") or _unique(_key(str(r["name"])) or "stage", taken)
+        taken.add(key)
+        stages.append(MapStage(key, str(r["name"]).strip(), bool(r.get("hidden") or False)))
+    if len({s.key for s in stages}) != len(stages):
+        raise QueryError("Two rows name the same stage; give each stage its own row.")
+    keep = {s.key for s in stages}
+    cells = {lane: {k: c for k, c in row.items() if k in keep} for lane, row in m.cells.items()}
+    emotions = {k: e for k, e in m.emotions.items() if k in keep}
+    return replace(m, stages=stages, cells=cells, emotions=emotions)
+
+
+def _unique(key: str, taken: set[str]) -> str:
+    out, i = key, 2
+    while out in taken:
+        out, i = f"{key}_{i}", i + 1
+    return out
+
+
+def lane_rows(m: JourneyMap) -> list[dict[str, Any]]:
+    """One row per lane for the lane editor: order, key, title, hidden."""
+    return [{"order": i + 1, "key": la.key, "title": la.title, "hidden": la.hidden}
+            for i, la in enumerate(m.lanes)]
+
+
+def apply_lane_rows(m: JourneyMap, rows: list[dict[str, Any]]) -> JourneyMap:
+    """Rename, reorder and hide lanes (every lane stays in the model; hidden ones are not drawn).
+
+    >>> m = JourneyMap.empty("x", "4742", ["A"])
+    >>> rows = lane_rows(m); rows[1].update(title="Doing", hidden=True, order=99)
+    >>> [la.key for la in apply_lane_rows(m, rows).visible_lanes()][-1]
+    'kpis'
+    """
+    by_key = {la.key: la for la in m.lanes}
+    ordered = sorted((r for r in rows if r.get("key") in by_key),
+                     key=lambda r: (r.get("order") is None, r.get("order") or 0))
+    lanes = [Lane(r["key"], str(r.get("title") or by_key[r["key"]].title).strip(),
+                  bool(r.get("hidden") or False)) for r in ordered]
+    missing = [la for la in m.lanes if la.key not in {x.key for x in lanes}]
+    return replace(m, lanes=lanes + missing)
+
+
+def item_rows(m: JourneyMap, lane: str) -> list[dict[str, Any]]:
+    """The team's (assumed) entries of a lane, one row per item plus one per stage note:
+    stage, text, code (pain points), owner (opportunities). Measured items are not edited here:
+    they come from the data."""
+    rows = []
+    for s in m.stages:
+        cell = m.cells.get(lane, {}).get(s.key)
+        if cell is None:
+            continue
+        if cell.text and cell.source == "assumed":
+            rows.append({"stage": s.name, "text": cell.text, "code": None, "owner": None,
+                         "note": True})
+        for it in cell.items:
+            if it.source == "assumed":
+                rows.append({"stage": s.name, "text": it.text, "code": it.code,
+                             "owner": it.owner, "note": False})
+    return rows
+
+
+def apply_item_rows(m: JourneyMap, lane: str, rows: list[dict[str, Any]]) -> JourneyMap:
+    """Replace a lane's assumed entries with the edited rows, keeping the measured ones.
+
+    >>> m = JourneyMap.empty("x", "4742", ["A", "B"])
+    >>> m2 = apply_item_rows(m, "pain_points", [{"stage": "B", "text": "Long queue",
+    ...                                          "code": "CS08"}])
+    >>> [(i.text, i.code) for i in m2.cell("pain_points", "b").items]
+    [('Long queue', 'CS08')]
+    """
+    import copy
+
+    names = {s.name: s.key for s in m.stages} | {s.key: s.key for s in m.stages}
+    out = copy.deepcopy(m)
+    for s in out.stages:
+        cell = out.cells.get(lane, {}).get(s.key)
+        if cell is not None:
+            cell.items = [i for i in cell.items if i.source != "assumed"]
+            if cell.source == "assumed":
+                cell.text = ""
+    for r in rows:
+        text = str(r.get("text") or "").strip()
+        if not text:
+            continue
+        stage = names.get(str(r.get("stage") or ""))
+        if stage is None:
+            raise QueryError(f"The row {text!r} names no stage of the map ({r.get('stage')!r}).")
+        code = (str(r.get("code") or "").strip().upper() or None)
+        if code is not None and code not in CHALLENGE_CODES:
+            raise QueryError(f"{code!r} is not a challenge code; use one of "
+                             + ", ".join(CHALLENGE_CODES) + ".")
+        cell = out.cell(lane, stage)
+        if r.get("note"):
+            cell.text = f"{cell.text}\n{text}".strip() if cell.text else text
+        else:
+            cell.items.append(Item(text, "assumed", code=code,
+                                   owner=str(r.get("owner") or "").strip() or None))
+    return out
+
+
+def emotion_rows(m: JourneyMap) -> list[dict[str, Any]]:
+    """Per stage: the team's assumed emotion (editable) beside the measured one with its n."""
+    return [{"stage": s.name, "assumed": m.emotions.get(s.key, Emotion()).assumed,
+             "measured": m.emotions.get(s.key, Emotion()).measured,
+             "n": m.emotions.get(s.key, Emotion()).n} for s in m.stages]
+
+
+def apply_emotion_rows(m: JourneyMap, rows: list[dict[str, Any]]) -> JourneyMap:
+    """Set the assumed emotions (−2…+2; empty clears); measured values are left as they are.
+
+    >>> m = apply_emotion_rows(JourneyMap.empty("x", "4742", ["A"]), [{"stage": "A",
+    ...                        "assumed": 1.5}])
+    >>> m.emotions["a"].assumed
+    1.5
+    """
+    import copy
+
+    names = {s.name: s.key for s in m.stages}
+    out = copy.deepcopy(m)
+    for r in rows:
+        key = names.get(r.get("stage"))
+        if key is None:
+            continue
+        value = r.get("assumed")
+        if value is not None and value == value:
+            value = float(value)
+            if not EMOTION_MIN <= value <= EMOTION_MAX:
+                raise QueryError(f"Emotion at {r['stage']!r} must lie between −2 and +2, "
+                                 f"not {value:g}.")
+        else:
+            value = None
+        out.emotion(key).assumed = value
+    return out
