@@ -8,6 +8,7 @@ import streamlit as st
 #: (file and URL path, title, Material icon); the first is the default page
 PAGES = [
     ("overview", "Overview", "home"),
+    ("journey_map", "Journey map", "map"),
     ("funnel", "Funnel", "filter_alt"),
     ("channels", "Channels", "alt_route"),
     ("touchpoints", "Touchpoints", "star"),
@@ -16,8 +17,10 @@ PAGES = [
     ("data", "Data", "upload_file"),
 ]
 
+# presentation mode (?present=1) shows the page alone, without the navigation
+position = "hidden" if st.query_params.get("present") == "1" else "sidebar"
 st.navigation([
     st.Page(f"app_pages/{name}.py", title=title, icon=f":material/{icon}:", url_path=name,
             default=i == 0)
     for i, (name, title, icon) in enumerate(PAGES)
-]).run()
+], position=position).run()

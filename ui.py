@@ -63,20 +63,22 @@ def current_workspace_id() -> str:
     return ws_id
 
 
-def page_setup() -> str:
+def page_setup(*, sidebar: bool = True) -> str:
     """Page config, the current workspace and the shared sidebar; returns the workspace id."""
-    st.set_page_config(page_title="Customer Journey Analytics", page_icon="🧭", layout="wide")
+    st.set_page_config(page_title="Customer Journey Analytics", page_icon="🧭", layout="wide",
+                       initial_sidebar_state="expanded" if sidebar else "collapsed")
     try:
         ws_id = current_workspace_id()
         st.session_state["workspace_id"] = ws_id
-        sidebar(ws_id)
+        if sidebar:
+            show_sidebar(ws_id)
     except CJMError as exc:
         show_error(exc)
         st.stop()
     return ws_id
 
 
-def sidebar(ws_id: str) -> None:
+def show_sidebar(ws_id: str) -> None:
     """Workspace switcher (every workspace plus the three industry samples) and table counts."""
     store = get_store()
     choices = workspace_choices()
@@ -94,6 +96,26 @@ def sidebar(ws_id: str) -> None:
                 st.text(f"{table}: {rows:,} rows")
         else:
             st.info("No data yet: upload files on the Data page.")
+
+
+#: presentation mode: no sidebar, header or toolbar; large type (a fixed style, no user text)
+_PRESENTATION_CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"] {
+  display: none !important;
+}
+.block-container, [data-testid="stMainBlockContainer"] {
+  max-width: 100% !important; padding: 1rem 1.5rem !important;
+}
+html, body, [data-testid="stMarkdownContainer"] p { font-size: 1.35rem; }
+</style>
+"""
+
+
+def presentation_style() -> None:
+    """Full width, nothing but the map: for a projector, from a bookmarkable URL."""
+    st.html(_PRESENTATION_CSS)
 
 
 def switch_workspace(ws_id: str) -> None:
