@@ -8,9 +8,9 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import ROOT
 
 PAGES = [
-    "app_pages/overview.py", "app_pages/funnel.py", "app_pages/channels.py",
-    "app_pages/touchpoints.py", "app_pages/post_purchase.py", "app_pages/benchmarks.py",
-    "app_pages/data.py",
+    "app_pages/overview.py", "app_pages/journey_map.py", "app_pages/funnel.py",
+    "app_pages/channels.py", "app_pages/touchpoints.py", "app_pages/post_purchase.py",
+    "app_pages/benchmarks.py", "app_pages/data.py",
 ]
 
 
@@ -44,3 +44,13 @@ def test_switcher_offers_the_other_industries(app):
     assert not app.exception, app.exception
     assert app.session_state["workspace_id"] == "sample-4773"
     assert app.query_params["ws"] == ["sample-4773"] or app.query_params["ws"] == "sample-4773"
+
+
+def test_every_navigation_page_is_tested():
+    import ast
+
+    tree = ast.parse((ROOT / "app.py").read_text())
+    listed = next(n for n in tree.body if isinstance(n, ast.Assign)
+                  and getattr(n.targets[0], "id", "") == "PAGES")
+    names = [e.elts[0].value for e in listed.value.elts]
+    assert sorted(f"app_pages/{n}.py" for n in names) == sorted(PAGES)
