@@ -4,6 +4,7 @@
 - ``funnel FILE --steps A,B,C``: the funnel, with window, re-entry, mode and breakdown.
 - ``metrics FILE...``: every metric the files support, and with ``--industry`` the target gaps.
 - ``report FILE... --industry ISIC --out report.html``: the whole analysis as one offline page.
+- ``map FILE... --out map.png|svg|pdf|json|csv``: the journey map built from the files' data.
 """
 
 from __future__ import annotations
@@ -70,6 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
     _file_args(rep, many=True)
     rep.add_argument("--industry", choices=list(INDUSTRIES), required=True)
     rep.add_argument("--out", type=Path, required=True, help="where to write the HTML")
+
+    mp = sub.add_parser("map", help="the swimlane journey map built from the files' data")
+    _file_args(mp, many=True)
+    mp.add_argument("--industry", choices=list(INDUSTRIES), default=DEFAULT_SAMPLE)
+    mp.add_argument("--segment", metavar="COLUMN=VALUE",
+                    help="the map for one segment, e.g. segment=researcher or "
+                         "first_channel=online")
+    mp.add_argument("--out", type=Path, required=True,
+                    help="map.png, map.svg, map.pdf, map.json or map.csv")
     return parser
 
 
@@ -238,10 +248,27 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_map(args: argparse.Namespace) -> int:
+    from cjm_core.map_build import build_map  # renders charts: loaded only when asked for
+    from cjm_core.map_export import write
+
+    segment = None
+    if args.segment:
+        column, sep, value = args.segment.partition("=")
+        if not sep or not column or not value:
+            raise SystemExit(f"--segment expects COLUMN=VALUE, got {args.segment!r}")
+        segment = (column, value)
+    data = _dataset(args)
+    journey_map = build_map(data, targets=targets_for(args.industry), segment=segment)
+    write(journey_map, args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = {"inspect": cmd_inspect, "funnel": cmd_funnel, "metrics": cmd_metrics,
-               "report": cmd_report}[args.command]
+               "report": cmd_report, "map": cmd_map}[args.command]
     if args.command == "inspect":
         return command(args)
     try:
