@@ -112,9 +112,8 @@ def wrap(text: str, chars: int, max_lines: int) -> list[str]:
         lines.pop()
     if len(lines) > max_lines:
         lines = lines[:max_lines]
-        lines[-1] = textwrap.shorten(lines[-1] + " …", chars, placeholder=" …")
-        if not lines[-1].endswith("…"):
-            lines[-1] += " …"
+        last = lines[-1]
+        lines[-1] = last + " …" if len(last) + 2 <= chars else last[: chars - 1] + "…"
     return lines
 
 
@@ -126,19 +125,28 @@ def _clip(text: str, chars: int) -> str:
 # ----------------------------------------------------------------------------- cells
 
 
-def _item_value(item: Item, lane: str) -> str:
-    if item.value is None:
+#: units whose figure is shown in the tooltip only (a comment's sentiment says little on a wall)
+_TOOLTIP_ONLY_UNITS = frozenset({"sentiment"})
+
+
+def _unit(item: Item, lane: str) -> str:
+    if item.unit == "share" or (item.unit is None and lane in {"touchpoints", "channels"}):
+        return "rate"
+    return item.unit or ""
+
+
+def _item_value(item: Item, lane: str, *, shown: bool = True) -> str:
+    if item.value is None or (shown and item.unit in _TOOLTIP_ONLY_UNITS):
         return ""
-    unit = item.unit or ("rate" if lane in {"touchpoints", "channels"} else "")
-    return format_value(item.value, unit)
+    return format_value(item.value, _unit(item, lane))
 
 
 def _item_tip(item: Item, lane: str, stage: str) -> dict[str, Any]:
-    interval = (f"{format_value(item.low, item.unit or 'rate')} – "
-                f"{format_value(item.high, item.unit or 'rate')}"
+    unit = _unit(item, lane)
+    interval = (f"{format_value(item.low, unit)} – {format_value(item.high, unit)}"
                 if item.low is not None and item.high is not None else None)
     return {"lane": lane, "stage": stage, "item": item.text,
-            "value": _item_value(item, lane) or None,
+            "value": _item_value(item, lane, shown=False) or None,
             "interval": interval, "n": item.n, "source": item.source, "status": item.status,
             "code": item.code, "owner": item.owner}
 
@@ -152,10 +160,9 @@ def _chip(cv: _Canvas, lane: str, stage: str, item: Item, x: float, y: float) ->
     lines = wrap(f"{item.text} {value}" if value else item.text, st.chars(w), 2)
     if value and not lines[-1].endswith(value):  # the figure matters more than the label
         lines[-1] = _clip(lines[-1], st.chars(w) - len(value) - 1) + " " + value
-    if lane == "kpis":
-        status = item.status or "no data"
-        fill = STATUS_COLOURS.get(status, STATUS_COLOURS["no data"])
-        ink = _INK if status == "within" else "#ffffff"
+    if lane == "kpis" and item.status:  # a KPI with a target: filled with its status colour
+        fill = STATUS_COLOURS.get(item.status, STATUS_COLOURS["no data"])
+        ink = _INK if item.status == "within" else "#ffffff"
         kind = "kpi"
     else:
         fill = _CHIP_MEASURED if item.source == "measured" else _CHIP_ASSUMED

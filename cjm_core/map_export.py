@@ -1,0 +1,245 @@
+"""Export a journey map (DESIGN §7): PNG, SVG and PDF of the swimlane rendered without a
+browser (vl-convert), the map as JSON (to version it) and as CSV/XLSX (to read it in a
+spreadsheet), with every text cell neutralised against formula injection.
+
+>>> from cjm_core.journey_map import JourneyMap
+>>> m = JourneyMap.empty("Demo", "4742", ["Discovery", "Demo", "Purchase"])
+>>> m.cell("actions", "demo").text = "=HYPERLINK(\\"http://x\\")"
+>>> "'=HYPERLINK" in to_csv(m)
+True
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from cjm_core.errors import QueryError
+from cjm_core.journey_map import LANES, JourneyMap
+from cjm_core.map_chart import swimlane_chart
+
+Format = Literal["png", "svg", "pdf", "json", "csv", "xlsx"]
+FORMATS: tuple[str, ...] = get_args(Format)
+MIME: dict[str, str] = {
+    "png": "image/png",
+    "svg": "image/svg+xml",
+    "pdf": "application/pdf",
+    "json": "application/json",
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+#: a spreadsheet reads a cell starting with one of these as a formula (or strips it oddly)
+DANGEROUS_START = ("=", "+", "-", "−", "@", "\t", "\r")
+CSV_COLUMNS = ("lane", "lane_title", "stage_key", "stage", "source", "text", "items", "n",
+               "value", "low", "high")
+_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts")
+_fonts_registered = False
+
+
+def neutralise(text: str) -> str:
+    """``text`` made safe for a spreadsheet cell: a leading apostrophe when it starts with
+    = + - − @ tab or CR, so it is shown as text and never run as a formula.
+
+    >>> neutralise("=1+1"), neutralise("−2 stars"), neutralise("fine"), neutralise("")
+    ("'=1+1", "'−2 stars", 'fine', '')
+    """
+    return "'" + text if text.startswith(DANGEROUS_START) else text
+
+
+# ----------------------------------------------------------------------------- pictures
+
+
+def _register_fonts() -> None:
+    """Let vl-convert use the system fonts (DejaVu has the ⚑ ≠ − glyphs the map draws)."""
+    global _fonts_registered
+    if _fonts_registered:
+        return
+    import vl_convert as vlc
+
+    for d in _FONT_DIRS:
+        if os.path.isdir(d):
+            vlc.register_font_directory(d)
+    _fonts_registered = True
+
+
+def _spec(m: JourneyMap, **kw: Any) -> dict[str, Any]:
+    _register_fonts()
+    return swimlane_chart(m, **kw).to_dict()
+
+
+def _render_error(fmt: str, exc: Exception) -> QueryError:
+    return QueryError(f"The map could not be drawn as {fmt.upper()}: {exc}")
+
+
+def to_svg(m: JourneyMap, **kw: Any) -> str:
+    """The swimlane as SVG text; ``kw`` goes to :func:`~cjm_core.map_chart.swimlane_chart`
+    (``large``, ``width``).
+
+    >>> from cjm_core.journey_map import JourneyMap
+    >>> to_svg(JourneyMap.empty("Demo", "4742", ["A", "B", "C"])).startswith("<svg")
+    True
+    """
+    import vl_convert as vlc
+
+    try:
+        return vlc.vegalite_to_svg(_spec(m, **kw), allowed_base_urls=[])
+    except ValueError as exc:
+        raise _render_error("svg", exc) from exc
+
+
+def to_png(m: JourneyMap, scale: float = 2.0, **kw: Any) -> bytes:
+    """The swimlane as PNG bytes, ``scale`` times the chart's pixel size (2 for sharp print)."""
+    import vl_convert as vlc
+
+    try:
+        return vlc.vegalite_to_png(_spec(m, **kw), scale=scale, allowed_base_urls=[])
+    except ValueError as exc:
+        raise _render_error("png", exc) from exc
+
+
+def to_pdf(m: JourneyMap, **kw: Any) -> bytes:
+    """The swimlane as a one-page vector PDF."""
+    import vl_convert as vlc
+
+    try:
+        return vlc.vegalite_to_pdf(_spec(m, **kw), allowed_base_urls=[])
+    except ValueError as exc:
+        raise _render_error("pdf", exc) from exc
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+def to_json(m: JourneyMap) -> str:
+    """The map as JSON (:meth:`JourneyMap.from_json` reads it back)."""
+    return m.to_json()
+
+
+def rows(m: JourneyMap) -> list[dict[str, Any]]:
+    """One row per lane × stage (every lane and stage, hidden ones too, so nothing is lost),
+    then the emotion rows (one per stage and source). Text is NOT neutralised here.
+
+    >>> from cjm_core.journey_map import JourneyMap
+    >>> m = JourneyMap.empty("Demo", "4742", ["Discovery", "Demo", "Purchase"])
+    >>> m.emotion("demo").assumed = 1.5
+    >>> len(rows(m)), rows(m)[-1]["value"]
+    (28, 1.5)
+    """
+    titles = {la.key: la.title for la in m.lanes} | {k: t for k, t in LANES
+                                                       if k not in {la.key for la in m.lanes}}
+    out: list[dict[str, Any]] = []
+    for lane in m.lanes:
+        if lane.key == "emotion":
+            continue
+        for s in m.stages:
+            c = m.cells.get(lane.key, {}).get(s.key)
+            items = "; ".join(_item_text(i) for i in c.items) if c else ""
+            out.append({"lane": lane.key, "lane_title": lane.title, "stage_key": s.key,
+                        "stage": s.name, "source": c.source if c else "", "text": c.text if c
+                        else "", "items": items, "n": c.n if c else None,
+                        "value": None, "low": None, "high": None})
+    for s in m.stages:
+        e = m.emotions.get(s.key)
+        if e is None:
+            continue
+        for source, value, low, high, n in (("assumed", e.assumed, None, None, None),
+                                            ("measured", e.measured, e.low, e.high, e.n)):
+            if value is not None:
+                out.append({"lane": "emotion", "lane_title": titles.get("emotion", "Emotion"),
+                            "stage_key": s.key, "stage": s.name, "source": source,
+                            "text": "belief ≠ data" if e.disagrees else "", "items": "",
+                            "n": n, "value": value, "low": low, "high": high})
+    return out
+
+
+def _item_text(item: Any) -> str:
+    code = f"[{item.code}] " if item.code else ""
+    value = f" ({item.value:g}{' ' + item.unit if item.unit else ''})" if item.value is not None \
+        else ""
+    n = f" n={item.n}" if item.n is not None else ""
+    status = f" {item.status}" if item.status else ""
+    owner = f" — {item.owner}" if item.owner else ""
+    return f"{code}{item.text}{value}{n}{status}{owner}"
+
+
+def _cell(v: Any) -> Any:
+    return neutralise(v) if isinstance(v, str) else v
+
+
+def to_csv(m: JourneyMap) -> str:
+    """The map as CSV (columns :data:`CSV_COLUMNS`), every text cell neutralised."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(CSV_COLUMNS)
+    for r in rows(m):
+        w.writerow(["" if r[c] is None else _cell(r[c]) for c in CSV_COLUMNS])
+    return buf.getvalue()
+
+
+def to_xlsx(m: JourneyMap) -> bytes:
+    """The map as an XLSX workbook: text written as text (never as a formula, neutralised too),
+    numbers as numbers."""
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False,
+                                   "strings_to_urls": False, "strings_to_numbers": False})
+    ws = wb.add_worksheet("Journey map")
+    bold = wb.add_format({"bold": True})
+    for j, name in enumerate(CSV_COLUMNS):
+        ws.write_string(0, j, name, bold)
+    for i, r in enumerate(rows(m), start=1):
+        for j, name in enumerate(CSV_COLUMNS):
+            v = r[name]
+            if isinstance(v, str):
+                ws.write_string(i, j, neutralise(v))
+            elif v is not None:
+                ws.write_number(i, j, v)
+    ws.freeze_panes(1, 0)
+    wb.close()
+    return buf.getvalue()
+
+
+# ----------------------------------------------------------------------------- dispatch
+
+
+def export(m: JourneyMap, fmt: Format, **kw: Any) -> tuple[bytes, str, str]:
+    """The map in ``fmt`` as (bytes, MIME type, file suffix); ``kw`` goes to the chart.
+
+    >>> from cjm_core.journey_map import JourneyMap
+    >>> data, mime, suffix = export(JourneyMap.empty("Demo", "4742", ["A", "B", "C"]), "json")
+    >>> mime, suffix
+    ('application/json', '.json')
+    """
+    fmt = fmt.lower()  # type: ignore[assignment]
+    if fmt == "png":
+        data = to_png(m, **kw)
+    elif fmt == "svg":
+        data = to_svg(m, **kw).encode("utf-8")
+    elif fmt == "pdf":
+        data = to_pdf(m, **kw)
+    elif fmt == "json":
+        data = to_json(m).encode("utf-8")
+    elif fmt == "csv":
+        data = to_csv(m).encode("utf-8-sig")  # the BOM makes Excel read UTF-8
+    elif fmt == "xlsx":
+        data = to_xlsx(m)
+    else:
+        raise QueryError(f"Cannot export a map as {fmt!r}: choose one of {', '.join(FORMATS)}.")
+    return data, MIME[fmt], f".{fmt}"
+
+
+def write(m: JourneyMap, path: Path | str, **kw: Any) -> Path:
+    """Write the map to ``path`` in the format its suffix names (.png .svg .pdf .json .csv
+    .xlsx); returns the path."""
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise QueryError(f"Cannot tell the export format from {path.name!r}: end the file name "
+                         f"with one of {', '.join('.' + f for f in FORMATS)}.")
+    data, _, _ = export(m, fmt, **kw)  # type: ignore[arg-type]
+    path.write_bytes(data)
+    return path
