@@ -598,21 +598,23 @@ class _Build:
 
 
 def _segment_data(data: Dataset, column: str, value: str) -> Dataset:
-    """The customers whose events carry ``value`` in ``column`` (every table with a
-    customer_id keeps their rows; a table without one is filtered on the column if it has it)."""
+    """The customers whose events carry ``value`` in ``column``: all their events; rows of
+    other tables with that value in the column, or else of those customers; a table with
+    neither the column nor customer_id is emptied (its rows cannot be told apart, and the whole
+    population's figures must not pass for the segment's)."""
     if data.events is None or column not in data.events.columns:
         raise QueryError(f"Cannot build a map for {column} = {value!r}: the events have no "
                          f"{column} column.")
-    if column == "segment":
-        return data.filter(segment=value)
     customers = (data.events.filter(pl.col(column).cast(pl.String) == value)
-                 .get_column("customer_id").unique())
+                 .get_column("customer_id").unique().implode())
     out = {}
     for name, frame in data.tables().items():
-        if "customer_id" in frame.columns:
-            out[name] = frame.filter(pl.col("customer_id").is_in(customers.implode()))
-        elif column in frame.columns:
+        if name != "events" and column in frame.columns:
             out[name] = frame.filter(pl.col(column).cast(pl.String) == value)
+        elif "customer_id" in frame.columns:
+            out[name] = frame.filter(pl.col("customer_id").is_in(customers))
+        else:
+            out[name] = frame.clear()
     return replace(data, **out)
 
 
