@@ -601,7 +601,11 @@ def _segment_data(data: Dataset, column: str, value: str) -> Dataset:
     """The customers whose events carry ``value`` in ``column``: all their events; rows of
     other tables with that value in the column, or else of those customers; a table with
     neither the column nor customer_id is emptied (its rows cannot be told apart, and the whole
-    population's figures must not pass for the segment's)."""
+    population's figures must not pass for the segment's). ``first_channel`` is derived
+    (`with_first_channel`) when the events lack it."""
+    if column == "first_channel" and data.has("events", "customer_id", "timestamp", "channel") \
+            and "first_channel" not in data.events.columns:
+        data = with_first_channel(data)
     if data.events is None or column not in data.events.columns:
         raise QueryError(f"Cannot build a map for {column} = {value!r}: the events have no "
                          f"{column} column.")
@@ -630,7 +634,8 @@ def build_map(
     industry template or, when ``previous`` is given, from that (edited) map.
 
     ``segment=(column, value)`` maps only the customers whose events carry that value (e.g.
-    ``("segment", "researcher")`` or ``("first_channel", "online")`` after `with_first_channel`).
+    ``("segment", "researcher")``, or ``("first_channel", "online")`` / ``"store"``: the column
+    is derived by `with_first_channel` when the events lack it).
     ``targets`` default to the industry's (`cjm_core.benchmarks.targets_for`).
 
     >>> from cjm_core.sample import generate

@@ -480,9 +480,18 @@ def test_segment_maps_of_the_sample_differ():
     assert set(cmp.columns) >= {"reached_diff", "dropoff_diff", "csat_diff", "emotion_diff"}
 
 
+def test_first_channel_segment_is_derived_when_missing():
+    derived = build_map(tiny(), segment=("first_channel", "store"))
+    given_ = build_map(with_first_channel(tiny()), segment=("first_channel", "store"))
+    assert derived.cells["kpis"] == given_.cells["kpis"]
+    assert kpi(derived, "buy", KPI_REACHED).value == 1
+
+
 def test_segment_on_a_missing_column_says_so():
     with pytest.raises(QueryError, match="first_channel"):
-        build_map(tiny(), segment=("first_channel", "online"))
+        build_map(tiny(events=TINY_EVENTS.drop("channel")), segment=("first_channel", "online"))
+    with pytest.raises(QueryError, match="region"):
+        build_map(tiny(), segment=("region", "North"))
     with pytest.raises(QueryError, match="segment"):
         build_map(tiny(), segment=("segment", "researcher"))
 
