@@ -66,3 +66,22 @@ class MapConflict(StoreError):
     def __init__(self, message: str, *, latest: int | None) -> None:
         super().__init__(message)
         self.latest = latest
+
+
+class ShareLinkRevoked(CJMError):
+    """A share link was revoked (or its workspace deleted); the app shows a page saying so."""
+
+    code = "share-link-revoked"
+
+
+class ShareLinkExpired(CJMError):
+    """A share link has passed its expiry time; the app shows a page saying so."""
+
+    code = "share-link-expired"
+
+
+class AccessDenied(StoreError):
+    """A share link's handle asked for something its link does not grant (another workspace,
+    deleting the workspace, managing share links)."""
+
+    code = "access-denied"

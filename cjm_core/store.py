@@ -21,6 +21,9 @@ Layout
 - ``uploads``: upload history (source, sheet, table, rows in / loaded / rejected, time).
 - ``mappings``: column roles keyed by :meth:`Store.column_signature` of the export's header, so
   the same export uploaded again is mapped without clicks.
+- ``share_links`` (migration 4): one row per share link: its role (view / edit), who made it and
+  when, optional expiry, revocation time and label. The token itself is never stored, only its
+  SHA-256 hash; see :meth:`Store.create_share_link`.
 
 Durability and concurrency
 --------------------------
@@ -35,11 +38,14 @@ use :meth:`Store.shared` so every thread shares one connection.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import hmac
 import io
 import json
 import os
 import re
+import secrets
 import threading
 import unicodedata
 import uuid
@@ -49,12 +55,20 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, NoReturn
 
 import duckdb
 import polars as pl
 
-from cjm_core.errors import MapConflict, ReadOnlyError, StoreError, StoreLocked
+from cjm_core.errors import (
+    AccessDenied,
+    MapConflict,
+    ReadOnlyError,
+    ShareLinkExpired,
+    ShareLinkRevoked,
+    StoreError,
+    StoreLocked,
+)
 from cjm_core.journey import Journey
 from cjm_core.schema import TABLES
 
@@ -143,6 +157,24 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
                 saved_at TIMESTAMP NOT NULL,
                 PRIMARY KEY (workspace_id, map_name, version)
             )""",
+        ),
+    ),
+    (
+        4,
+        "share links (tokens stored as SHA-256 hashes only)",
+        (
+            """CREATE TABLE share_links (
+                id VARCHAR PRIMARY KEY,
+                workspace_id VARCHAR NOT NULL,
+                token_hash VARCHAR NOT NULL UNIQUE,
+                role VARCHAR NOT NULL CHECK (role IN ('view', 'edit')),
+                created_by VARCHAR NOT NULL,
+                created_at TIMESTAMP NOT NULL,
+                expires_at TIMESTAMP,
+                revoked_at TIMESTAMP,
+                label VARCHAR NOT NULL
+            )""",
+            "CREATE INDEX share_links_workspace ON share_links (workspace_id)",
         ),
     ),
 ]
@@ -1003,3 +1035,385 @@ class Store:
                 roles[role] = by_fold[signature_fold(column)]
         return Mapping(table=table, roles=roles, date_order=date_order, columns=list(columns),
                        signature=signature, saved_at=_utc(saved_at))
+
+    # -- share links (migration 4) ------------------------------------------------------------
+
+    _LINK_COLUMNS = ("l.id, l.workspace_id, l.role, l.created_by, l.created_at, l.expires_at, "
+                     "l.revoked_at, l.label")
+
+    def create_share_link(self, workspace_id: str, role: str, *, created_by: str = "",
+                          expires_at: datetime | None = None,
+                          label: str = "") -> tuple[str, ShareLink]:
+        """Make a share link for a workspace; returns ``(token, link)``.
+
+        The token (``secrets.token_urlsafe(32)``: 256 random bits) is shown to the owner once
+        and goes into the URL as ``?ws=<token>``; the database keeps only its SHA-256 hash.
+        ``expires_at`` (UTC when naive) must lie in the future; None means no expiry.
+        """
+        _check_role(role)
+        expires = _naive_utc(expires_at)
+        now = _now()
+        if expires is not None and expires <= now:
+            raise StoreError("A share link's expiry must lie in the future.")
+        created_by, label = _link_text(created_by, "creator"), _link_text(label, "label")
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        link_id = uuid.uuid4().hex[:16]
+        with self._transaction() as cur:
+            self._require(cur, workspace_id)
+            _q(cur, "INSERT INTO share_links VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+               [link_id, workspace_id, token_hash(token), role, created_by, now, expires, label])
+        return token, ShareLink(link_id, workspace_id, role, created_by, _utc(now),
+                                _utc(expires), None, label)
+
+    def _link_rows(self, where: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        # the workspace's created_at tells links of a deleted workspace from those of a new
+        # workspace that happens to get the same id: only links made after it count
+        return self._rows(
+            f"SELECT {self._LINK_COLUMNS}, l.token_hash, w.created_at FROM share_links l "
+            f"LEFT JOIN workspaces w ON w.id = l.workspace_id WHERE {where}", params)
+
+    @staticmethod
+    def _live(row: tuple[Any, ...], now: datetime | None) -> ShareLink:
+        """The link of a row, or ShareLinkRevoked / ShareLinkExpired if it no longer opens."""
+        link = _share_link(row[:8])
+        ws_created = row[9]
+        if row[6] is not None:
+            raise ShareLinkRevoked(
+                f"This share link was revoked on {_when(row[6])}. Ask the workspace's owner "
+                "for a new link.")
+        if ws_created is None or ws_created > row[4]:
+            raise ShareLinkRevoked(
+                "The workspace this share link opened has been deleted. Ask its owner for a "
+                "new link.")
+        moment = _naive_utc(now) if now is not None else _now()
+        if row[5] is not None and row[5] <= moment:
+            raise ShareLinkExpired(
+                f"This share link expired on {_when(row[5])}. Ask the workspace's owner for a "
+                "new link.")
+        return link
+
+    def resolve_share_token(self, token: str, *, now: datetime | None = None) -> ShareLink | None:
+        """The link a token opens; None for a token that was never issued.
+
+        Looked up by its SHA-256 hash, then compared with :func:`hmac.compare_digest`. Nothing is
+        cached: a link revoked a moment ago raises :class:`ShareLinkRevoked` on the very next
+        call, an expired one :class:`ShareLinkExpired` (``now`` is for tests).
+        """
+        if not isinstance(token, str) or not _TOKEN_RE.fullmatch(token):
+            return None
+        digest = token_hash(token)
+        rows = self._link_rows("l.token_hash = ?", [digest])
+        if not rows or not hmac.compare_digest(rows[0][8].encode(), digest.encode()):
+            return None
+        return self._live(rows[0], now)
+
+    def check_share_link(self, link_id: str, *, now: datetime | None = None) -> ShareLink:
+        """The link with this id if it still opens; ShareLinkRevoked / ShareLinkExpired if not,
+        StoreError if there is no such link."""
+        rows = self._link_rows("l.id = ?", [str(link_id)])
+        if not rows:
+            raise StoreError(f"There is no share link {link_id!r}.")
+        return self._live(rows[0], now)
+
+    def get_share_link(self, link_id: str) -> ShareLink:
+        """One link by id, revoked or not; StoreError if there is none."""
+        rows = self._link_rows("l.id = ?", [str(link_id)])
+        if not rows:
+            raise StoreError(f"There is no share link {link_id!r}.")
+        return _share_link(rows[0][:8])
+
+    def share_links(self, workspace_id: str, *, active_only: bool = True,
+                    now: datetime | None = None) -> list[ShareLink]:
+        """A workspace's links, newest first, with who made them and when.
+
+        ``active_only`` leaves out revoked and expired links; links left over from a deleted
+        workspace of the same id are never listed.
+        """
+        self._check_id(workspace_id)
+        moment = _naive_utc(now) if now is not None else _now()
+        where = "l.workspace_id = ? AND w.created_at <= l.created_at"
+        params: list[Any] = [workspace_id]
+        if active_only:
+            where += " AND l.revoked_at IS NULL AND (l.expires_at IS NULL OR l.expires_at > ?)"
+            params.append(moment)
+        rows = self._link_rows(where + " ORDER BY l.created_at DESC, l.id", params)
+        return [_share_link(r[:8]) for r in rows]
+
+    def _owned_link(self, cur: Any, link_id: str, workspace_id: str | None) -> tuple[Any, ...]:
+        row = _one(cur, "SELECT workspace_id, role, expires_at, revoked_at, label, created_by "
+                   "FROM share_links WHERE id = ?", [str(link_id)])
+        if row is None or (workspace_id is not None and row[0] != workspace_id):
+            where = "" if workspace_id is None else f" for workspace {workspace_id!r}"
+            raise StoreError(f"There is no share link {link_id!r}{where}.")
+        return row
+
+    def revoke_share_link(self, link_id: str, *, workspace_id: str | None = None) -> None:
+        """Revoke a link for good: the next request with its token is refused. Revoking twice
+        keeps the first time; there is no way to revive a revoked link.
+
+        ``workspace_id``, when given, must be the link's workspace (a guard for pages that take
+        the link id from a widget).
+        """
+        with self._transaction() as cur:
+            self._owned_link(cur, link_id, workspace_id)
+            _q(cur, "UPDATE share_links SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+               [_now(), str(link_id)])
+
+    def rotate_share_link(self, link_id: str, *, workspace_id: str | None = None,
+                          created_by: str | None = None) -> str:
+        """Replace a link's token: the old link is revoked and a new one with the same role,
+        expiry and label is made, in one transaction. Returns the new token.
+
+        A revoked or expired link cannot be rotated (that would revive it): make a new one.
+        """
+        with self._transaction() as cur:
+            ws, role, expires, revoked, label, creator = self._owned_link(
+                cur, link_id, workspace_id)
+            if revoked is not None:
+                raise StoreError("A revoked share link cannot be rotated; make a new link.")
+            now = _now()
+            if expires is not None and expires <= now:
+                raise StoreError("An expired share link cannot be rotated; make a new link.")
+            self._require(cur, ws)
+            who = creator if created_by is None else _link_text(created_by, "creator")
+            token = secrets.token_urlsafe(TOKEN_BYTES)
+            _q(cur, "UPDATE share_links SET revoked_at = ? WHERE id = ?", [now, str(link_id)])
+            _q(cur, "INSERT INTO share_links VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+               [uuid.uuid4().hex[:16], ws, token_hash(token), role, who, now, expires, label])
+        return token
+
+    # -- role-scoped handles ------------------------------------------------------------------
+
+    def for_role(self, workspace_id: str, role: str, *,
+                 link_id: str | None = None) -> ScopedStore:
+        """A handle on ONE workspace with a role's rights (what a share-link session uses).
+
+        ``"view"`` reads only; ``"edit"`` also writes that workspace's data, journey, settings
+        and maps, but never manages share links or deletes the workspace. With ``link_id`` every
+        call first checks that the link still opens, so revoking stops an open session too.
+        """
+        _check_role(role)
+        self.get_workspace(workspace_id)
+        return ScopedStore(self, workspace_id, role, link_id)
+
+    def for_token(self, token: str) -> ScopedStore:
+        """The scoped handle a share-link token grants; AccessDenied for an unknown token,
+        ShareLinkRevoked / ShareLinkExpired for a dead one."""
+        link = self.resolve_share_token(token)
+        if link is None:
+            raise AccessDenied(
+                "This share link is not valid: check that it was copied whole, or ask the "
+                "workspace's owner for a new one.")
+        return self.for_role(link.workspace_id, link.role, link_id=link.id)
+
+
+#: bytes of randomness in a share-link token (256 bits; the issue asks for at least 128)
+TOKEN_BYTES = 32
+ROLES = ("view", "edit")
+_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{22,128}")
+_LINK_TEXT_MAX = 200
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a share-link token: its SHA-256, hex.
+
+    A plain fast hash is enough here, unlike for passwords: a token carries 256 random bits, so
+    there is nothing to guess from a leaked hash, and a slow KDF would only slow every request.
+
+    >>> token_hash("abc")[:16]
+    'ba7816bf8f01cfea'
+    """
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ShareLink:
+    """One share link as listed (never its token); timestamps are UTC."""
+
+    id: str
+    workspace_id: str
+    role: str
+    created_by: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    label: str
+
+    @property
+    def active(self) -> bool:
+        """Neither revoked nor past its expiry (at the time of asking)."""
+        expired = self.expires_at is not None and self.expires_at <= datetime.now(UTC)
+        return self.revoked_at is None and not expired
+
+
+def _share_link(row: tuple[Any, ...]) -> ShareLink:
+    return ShareLink(row[0], row[1], row[2], row[3], _utc(row[4]), _utc(row[5]), _utc(row[6]),
+                     row[7])
+
+
+def _check_role(role: str) -> str:
+    if role not in ROLES:
+        raise StoreError(f"{role!r} is not a share-link role; use 'view' or 'edit'.")
+    return role
+
+
+def _naive_utc(value: datetime | None) -> datetime | None:
+    """A timestamp as the store keeps it: naive UTC (a naive input is taken as UTC)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise StoreError(f"Expected a date and time, got {value!r}.")
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None)
+
+
+def _when(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _link_text(text: str, what: str) -> str:
+    clean = " ".join(str(text).split())
+    if len(clean) > _LINK_TEXT_MAX:
+        raise StoreError(f"A share link's {what} can be at most {_LINK_TEXT_MAX} characters long.")
+    return clean
+
+
+class ScopedStore:
+    """A store handle limited to one workspace and one role; see :meth:`Store.for_role`.
+
+    It has the same method names and arguments as :class:`Store`, so pages can use either.
+    Any other workspace id raises :class:`AccessDenied` ("not shared with this link"); a view
+    handle refuses every write with :class:`ReadOnlyError`; an edit handle refuses deleting the
+    workspace and managing share links with :class:`AccessDenied`.
+
+    >>> import tempfile
+    >>> from cjm_core.journey import default_journey
+    >>> with tempfile.TemporaryDirectory() as d, Store(Path(d) / "ws.duckdb") as store:
+    ...     ws = store.create_workspace("Shop", default_journey("4773"))
+    ...     view = store.for_role(ws, "view")
+    ...     try:
+    ...         view.save_setting(ws, "targets", "{}")
+    ...     except ReadOnlyError as exc:
+    ...         print(exc.code, view.get_workspace(ws).name)
+    read-only Shop
+    """
+
+    def __init__(self, store: Store, workspace_id: str, role: str,
+                 link_id: str | None = None) -> None:
+        self._store = store
+        self.workspace_id = workspace_id
+        self.role = _check_role(role)
+        self.link_id = link_id
+
+    @property
+    def read_only(self) -> bool:
+        """True for a view handle (pages hide edit controls on it)."""
+        return self.role == "view"
+
+    @property
+    def can_edit(self) -> bool:
+        """True for an edit handle."""
+        return self.role == "edit"
+
+    def __repr__(self) -> str:
+        return f"ScopedStore({self.workspace_id!r}, {self.role!r})"
+
+    def _live(self) -> None:
+        if self.link_id is not None:
+            self._store.check_share_link(self.link_id)
+
+    def _check(self, workspace_id: object, *, write: bool) -> None:
+        self._live()
+        if write and self.read_only:
+            raise ReadOnlyError("This workspace is shared with you read-only; it cannot be "
+                                "changed through this link.")
+        if not isinstance(workspace_id, str) or workspace_id != self.workspace_id:
+            raise AccessDenied("That workspace is not shared with this link.")
+
+    def _owner_only(self, what: str, *, write: bool = True) -> NoReturn:
+        self._live()
+        if write and self.read_only:
+            raise ReadOnlyError(f"This workspace is shared with you read-only; {what} is not "
+                                "possible through this link.")
+        raise AccessDenied(f"Only the workspace's owner can {what}; a share link cannot.")
+
+    # workspace-independent helpers
+    column_signature = staticmethod(Store.column_signature)
+
+    def list_workspaces(self) -> list[Workspace]:
+        """Only the shared workspace."""
+        self._live()
+        return [self._store.get_workspace(self.workspace_id)]
+
+    def has_workspace(self, workspace_id: str) -> bool:
+        """True only for the shared workspace."""
+        self._live()
+        return workspace_id == self.workspace_id and self._store.has_workspace(workspace_id)
+
+    def find_mapping(self, columns: list[str]) -> Mapping | None:
+        """A saved column mapping (mappings are keyed by header, not by workspace)."""
+        self._live()
+        return self._store.find_mapping(columns)
+
+    def save_mapping(self, columns: list[str], table: str, roles: dict[str, str], *,
+                     date_order: str | None = None) -> None:
+        """Remember a column mapping (edit handles only)."""
+        self._live()
+        if self.read_only:
+            raise ReadOnlyError("This workspace is shared with you read-only; mappings cannot "
+                                "be saved through this link.")
+        self._store.save_mapping(columns, table, roles, date_order=date_order)
+
+    # owner-only operations, refused on any share-link handle
+    def create_workspace(self, *args: Any, **kwargs: Any) -> str:
+        """Refused: a share link cannot create workspaces."""
+        self._owner_only("create a workspace")
+
+    def delete_workspace(self, *args: Any, **kwargs: Any) -> None:
+        """Refused: a share link cannot delete its workspace."""
+        self._owner_only("delete the workspace")
+
+    def create_share_link(self, *args: Any, **kwargs: Any) -> tuple[str, ShareLink]:
+        """Refused: a share link cannot make share links."""
+        self._owner_only("make share links")
+
+    def revoke_share_link(self, *args: Any, **kwargs: Any) -> None:
+        """Refused: a share link cannot revoke share links."""
+        self._owner_only("revoke share links")
+
+    def rotate_share_link(self, *args: Any, **kwargs: Any) -> str:
+        """Refused: a share link cannot rotate share links."""
+        self._owner_only("rotate share links")
+
+    def share_links(self, *args: Any, **kwargs: Any) -> list[ShareLink]:
+        """Refused: a share link cannot list the workspace's links."""
+        self._owner_only("list share links", write=False)
+
+
+#: Store methods a scoped handle passes on for its own workspace (first argument)
+SCOPED_READS = ("get_workspace", "get_journey", "load_table", "table_counts", "table_versions",
+                "uploads", "map_versions", "load_map_version", "data_updated_at", "get_setting")
+#: ... and those it passes on for an edit handle only
+SCOPED_WRITES = ("save_table", "save_tables", "delete_table", "save_journey", "save_setting",
+                 "delete_setting", "save_map_version", "record_upload", "rename_workspace")
+
+
+def _scoped(name: str, *, write: bool) -> Any:
+    target = getattr(Store, name)
+
+    @functools.wraps(target)
+    def method(self: ScopedStore, workspace_id: str, *args: Any, **kwargs: Any) -> Any:
+        self._check(workspace_id, write=write)
+        return getattr(self._store, name)(workspace_id, *args, **kwargs)
+
+    method.__doc__ = (f"Store.{name} for the shared workspace only"
+                      + (" (edit handles only)." if write else "."))
+    return method
+
+
+for _name in SCOPED_READS:
+    setattr(ScopedStore, _name, _scoped(_name, write=False))
+for _name in SCOPED_WRITES:
+    setattr(ScopedStore, _name, _scoped(_name, write=True))
+del _name
