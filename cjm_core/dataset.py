@@ -94,7 +94,8 @@ class Dataset:
         """The shared filters. ``start`` inclusive, ``end`` exclusive; ``channel`` keeps rows of
         that channel in every table that has one; ``segment`` keeps the customers whose events
         carry that segment, in every table that has a customer_id (and feedback/events rows of
-        that segment where the table has a segment column itself)."""
+        that segment where the table has a segment column itself); rows of a table with neither
+        cannot be tied to the segment and are left out."""
         out = {}
         customers = self._segment_customers(segment)
         for name, frame in self.tables().items():
@@ -134,6 +135,8 @@ def _filter_one(
             cond &= pl.col("segment").is_in(values)
         elif customers is not None and "customer_id" in frame.columns:
             cond &= pl.col("customer_id").is_in(customers.implode())
+        else:  # rows that cannot be tied to the segment are not the segment's
+            cond &= pl.lit(False)
     return frame.filter(cond)
 
 

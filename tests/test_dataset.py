@@ -1,0 +1,55 @@
+"""The shared filters on a dataset, checked by hand."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import polars as pl
+
+from cjm_core.dataset import Dataset
+from cjm_core.filters import Filters
+from cjm_core.journey import default_journey
+
+EVENTS = pl.DataFrame({
+    "customer_id": ["a", "a", "b", "c"],
+    "timestamp": [datetime(2025, 1, 1), datetime(2025, 2, 1), datetime(2025, 1, 5),
+                  datetime(2025, 3, 1)],
+    "stage": ["Discovery", "Purchase", "Discovery", "Discovery"],
+    "channel": ["web", "store", "app", "web"],
+    "segment": ["pro", "pro", "gift", "gift"],
+})
+FEEDBACK = pl.DataFrame({"customer_id": ["a", "b", None], "csat": [5, 2, 4],
+                         "timestamp": [datetime(2025, 1, 2)] * 3})
+ANONYMOUS = pl.DataFrame({"csat": [5, 1], "touchpoint": ["Web", "Hotline"]})
+
+
+def data(feedback=FEEDBACK) -> Dataset:
+    return Dataset(default_journey("4742"), events=EVENTS, feedback=feedback)
+
+
+def test_period_is_inclusive_of_both_days_in_the_ui_form():
+    out = Filters(start=date(2025, 1, 5), end=date(2025, 2, 1)).apply(data())
+    assert out.events["customer_id"].to_list() == ["a", "b"]
+
+
+def test_channel_applies_to_tables_with_a_channel_only():
+    out = Filters(channel=("web",)).apply(data())
+    assert out.events.height == 2 and out.feedback.height == 3
+
+
+def test_segment_follows_customers_into_other_tables():
+    out = Filters(segment=("pro",)).apply(data())
+    assert out.events["customer_id"].unique().to_list() == ["a"]
+    assert out.feedback["csat"].to_list() == [5]
+
+
+def test_segment_leaves_out_rows_it_cannot_tie_to_a_customer():
+    out = Filters(segment=("pro",)).apply(data(ANONYMOUS))
+    assert out.feedback.height == 0
+
+
+def test_no_filter_returns_the_same_object_and_digest_tracks_content():
+    d = data()
+    assert Filters().apply(d) is d
+    assert d.digest() == data().digest()
+    assert d.digest() != data(ANONYMOUS).digest()
