@@ -364,3 +364,40 @@ def apply_emotion_rows(m: JourneyMap, rows: list[dict[str, Any]]) -> JourneyMap:
             value = None
         out.emotion(key).assumed = value
     return out
+
+
+def stage_summary(m: JourneyMap, stage: str) -> list[tuple[str, list[str]]]:
+    """A stage's visible lanes as plain lines (for presenting one stage at a time); figures
+    carry their n and measured entries say so.
+
+    >>> m = JourneyMap.empty("x", "4742", ["A"])
+    >>> m.cell("pain_points", "a").items = [Item("Queue", "measured", value=0.4, n=50,
+    ...                                          code="CS08")]
+    >>> stage_summary(m, "a")
+    [('Pain points', ['Queue [CS08] (measured, n=50)'])]
+    """
+    out = []
+    for lane in m.visible_lanes():
+        if lane.key in ("stage", "emotion"):
+            continue
+        cell = m.cells.get(lane.key, {}).get(stage)
+        if cell is None:
+            continue
+        lines = [cell.text] if cell.text else []
+        for it in cell.items:
+            extra = [f"[{it.code}]"] if it.code else []
+            extra += [f"owner: {it.owner}"] if it.owner else []
+            tag = ("measured" + (f", n={it.n}" if it.n is not None else "")
+                   if it.source == "measured" else "")
+            lines.append(" ".join([it.text, *extra]) + (f" ({tag})" if tag else ""))
+        if lines:
+            out.append((lane.title, lines))
+    e = m.emotions.get(stage)
+    if e and (e.assumed is not None or e.measured is not None):
+        parts = []
+        if e.measured is not None:
+            parts.append(f"measured {e.measured:+.1f}" + (f" (n={e.n})" if e.n else ""))
+        if e.assumed is not None:
+            parts.append(f"assumed {e.assumed:+.1f}")
+        out.append(("Emotion", [", ".join(parts) + (" ⚑ belief ≠ data" if e.disagrees else "")]))
+    return out

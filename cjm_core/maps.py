@@ -4,7 +4,7 @@ moved on since (staleness), and which segments a map can be built for."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from cjm_core.dataset import Dataset
 from cjm_core.journey_map import JourneyMap
@@ -39,10 +39,12 @@ def map_status(m: JourneyMap, base: int | None, versions: list[dict], *,
         latest = versions[0]["version"] if versions else base
         if latest != base:
             caption += f" (version {latest} is newer)"
-    stale = bool(m.data_digest and data_digest and m.data_digest != data_digest)
-    built = _parse(m.built_at)
-    if not stale and built and data_updated_at:
-        stale = _aware(data_updated_at) > built
+    if m.data_digest and data_digest:  # the content itself says whether the data moved on
+        stale = m.data_digest != data_digest
+    else:  # an imported map without a digest: fall back to the times (built_at has seconds)
+        built = _parse(m.built_at)
+        stale = bool(built and data_updated_at
+                     and _aware(data_updated_at) - built > timedelta(seconds=1))
     note = ("The data changed after the measured lanes were built; refresh them from the data "
             "(the team's entries stay)." if stale else "")
     return MapStatus(caption, stale, note)

@@ -1,0 +1,205 @@
+"""Journey map: the swimlane built from the data beside the team's assumptions; edited live,
+saved as versions, presented full screen (``?present=1``) and exported."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import ui
+from cjm_core.errors import CJMError, MapConflict
+from cjm_core.journey_map import (
+    CHALLENGE_CODES,
+    JourneyMap,
+    apply_emotion_rows,
+    apply_item_rows,
+    apply_lane_rows,
+    apply_stage_rows,
+    emotion_rows,
+    item_rows,
+    lane_rows,
+    stage_rows,
+    stage_summary,
+)
+from cjm_core.map_build import build_map, compare_maps
+from cjm_core.map_chart import swimlane_chart
+from cjm_core.map_export import export
+from cjm_core.maps import map_status, segment_choices
+from cjm_core.workspace import workspace_targets
+
+PRESENT = st.query_params.get("present") == "1"
+ws_id = ui.page_setup(sidebar=not PRESENT)
+store = ui.get_store()
+data, key = ui.dataset(ws_id)
+targets = workspace_targets(store, ws_id)
+EDITABLE_LANES = {"actions": "Customer actions", "thoughts": "Thoughts",
+                  "pain_points": "Pain points", "opportunities": "Opportunities",
+                  "backstage": "Backstage / owning team", "touchpoints": "Touchpoints",
+                  "channels": "Channels"}
+
+
+def working() -> tuple[JourneyMap, int | None]:
+    """The map being edited in this session and the version it started from."""
+    state = st.session_state
+    if state.get("map_ws") != ws_id or "map_json" not in state:
+        saved = store.load_map_version(ws_id)
+        if saved is None:
+            m = ui.compute(key, build_map, data, targets=targets)
+            state["map_json"], state["map_base"] = m.to_json(), None
+        else:
+            state["map_base"], state["map_json"] = saved
+        state["map_ws"] = ws_id
+    return JourneyMap.from_json(state["map_json"]), state["map_base"]
+
+
+def keep(m: JourneyMap) -> None:
+    st.session_state["map_json"] = m.to_json()
+
+
+m, base = working()
+
+if PRESENT:
+    ui.presentation_style()
+    stages = m.visible_stages()
+    focus = min(int(st.query_params.get("stage", 0) or 0), max(len(stages) - 1, 0))
+    left, mid, right = st.columns([1, 8, 1])
+    if left.button("◀", key="present_prev", disabled=focus == 0):
+        st.query_params["stage"] = str(focus - 1)
+        st.rerun()
+    if right.button("▶", key="present_next", disabled=focus >= len(stages) - 1):
+        st.query_params["stage"] = str(focus + 1)
+        st.rerun()
+    mid.markdown(f"## {ui.md_escape(m.title)}")
+    # the chart is laid out in pixels: 1840 fits a 1920-wide projector with the page's margins
+    st.altair_chart(swimlane_chart(m, large=True, width=1840))
+    if stages:
+        st.markdown(f"### Stage {focus + 1} of {len(stages)}: "
+                    f"{ui.md_escape(stages[focus].name)}")
+        for lane, lines in stage_summary(m, stages[focus].key):
+            st.markdown(f"**{ui.md_escape(lane)}**")
+            for line in lines:
+                st.text(line)
+    st.stop()
+
+st.title("Journey map")
+status = map_status(m, base, store.map_versions(ws_id), data_digest=key,
+                    data_updated_at=store.get_workspace(ws_id).data_updated_at)
+st.caption(status.caption)
+if status.stale:
+    st.warning(status.stale_note)
+
+a, b, c, d = st.columns([2, 2, 2, 2])
+author = a.text_input("Your name (for the history)", key="map_author")
+note = b.text_input("What changed", key="map_note")
+if c.button("Save as a new version", type="primary", key="map_save"):
+    try:
+        version = store.save_map_version(ws_id, m.to_json(), expected=base, author=author,
+                                         note=note)
+    except MapConflict as exc:
+        st.session_state["map_conflict"] = exc.latest
+        ui.show_error(exc)
+    else:
+        st.session_state["map_base"] = version
+        st.session_state.pop("map_conflict", None)
+        st.success(f"Saved as version {version}.")
+        st.rerun()
+if st.session_state.get("map_conflict"):
+    latest = st.session_state["map_conflict"]
+    x, y = st.columns(2)
+    if x.button(f"Keep my edits and save them over version {latest}", key="map_force"):
+        st.session_state["map_base"] = latest
+        st.session_state.pop("map_conflict")
+        st.rerun()
+    if y.button(f"Drop my edits and open version {latest}", key="map_reload"):
+        st.session_state.pop("map_json")
+        st.session_state.pop("map_conflict")
+        st.rerun()
+if d.button("Refresh measured lanes from the data", key="map_refresh",
+            help="Rebuilds the lanes that come from data; the team's entries stay as they are"):
+    keep(ui.compute(key, build_map, data, targets=targets, previous=m))
+    st.rerun()
+st.link_button("Present (full screen)", f"?ws={ws_id}&present=1", help="Bookmark this link")
+
+st.altair_chart(swimlane_chart(m, width=1100))
+if m.flagged_stages():
+    names = [s.name for s in m.stages if s.key in m.flagged_stages()]
+    st.info("⚑ The team's assumed emotion and the measured one differ by more than one step at: "
+            + ", ".join(names))
+
+edit, history, compare, download = st.tabs(["Edit", "History", "Compare segments", "Export"])
+with edit:
+    try:
+        st.markdown("**Stages** (rename, reorder, hide; add or delete rows)")
+        rows = st.data_editor(stage_rows(m), num_rows="dynamic", key="map_stage_rows",
+                              column_config={"key": None}, hide_index=True)
+        st.markdown("**Lanes** (rename, reorder, hide)")
+        lanes = st.data_editor(lane_rows(m), key="map_lane_rows", hide_index=True,
+                               column_config={"key": None})
+        st.markdown("**Emotion** (the team's assumption, −2 … +2; measured values come from "
+                    "satisfaction)")
+        emotions = st.data_editor(emotion_rows(m), key="map_emotion_rows", hide_index=True,
+                                  disabled=["stage", "measured", "n"], column_config={
+                                      "assumed": st.column_config.NumberColumn(
+                                          min_value=-2.0, max_value=2.0, step=0.5)})
+        lane = st.selectbox("Lane to edit", list(EDITABLE_LANES),
+                            format_func=EDITABLE_LANES.get, key="map_lane")
+        stage_names = [s.name for s in m.stages]
+        items = st.data_editor(
+            item_rows(m, lane), num_rows="dynamic", key=f"map_items_{lane}", hide_index=True,
+            column_config={
+                "stage": st.column_config.SelectboxColumn(options=stage_names, required=True),
+                "code": st.column_config.SelectboxColumn(
+                    "challenge code", options=list(CHALLENGE_CODES),
+                    help="; ".join(f"{k} {v}" for k, v in CHALLENGE_CODES.items())),
+                "owner": st.column_config.TextColumn("owner"),
+                "note": st.column_config.CheckboxColumn(
+                    "stage note", help="free text for the stage rather than a list entry"),
+            })
+        if st.button("Apply edits to the map", key="map_apply"):
+            edited = apply_stage_rows(m, rows)
+            edited = apply_lane_rows(edited, lanes)
+            edited = apply_emotion_rows(edited, emotions)
+            edited = apply_item_rows(edited, lane, items)
+            keep(edited)
+            st.rerun()
+    except CJMError as exc:
+        ui.show_error(exc)
+
+with history:
+    for h in store.map_versions(ws_id):
+        cols = st.columns([1, 3, 3, 2])
+        cols[0].text(f"v{h['version']}")
+        cols[1].text(f"{h['saved_at']:%Y-%m-%d %H:%M} UTC · {h['author'] or 'someone'}")
+        cols[2].text(h["note"] or "")
+        if cols[3].button("Restore", key=f"map_restore_{h['version']}"):
+            _, body = store.load_map_version(ws_id, h["version"])
+            keep(JourneyMap.from_json(body))
+            st.info(f"Version {h['version']} is open; save it to make it the latest.")
+            st.rerun()
+
+with compare:
+    choices = segment_choices(data)
+    if len(choices) < 2:
+        st.info("Segments come from the events' segment column or the customers' first "
+                "channel; this data has fewer than two.")
+    else:
+        x, y = st.columns(2)
+        one = x.selectbox("Map A", choices, format_func=lambda c: f"{c[0]} = {c[1]}",
+                          key="map_seg_a")
+        two = y.selectbox("Map B", choices, index=1, format_func=lambda c: f"{c[0]} = {c[1]}",
+                          key="map_seg_b")
+        ma = ui.compute(key, build_map, data, targets=targets, segment=one, previous=m)
+        mb = ui.compute(key, build_map, data, targets=targets, segment=two, previous=m)
+        st.dataframe(compare_maps(ma, mb), hide_index=True, width="stretch")
+        x.altair_chart(swimlane_chart(ma, width=640))
+        y.altair_chart(swimlane_chart(mb, width=640))
+
+with download:
+    fmt = st.radio("Format", ["png", "svg", "pdf", "json", "csv"], horizontal=True,
+                   key="map_export_format")
+    if st.button("Prepare the file", key="map_export"):
+        with st.spinner(f"Rendering the map as {fmt.upper()}…"):
+            st.session_state["map_file"] = (fmt, *export(m, fmt))
+    if st.session_state.get("map_file"):
+        fmt_done, body, mime, suffix = st.session_state["map_file"]
+        st.download_button(f"Download {fmt_done.upper()}", body, mime=mime,
+                           file_name=f"journey_map{suffix}", key="map_download")
