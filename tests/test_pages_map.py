@@ -1,0 +1,62 @@
+"""The journey map page on the sample workspace: save, conflict, restore, present, export."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import ui
+from cjm_core.journey_map import JourneyMap
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def page(db_path):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page("app_pages/journey_map.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_saving_makes_versions_and_restore_brings_one_back(page):
+    store = ui.get_store()
+    ws = page.session_state["workspace_id"]
+    page.text_input(key="map_author").input("Ana")
+    page.button(key="map_save").click().run()
+    assert not page.exception, page.exception
+    assert [v["version"] for v in store.map_versions(ws)] == [1]
+    assert "Version 1" in page.caption[0].value
+    # someone else saves version 2 meanwhile: this session's save is refused, nothing lost
+    _, body = store.load_map_version(ws)
+    other = JourneyMap.from_json(body)
+    other.title = "Edited elsewhere"
+    store.save_map_version(ws, other.to_json(), expected=1, author="Ben")
+    page.button(key="map_save").click().run()
+    assert any("Someone saved version 2" in e.value for e in page.error)
+    assert [v["version"] for v in store.map_versions(ws)] == [2, 1]
+    page.button(key="map_force").click().run()
+    page.button(key="map_save").click().run()
+    assert [v["version"] for v in store.map_versions(ws)] == [3, 2, 1]
+    page.button(key="map_restore_2").click().run()
+    assert page.session_state["map_json"] and "Edited elsewhere" in page.session_state["map_json"]
+
+
+def test_presentation_mode_shows_the_map_and_steps_through_stages(page):
+    page.query_params["present"] = "1"
+    page.run()
+    assert not page.exception, page.exception
+    texts = [m.value for m in page.markdown]
+    assert any(t.startswith("### Stage 1 of 7") for t in texts)
+    assert not page.sidebar.selectbox  # no workspace switcher or filters
+    page.button(key="present_next").click().run()
+    assert any(t.startswith("### Stage 2 of 7") for t in (m.value for m in page.markdown))
+
+
+def test_export_offers_a_download(page):
+    page.radio(key="map_export_format").set_value("svg").run()
+    page.button(key="map_export").click().run()
+    assert not page.exception, page.exception
+    assert page.session_state["map_file"][0] == "svg"
+    assert page.session_state["map_file"][1].lstrip().startswith(b"<svg")
