@@ -1,0 +1,383 @@
+"""Access to the app (DESIGN §8, §10), without Streamlit: the password gate, its throttle after
+failed attempts, whether OIDC login (``st.login``) is configured, and spreadsheet exports that
+cannot smuggle a formula into Excel.
+
+The app stays open on a local machine. When hosted, it asks for a password if ``$CJM_PASSWORD``
+is set or the secrets hold ``password``; or, when the secrets have a complete ``[auth]`` section,
+it offers Streamlit's OIDC login. :func:`expected_password` and :func:`oidc_providers` tell the
+app which; :func:`check_password` and :class:`Throttle` do the checking.
+
+>>> check_password("s3cret", "s3cret"), check_password("guess", "s3cret")
+(True, False)
+"""
+
+from __future__ import annotations
+
+import csv
+import hmac
+import io
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+
+from cjm_core.errors import QueryError
+from cjm_core.map_export import DANGEROUS_START
+from cjm_core.map_export import neutralise as neutralise_cell
+
+__all__ = [
+    "PASSWORD_ENV",
+    "Throttle",
+    "check_password",
+    "expected_password",
+    "neutralise_cell",
+    "oidc_configured",
+    "oidc_providers",
+    "password_required",
+    "safe_csv",
+    "safe_frame",
+    "safe_xlsx",
+]
+
+PASSWORD_ENV = "CJM_PASSWORD"
+#: the keys Streamlit's st.login needs for every provider, and in ``[auth]`` itself
+OIDC_SHARED_KEYS = ("redirect_uri", "cookie_secret")
+OIDC_PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
+XLSX_MAX_ROWS = 1_048_576
+XLSX_MAX_COLS = 16_384
+_EXACT_INT = 2**53  # larger integers lose digits as spreadsheet numbers: written as text
+
+
+# -- password -----------------------------------------------------------------------------------
+
+
+def expected_password(secrets: Mapping[str, Any] | None = None,
+                      env: Mapping[str, str] | None = None) -> str | None:
+    """The app's password: ``$CJM_PASSWORD`` if set, else ``password`` from the secrets; None
+    when neither is set (the app is open).
+
+    >>> expected_password({"password": "pw"}, env={}), expected_password({}, env={})
+    ('pw', None)
+    >>> expected_password({"password": "pw"}, env={"CJM_PASSWORD": "env wins"})
+    'env wins'
+    """
+    env = os.environ if env is None else env
+    from_env = env.get(PASSWORD_ENV, "")
+    if from_env:
+        return from_env
+    value = _get(secrets, "password")
+    return value if isinstance(value, str) and value else None
+
+
+def password_required(secret: str | None = None, *, env: Mapping[str, str] | None = None) -> bool:
+    """Whether the app asks for a password: ``$CJM_PASSWORD`` is set or a secret is passed in.
+
+    >>> password_required(env={}), password_required("pw", env={})
+    (False, True)
+    """
+    env = os.environ if env is None else env
+    return bool(env.get(PASSWORD_ENV, "")) or bool(secret)
+
+
+def check_password(given: str, expected: str) -> bool:
+    """Compare a typed password with the expected one in constant time (on UTF-8 bytes, so any
+    text works); an empty expected password never matches.
+
+    >>> check_password("Grüße", "Grüße"), check_password("", ""), check_password(None, "x")
+    (True, False, False)
+    """
+    if not isinstance(given, str) or not isinstance(expected, str) or not expected:
+        return False
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+@dataclass
+class _Fails:
+    count: int
+    last: float
+
+
+class Throttle:
+    """Slows down password guessing: after the n-th failed attempt for a key (a session, a
+    client address, or one key for the whole app) the next attempt waits
+    ``base × 2^(n−1)`` seconds, capped at ``cap``; a success clears the key.
+
+    ``clock`` and ``sleep`` are injectable so tests never sleep. Thread-safe. Keys not seen for
+    ``forget_after`` seconds are dropped so the table cannot grow without bound.
+
+    >>> now = [0.0]
+    >>> t = Throttle(clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
+    >>> t.record_failure("s"); t.record_failure("s"); t.delay_for("s")
+    1.0
+    >>> t.wait("s"); t.delay_for("s")
+    1.0
+    0.0
+    """
+
+    def __init__(self, *, base: float = 0.5, cap: float = 30.0,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep,
+                 forget_after: float = 3600.0, max_keys: int = 100_000) -> None:
+        self.base, self.cap = float(base), float(cap)
+        self._clock, self._sleep = clock, sleep
+        self.forget_after, self.max_keys = float(forget_after), int(max_keys)
+        self._fails: dict[str, _Fails] = {}
+        self._lock = threading.Lock()
+
+    def penalty(self, failures: int) -> float:
+        """The wait after ``failures`` failed attempts in a row.
+
+        >>> [Throttle().penalty(n) for n in (0, 1, 2, 3, 8)]
+        [0.0, 0.5, 1.0, 2.0, 30.0]
+        """
+        if failures <= 0:
+            return 0.0
+        return min(self.cap, self.base * 2.0 ** min(failures - 1, 64))
+
+    def failures(self, key: str) -> int:
+        """Failed attempts in a row for ``key``."""
+        with self._lock:
+            entry = self._fails.get(key)
+            return entry.count if entry else 0
+
+    def delay_for(self, key: str) -> float:
+        """Seconds ``key`` must still wait before its next attempt (0 when it may try now)."""
+        with self._lock:
+            entry = self._fails.get(key)
+            if entry is None:
+                return 0.0
+            left = entry.last + self.penalty(entry.count) - self._clock()
+            return max(0.0, left)
+
+    def wait(self, key: str) -> float:
+        """Sleep until ``key`` may try again; returns the seconds slept."""
+        delay = self.delay_for(key)
+        if delay > 0:
+            self._sleep(delay)
+        return delay
+
+    def record_failure(self, key: str) -> None:
+        """Count one failed attempt for ``key``."""
+        now = self._clock()
+        with self._lock:
+            entry = self._fails.get(key)
+            if entry is None:
+                if len(self._fails) >= self.max_keys:
+                    self._forget(now)
+                self._fails[key] = _Fails(1, now)
+            else:
+                entry.count += 1
+                entry.last = now
+
+    def record_success(self, key: str) -> None:
+        """Clear ``key`` after a correct password."""
+        with self._lock:
+            self._fails.pop(key, None)
+
+    def attempt(self, key: str, given: str, expected: str) -> bool:
+        """Wait out ``key``'s delay, check the password, and record the outcome."""
+        self.wait(key)
+        ok = check_password(given, expected)
+        if ok:
+            self.record_success(key)
+        else:
+            self.record_failure(key)
+        return ok
+
+    def _forget(self, now: float) -> None:
+        stale = [k for k, e in self._fails.items() if now - e.last > self.forget_after]
+        for key in stale:
+            del self._fails[key]
+        if len(self._fails) >= self.max_keys:  # still full: drop the oldest half
+            by_age = sorted(self._fails, key=lambda k: self._fails[k].last)
+            for key in by_age[: len(by_age) // 2 + 1]:
+                del self._fails[key]
+
+
+# -- OIDC (st.login) ----------------------------------------------------------------------------
+
+
+def _get(mapping: Any, key: str) -> Any:
+    if mapping is None:
+        return None
+    try:
+        return mapping.get(key) if hasattr(mapping, "get") else mapping[key]
+    except (KeyError, TypeError, AttributeError, FileNotFoundError):
+        return None
+
+
+def _filled(section: Any, keys: tuple[str, ...]) -> bool:
+    return all(isinstance(_get(section, k), str) and _get(section, k).strip() for k in keys)
+
+
+def oidc_providers(secrets: Mapping[str, Any] | None) -> list[str]:
+    """The OIDC providers ``st.login`` can use with these secrets: ``["default"]`` when
+    ``[auth]`` itself has the client settings (call ``st.login()``), else the names of the
+    ``[auth.<name>]`` sections that do (call ``st.login(name)``); ``[]`` when login is not
+    configured.
+
+    As Streamlit 1.67 checks: ``[auth]`` needs ``redirect_uri`` (ending in
+    ``/oauth2callback``) and ``cookie_secret``; a provider needs ``client_id``,
+    ``client_secret`` and ``server_metadata_url``; a provider name has no underscore.
+
+    >>> auth = {"redirect_uri": "https://x.org/oauth2callback", "cookie_secret": "s",
+    ...         "google": {"client_id": "i", "client_secret": "c",
+    ...                    "server_metadata_url": "https://accounts.google.com/.well-known/x"}}
+    >>> oidc_providers({"auth": auth}), oidc_providers({"auth": {**auth, "cookie_secret": ""}})
+    (['google'], [])
+    """
+    auth = _get(secrets, "auth")
+    if auth is None or not hasattr(auth, "keys") or not _filled(auth, OIDC_SHARED_KEYS):
+        return []
+    if not str(_get(auth, "redirect_uri")).rstrip().endswith("/oauth2callback"):
+        return []
+    found = []
+    for name in auth:
+        section = _get(auth, name)
+        if (isinstance(name, str) and "_" not in name and hasattr(section, "keys")
+                and _filled(section, OIDC_PROVIDER_KEYS)):
+            found.append(name)
+    if "default" not in found and _filled(auth, OIDC_PROVIDER_KEYS):
+        found.insert(0, "default")  # st.login() builds the default provider from [auth]
+    return found
+
+
+def oidc_configured(secrets: Mapping[str, Any] | None) -> bool:
+    """Whether the secrets configure Streamlit's OIDC login completely enough for ``st.login``
+    (see :func:`oidc_providers`). Streamlit also needs the ``Authlib`` package installed.
+
+    >>> oidc_configured({}), oidc_configured({"auth": {"redirect_uri": "x"}})
+    (False, False)
+    """
+    return bool(oidc_providers(secrets))
+
+
+# -- safe spreadsheet exports -------------------------------------------------------------------
+
+
+def _dangerous(expr: pl.Expr) -> pl.Expr:
+    hit = pl.lit(False)
+    for start in DANGEROUS_START:
+        hit = hit | expr.str.starts_with(start)
+    return hit
+
+
+def _neutralised(expr: pl.Expr) -> pl.Expr:
+    """The polars form of :func:`neutralise_cell` (same characters, one expression)."""
+    return pl.when(_dangerous(expr)).then(pl.lit("'") + expr).otherwise(expr)
+
+
+def _json_text(series: pl.Series) -> pl.Series:
+    """Lists, structs, binary and objects as JSON-ish text (a slow path for rare columns)."""
+    def text(value: Any) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, bytes):
+            return value.decode("utf-8", errors="replace")
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return pl.Series(series.name, [text(v) for v in series.to_list()], dtype=pl.String)
+
+
+def safe_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with every text cell neutralised (numbers, dates and booleans untouched);
+    list, struct and binary columns become text first.
+
+    >>> safe_frame(pl.DataFrame({"a": ["=1+1", "ok"], "n": [-1, 2]})).rows()
+    [("'=1+1", -1), ('ok', 2)]
+    """
+    odd = [n for n, d in frame.schema.items() if d.is_nested() or d in (pl.Object, pl.Binary)]
+    if odd:
+        frame = frame.with_columns([_json_text(frame.get_column(n)) for n in odd])
+    exprs = []
+    for name, dtype in frame.schema.items():
+        col = pl.col(name)
+        if dtype == pl.String or isinstance(dtype, pl.Categorical | pl.Enum):
+            exprs.append(_neutralised(col.cast(pl.String)).alias(name))
+        else:
+            exprs.append(col)
+    return frame.select(exprs)
+
+
+def safe_csv(frame: pl.DataFrame) -> str:
+    """The frame as CSV text with every text cell (and column name) neutralised, so a
+    spreadsheet shows ``=HYPERLINK(...)`` as text instead of running it.
+
+    >>> print(safe_csv(pl.DataFrame({"=name": ["@SUM(A1)", "Müller"], "n": [-3, 4]})), end="")
+    '=name,n
+    '@SUM(A1),-3
+    Müller,4
+    """
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\n").writerow([neutralise_cell(c) for c in frame.columns])
+    if not frame.columns:
+        return ""
+    body = safe_frame(frame).write_csv(include_header=False)
+    return header.getvalue() + body
+
+
+def _cell_writer(ws: Any, dtype: pl.DataType, formats: dict[str, Any]) -> Callable[..., Any]:
+    if dtype == pl.Boolean:
+        return ws.write_boolean
+    if dtype.is_integer():
+        def write_int(r: int, c: int, v: int) -> Any:
+            if abs(v) > _EXACT_INT:
+                return ws.write_string(r, c, str(v))
+            return ws.write_number(r, c, v)
+        return write_int
+    if dtype.is_float() or dtype.is_decimal():
+        return lambda r, c, v: ws.write_number(r, c, float(v) if isinstance(v, Decimal) else v)
+    if dtype == pl.Date:
+        return lambda r, c, v: ws.write_datetime(r, c, v, formats["date"])
+    if isinstance(dtype, pl.Datetime):
+        return lambda r, c, v: ws.write_datetime(r, c, v, formats["datetime"])
+    if dtype == pl.Time:
+        return lambda r, c, v: ws.write_datetime(r, c, v, formats["time"])
+    # text (already neutralised), durations and anything else: written as a string, never a
+    # formula, a number or a link
+    return lambda r, c, v: ws.write_string(r, c, v if isinstance(v, str) else
+                                           neutralise_cell(str(v)))
+
+
+def safe_xlsx(frame: pl.DataFrame, *, sheet: str = "Data") -> bytes:
+    """The frame as an XLSX workbook: text cells written as strings (never as formulas, links
+    or numbers) and neutralised too, numbers as numbers, dates as dates.
+
+    Raises :class:`~cjm_core.errors.QueryError` when the frame is larger than one sheet can
+    hold (1,048,576 rows, 16,384 columns): export CSV instead.
+
+    >>> data = safe_xlsx(pl.DataFrame({"a": ["=cmd|' /C calc'!A0"], "n": [1.5]}))
+    >>> data[:2]
+    b'PK'
+    """
+    import xlsxwriter
+
+    if frame.height + 1 > XLSX_MAX_ROWS or frame.width > XLSX_MAX_COLS:
+        raise QueryError(
+            f"{frame.height:,} rows × {frame.width:,} columns do not fit one spreadsheet sheet "
+            f"({XLSX_MAX_ROWS - 1:,} rows, {XLSX_MAX_COLS:,} columns at most); export CSV.")
+    safe = safe_frame(frame)
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf, {
+        "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+        "strings_to_numbers": False, "nan_inf_to_errors": True, "remove_timezone": True,
+    })
+    ws = book.add_worksheet(sheet[:31] or "Data")
+    formats = {"date": book.add_format({"num_format": "yyyy-mm-dd"}),
+               "datetime": book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
+               "time": book.add_format({"num_format": "hh:mm:ss"})}
+    bold = book.add_format({"bold": True})
+    for j, name in enumerate(safe.columns):
+        ws.write_string(0, j, neutralise_cell(name), bold)
+    for j, (name, dtype) in enumerate(safe.schema.items()):
+        write = _cell_writer(ws, dtype, formats)
+        for i, value in enumerate(safe.get_column(name).to_list(), start=1):
+            if value is not None:
+                write(i, j, value)
+    book.close()
+    return buf.getvalue()
