@@ -116,3 +116,27 @@ def test_report_writes_one_offline_html_file(tmp_path, capsys):
     assert text.lstrip().lower().startswith("<!doctype html")
     assert "<svg" in text and "<script" not in text.lower() and "https://" not in text
     assert PLANTED_FACTS["4742"]["low_csat_touchpoint"] in text
+
+
+@pytest.mark.parametrize("suffix", ["png", "svg", "pdf", "json"])
+def test_map_is_written_in_the_format_its_suffix_names(tmp_path, capsys, suffix):
+    from cjm_core.journey_map import JourneyMap
+
+    out = tmp_path / f"map.{suffix}"
+    assert main(["map", WORKBOOK, "--industry", "4742", "--out", str(out)]) == 0
+    body = out.read_bytes()
+    signature = {"png": b"\x89PNG", "pdf": b"%PDF", "svg": b"<svg", "json": b"{"}[suffix]
+    assert body.lstrip().startswith(signature)
+    if suffix == "json":
+        m = JourneyMap.from_json(body.decode())
+        assert [s.name for s in m.stages][0] == "Discovery" and m.isic == "4742"
+
+
+def test_map_for_a_segment_and_an_unknown_suffix(tmp_path, capsys):
+    from cjm_core.journey_map import JourneyMap
+
+    out = tmp_path / "online.json"
+    assert main(["map", WORKBOOK, "--segment", "first_channel=online", "--out", str(out)]) == 0
+    assert JourneyMap.from_json(out.read_text()).segment
+    assert main(["map", WORKBOOK, "--out", str(tmp_path / "map.docx")]) == 2
+    assert "map.docx" in capsys.readouterr().err
