@@ -60,3 +60,17 @@ def test_export_offers_a_download(page):
     assert not page.exception, page.exception
     assert page.session_state["map_file"][0] == "svg"
     assert page.session_state["map_file"][1].lstrip().startswith(b"<svg")
+
+
+@pytest.mark.parametrize("isic", ["4773", "4741"])
+def test_the_map_opens_on_every_sample_workspace(db_path, isic):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.query_params["ws"] = f"sample-{isic}"
+    at.run()
+    at.switch_page("app_pages/journey_map.py")
+    at.run()
+    assert not at.exception, at.exception
+    m = JourneyMap.from_json(at.session_state["map_json"])
+    assert m.isic == isic and len(m.stages) >= 7
+    assert any(item.source == "measured" for row in m.cells.values() for cell in row.values()
+               for item in cell.items)
