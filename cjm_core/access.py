@@ -13,7 +13,6 @@ app which; :func:`check_password` and :class:`Throttle` do the checking.
 
 from __future__ import annotations
 
-import csv
 import hmac
 import io
 import json
@@ -313,12 +312,14 @@ def safe_csv(frame: pl.DataFrame) -> str:
     '@SUM(A1),-3
     Müller,4
     """
-    header = io.StringIO()
-    csv.writer(header, lineterminator="\n").writerow([neutralise_cell(c) for c in frame.columns])
     if not frame.columns:
         return ""
-    body = safe_frame(frame).write_csv(include_header=False)
-    return header.getvalue() + body
+    # the header as one more row of text, so polars quotes it exactly like the cells (a column
+    # name with a comma, quote, CR or LF stays one field)
+    names = [neutralise_cell(c) for c in frame.columns]
+    header = pl.DataFrame([pl.Series(f"c{i}", [n], dtype=pl.String) for i, n in enumerate(names)])
+    return (header.write_csv(include_header=False)
+            + safe_frame(frame).write_csv(include_header=False))
 
 
 def _cell_writer(ws: Any, dtype: pl.DataType, formats: dict[str, Any]) -> Callable[..., Any]:
