@@ -129,7 +129,7 @@ def test_map_is_written_in_the_format_its_suffix_names(tmp_path, capsys, suffix)
     assert body.lstrip().startswith(signature)
     if suffix == "json":
         m = JourneyMap.from_json(body.decode())
-        assert [s.name for s in m.stages][0] == "Discovery" and m.isic == "4742"
+        assert m.stages[0].name == "Discovery" and m.isic == "4742"
 
 
 def test_map_for_a_segment_and_an_unknown_suffix(tmp_path, capsys):
