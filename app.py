@@ -15,6 +15,7 @@ PAGES = [
     ("post_purchase", "Post-purchase", "support_agent"),
     ("benchmarks", "Benchmarks", "target"),
     ("data", "Data", "upload_file"),
+    ("share", "Share", "share"),
 ]
 
 # presentation mode (?present=1) shows the page alone, without the navigation

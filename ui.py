@@ -4,16 +4,19 @@ ingest, and the one place that turns core errors into messages. Pages lay out; t
 
 from __future__ import annotations
 
+import os
+
 import polars as pl
 import streamlit as st
 
+from cjm_core.access import Throttle, expected_password, oidc_configured
 from cjm_core.dataset import Dataset
-from cjm_core.errors import CJMError
+from cjm_core.errors import CJMError, ShareLinkExpired, ShareLinkRevoked
 from cjm_core.filters import FILTER_SETTINGS, Filters, facets
 from cjm_core.ingest import Choice, TableLoad, choose, digest, load
 from cjm_core.journey import INDUSTRIES
 from cjm_core.readers import RawTable, read_file
-from cjm_core.store import Store, default_db_path
+from cjm_core.store import ShareLink, Store, default_db_path
 from cjm_core.workspace import (
     DEFAULT_SAMPLE,
     ensure_sample_workspace,
@@ -47,8 +50,8 @@ def show_error(exc: CJMError) -> None:
 def current_workspace_id() -> str:
     """The workspace named in the URL (``?ws=``), else the default sample, created on first open."""
     store = get_store()
-    # the URL picks the workspace when a session starts (a shared or bookmarked link); after that
-    # the session's choice wins, since page links drop the query string
+    # the URL picks the workspace when a session starts (a bookmarked link); after that the
+    # session's choice wins, since page links drop the query string
     ws_id = st.session_state.get("workspace_id") or st.query_params.get(WS_PARAM)
     known = {w.id for w in store.list_workspaces()}
     if ws_id and ws_id.startswith("sample-") and ws_id[len("sample-"):] in INDUSTRIES:
@@ -63,31 +66,120 @@ def current_workspace_id() -> str:
     return ws_id
 
 
+# -- access: owner (password / login when hosting) or a share link -----------------------------
+
+_THROTTLE = Throttle()
+
+
+def _secrets() -> dict:
+    try:
+        return st.secrets.to_dict()
+    except FileNotFoundError:  # no secrets file: nothing configured
+        return {}
+
+
+def _shared_link() -> ShareLink | None:
+    """The share link this session came through (``?ws=<token>``), checked on every run so a
+    revoked link stops working on the very next request."""
+    store = get_store()
+    token = st.query_params.get(WS_PARAM) or ""
+    link = store.resolve_share_token(token) if token else None
+    if link is None and st.session_state.get("share_token"):
+        token = st.session_state["share_token"]
+        link = store.resolve_share_token(token)
+    if link is not None:
+        st.session_state["share_token"] = token
+        st.query_params[WS_PARAM] = token
+    return link
+
+
+def _owner_gate() -> None:
+    """Open on a local machine; with a password or OIDC configured, ask for it once a session."""
+    secrets = _secrets()
+    if oidc_configured(secrets):
+        if not st.user.is_logged_in:
+            st.title("Customer Journey Analytics")
+            st.button("Log in", on_click=st.login, key="oidc_login")
+            st.stop()
+        return
+    expected = expected_password(secrets, os.environ)
+    if not expected or st.session_state.get("authenticated"):
+        return
+    st.title("Customer Journey Analytics")
+    given = st.text_input("Password", type="password", key="app_password")
+    if st.button("Enter", key="app_enter"):
+        # failed attempts slow down, per session and for everyone together
+        if _THROTTLE.attempt("app", given, expected):
+            st.session_state["authenticated"] = True
+            st.rerun()
+        st.error("That password is not right.")
+    st.stop()
+
+
 def page_setup(*, sidebar: bool = True) -> str:
-    """Page config, the current workspace and the shared sidebar; returns the workspace id."""
+    """Page config, access, the current workspace and the shared sidebar; returns the workspace
+    id. A revoked or expired share link gets a page saying so, and nothing else."""
     st.set_page_config(page_title="Customer Journey Analytics", page_icon="🧭", layout="wide",
                        initial_sidebar_state="expanded" if sidebar else "collapsed")
     try:
-        ws_id = current_workspace_id()
+        link = _shared_link()
+        if link is None:
+            st.session_state.pop("share_role", None)
+            _owner_gate()
+            ws_id = current_workspace_id()
+        else:
+            ws_id = link.workspace_id
+            st.session_state["share_role"] = link.role
+            st.session_state["share_link_id"] = link.id
         st.session_state["workspace_id"] = ws_id
         if sidebar:
             show_sidebar(ws_id)
+    except (ShareLinkRevoked, ShareLinkExpired) as exc:
+        st.session_state.pop("share_token", None)
+        st.title("This link no longer works")
+        st.error(exc.message)
+        st.caption("Ask the person who shared it for a new link.")
+        st.stop()
     except CJMError as exc:
         show_error(exc)
         st.stop()
     return ws_id
 
 
+def role() -> str:
+    """"owner", or the share link's role ("view" or "edit")."""
+    return st.session_state.get("share_role") or "owner"
+
+
+def can_edit() -> bool:
+    return role() in ("owner", "edit")
+
+
+def workspace_store():
+    """The store as this session may use it: the whole store for the owner, a handle limited to
+    the link's workspace and role otherwise (the store itself refuses a view link's writes)."""
+    store = get_store()
+    if role() == "owner":
+        return store
+    return store.for_role(st.session_state["workspace_id"], role(),
+                          link_id=st.session_state.get("share_link_id"))
+
+
 def show_sidebar(ws_id: str) -> None:
     """Workspace switcher (every workspace plus the three industry samples) and table counts."""
-    store = get_store()
-    choices = workspace_choices()
+    store = workspace_store()
     with st.sidebar:
-        st.session_state["workspace_switcher"] = ws_id
-        st.selectbox(
-            "Workspace", options=list(choices), format_func=choices.get, key="workspace_switcher",
-            on_change=lambda: switch_workspace(st.session_state["workspace_switcher"]),
-        )
+        if role() == "owner":
+            choices = workspace_choices()
+            st.session_state["workspace_switcher"] = ws_id
+            st.selectbox(
+                "Workspace", options=list(choices), format_func=choices.get,
+                key="workspace_switcher",
+                on_change=lambda: switch_workspace(st.session_state["workspace_switcher"]),
+            )
+        else:
+            st.markdown(f"**{md_escape(store.get_workspace(ws_id).name)}**")
+            st.caption("Shared with you: " + ("view only" if role() == "view" else "can edit"))
         st.caption(f"Industry: ISIC {store.get_workspace(ws_id).isic}")
         counts = store.table_counts(ws_id)
         if counts:

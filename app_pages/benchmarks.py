@@ -15,7 +15,7 @@ from cjm_core.workspace import (
 )
 
 ws_id = ui.page_setup()
-store = ui.get_store()
+store = ui.workspace_store()
 data, key = ui.filtered_dataset(ws_id)
 targets = workspace_targets(store, ws_id)
 st.title("Benchmarks")
@@ -30,6 +30,9 @@ st.caption("Status: met; within the interval (the target lies inside the value's
            "missed; no data (the note says which table or role is missing).")
 
 st.subheader("Targets")
+if not ui.can_edit():
+    st.dataframe(targets_table(targets), hide_index=True, width="stretch")
+    st.stop()
 editable = workspace_targets(store, ws_id, include_disabled=True)
 edited = st.data_editor(
     targets_table(editable), hide_index=True, width="stretch", key="targets_editor",

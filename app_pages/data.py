@@ -23,7 +23,7 @@ STATUS = {
 }
 
 ws_id = ui.page_setup()
-store = ui.get_store()
+store = ui.workspace_store()
 ws = store.get_workspace(ws_id)
 st.title("Data")
 st.caption(f"Workspace: {ws.name}")
@@ -188,7 +188,12 @@ def new_workspace_section() -> None:
                 st.rerun()
 
 
-new_workspace_section()
+if not ui.can_edit():
+    st.info("This workspace is shared with you read-only: uploads and the journey settings "
+            "can only be changed by its owner or through an edit link.")
+    st.stop()
+if ui.role() == "owner":
+    new_workspace_section()
 upload_section()
 with st.expander("Problem codes"):
     st.dataframe(pl.DataFrame({"code": list(CODES), "meaning": list(CODES.values())}),

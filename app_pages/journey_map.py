@@ -28,7 +28,7 @@ from cjm_core.workspace import workspace_targets
 
 PRESENT = st.query_params.get("present") == "1"
 ws_id = ui.page_setup(sidebar=not PRESENT)
-store = ui.get_store()
+store = ui.workspace_store()
 data, key = ui.dataset(ws_id)
 targets = workspace_targets(store, ws_id)
 EDITABLE_LANES = {"actions": "Customer actions", "thoughts": "Thoughts",
@@ -87,37 +87,39 @@ st.caption(status.caption)
 if status.stale:
     st.warning(status.stale_note)
 
-a, b, c, d = st.columns([2, 2, 2, 2])
-author = a.text_input("Your name (for the history)", key="map_author")
-note = b.text_input("What changed", key="map_note")
-if c.button("Save as a new version", type="primary", key="map_save"):
-    try:
-        version = store.save_map_version(ws_id, m.to_json(), expected=base, author=author,
-                                         note=note)
-    except MapConflict as exc:
-        st.session_state["map_conflict"] = exc.latest
-        ui.show_error(exc)
-    else:
-        st.session_state["map_base"] = version
-        st.session_state.pop("map_conflict", None)
-        st.success(f"Saved as version {version}.")
+if ui.can_edit():
+    a, b, c, d = st.columns([2, 2, 2, 2])
+    author = a.text_input("Your name (for the history)", key="map_author")
+    note = b.text_input("What changed", key="map_note")
+    if c.button("Save as a new version", type="primary", key="map_save"):
+        try:
+            version = store.save_map_version(ws_id, m.to_json(), expected=base, author=author,
+                                             note=note)
+        except MapConflict as exc:
+            st.session_state["map_conflict"] = exc.latest
+            ui.show_error(exc)
+        else:
+            st.session_state["map_base"] = version
+            st.session_state.pop("map_conflict", None)
+            st.success(f"Saved as version {version}.")
+            st.rerun()
+    if st.session_state.get("map_conflict"):
+        latest = st.session_state["map_conflict"]
+        x, y = st.columns(2)
+        if x.button(f"Keep my edits and save them over version {latest}", key="map_force"):
+            st.session_state["map_base"] = latest
+            st.session_state.pop("map_conflict")
+            st.rerun()
+        if y.button(f"Drop my edits and open version {latest}", key="map_reload"):
+            st.session_state.pop("map_json")
+            st.session_state.pop("map_conflict")
+            st.rerun()
+    if d.button("Refresh measured lanes from the data", key="map_refresh",
+                help="Rebuilds the lanes that come from data; the team's entries stay as they are"):
+        keep(ui.compute(key, build_map, data, targets=targets, previous=m))
         st.rerun()
-if st.session_state.get("map_conflict"):
-    latest = st.session_state["map_conflict"]
-    x, y = st.columns(2)
-    if x.button(f"Keep my edits and save them over version {latest}", key="map_force"):
-        st.session_state["map_base"] = latest
-        st.session_state.pop("map_conflict")
-        st.rerun()
-    if y.button(f"Drop my edits and open version {latest}", key="map_reload"):
-        st.session_state.pop("map_json")
-        st.session_state.pop("map_conflict")
-        st.rerun()
-if d.button("Refresh measured lanes from the data", key="map_refresh",
-            help="Rebuilds the lanes that come from data; the team's entries stay as they are"):
-    keep(ui.compute(key, build_map, data, targets=targets, previous=m))
-    st.rerun()
-st.link_button("Present (full screen)", f"?ws={ws_id}&present=1", help="Bookmark this link")
+st.link_button("Present (full screen)", f"?ws={st.query_params.get('ws', ws_id)}&present=1",
+               help="Bookmark this link")
 
 st.altair_chart(swimlane_chart(m, width=1100))
 if m.flagged_stages():
@@ -126,7 +128,8 @@ if m.flagged_stages():
             + ", ".join(names))
 
 edit, history, compare, download = st.tabs(["Edit", "History", "Compare segments", "Export"])
-with edit:
+def edit_tab() -> None:
+    """Table editors for stages, lanes, emotions and one lane's entries."""
     try:
         st.markdown("**Stages** (rename, reorder, hide; add or delete rows)")
         rows = st.data_editor(stage_rows(m), num_rows="dynamic", key="map_stage_rows",
@@ -164,13 +167,20 @@ with edit:
     except CJMError as exc:
         ui.show_error(exc)
 
+
+with edit:
+    if ui.can_edit():
+        edit_tab()
+    else:
+        st.info("Shared with you read-only: the map can be viewed, presented and exported.")
+
 with history:
     for h in store.map_versions(ws_id):
         cols = st.columns([1, 3, 3, 2])
         cols[0].text(f"v{h['version']}")
         cols[1].text(f"{h['saved_at']:%Y-%m-%d %H:%M} UTC · {h['author'] or 'someone'}")
         cols[2].text(h["note"] or "")
-        if cols[3].button("Restore", key=f"map_restore_{h['version']}"):
+        if ui.can_edit() and cols[3].button("Restore", key=f"map_restore_{h['version']}"):
             _, body = store.load_map_version(ws_id, h["version"])
             keep(JourneyMap.from_json(body))
             st.info(f"Version {h['version']} is open; save it to make it the latest.")

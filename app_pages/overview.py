@@ -11,7 +11,7 @@ from cjm_core.metrics import scorecard, top_friction
 from cjm_core.workspace import workspace_targets
 
 ws_id = ui.page_setup()
-store = ui.get_store()
+store = ui.workspace_store()
 data, key = ui.filtered_dataset(ws_id)
 ws = store.get_workspace(ws_id)
 targets = workspace_targets(store, ws_id)

@@ -10,7 +10,7 @@ from tests.conftest import ROOT
 PAGES = [
     "app_pages/overview.py", "app_pages/journey_map.py", "app_pages/funnel.py",
     "app_pages/channels.py", "app_pages/touchpoints.py", "app_pages/post_purchase.py",
-    "app_pages/benchmarks.py", "app_pages/data.py",
+    "app_pages/benchmarks.py", "app_pages/data.py", "app_pages/share.py",
 ]
 
 
