@@ -261,9 +261,10 @@ def oidc_configured(secrets: Mapping[str, Any] | None) -> bool:
 
 
 def _dangerous(expr: pl.Expr) -> pl.Expr:
+    trimmed = expr.str.strip_chars_start(" \n")
     hit = pl.lit(False)
     for start in DANGEROUS_START:
-        hit = hit | expr.str.starts_with(start)
+        hit = hit | expr.str.starts_with(start) | trimmed.str.starts_with(start)
     return hit
 
 
@@ -294,8 +295,8 @@ def safe_frame(frame: pl.DataFrame) -> pl.DataFrame:
     if odd:
         frame = frame.with_columns([_json_text(frame.get_column(n)) for n in odd])
     exprs = []
-    for name, dtype in frame.schema.items():
-        col = pl.col(name)
+    for i, (name, dtype) in enumerate(frame.schema.items()):
+        col = pl.nth(i)  # by position: a column named "*" or "^a.*$" is just a name
         if dtype == pl.String or isinstance(dtype, pl.Categorical | pl.Enum):
             exprs.append(_neutralised(col.cast(pl.String)).alias(name))
         else:

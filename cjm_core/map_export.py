@@ -43,10 +43,17 @@ def neutralise(text: str) -> str:
     """``text`` made safe for a spreadsheet cell: a leading apostrophe when it starts with
     = + - − @ tab or CR, so it is shown as text and never run as a formula.
 
+    Leading spaces and line feeds are looked through too, since some spreadsheet programs trim
+    them before reading a formula.
+
     >>> neutralise("=1+1"), neutralise("−2 stars"), neutralise("fine"), neutralise("")
     ("'=1+1", "'−2 stars", 'fine', '')
+    >>> neutralise("  =1+1"), neutralise("@SUM(A1)")[:2]
+    ("'  =1+1", "'@")
     """
-    return "'" + text if text.startswith(DANGEROUS_START) else text
+    dangerous = text.lstrip(" \n").startswith(DANGEROUS_START) or text.startswith(
+        DANGEROUS_START)
+    return "'" + text if dangerous else text
 
 
 # ----------------------------------------------------------------------------- pictures
