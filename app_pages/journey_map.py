@@ -40,8 +40,12 @@ EDITABLE_LANES = {"actions": "Customer actions", "thoughts": "Thoughts",
 def working() -> tuple[JourneyMap, int | None]:
     """The map being edited in this session and the version it started from."""
     state = st.session_state
+    asked = st.query_params.get("version")
+    if asked and asked.isdigit() and asked != state.get("map_url_version"):
+        state.pop("map_json", None)  # a link to a version opens that version
     if state.get("map_ws") != ws_id or "map_json" not in state:
-        saved = store.load_map_version(ws_id)
+        saved = store.load_map_version(ws_id, int(asked) if asked and asked.isdigit() else None)
+        saved = saved or store.load_map_version(ws_id)
         if saved is None:
             m = ui.compute(key, build_map, data, targets=targets)
             state["map_json"], state["map_base"] = m.to_json(), None
@@ -56,6 +60,8 @@ def keep(m: JourneyMap) -> None:
 
 
 m, base = working()
+if base is not None:  # the URL names the version on screen
+    st.query_params["version"] = st.session_state["map_url_version"] = str(base)
 
 if PRESENT:
     ui.presentation_style()
@@ -118,8 +124,9 @@ if ui.can_edit():
                 help="Rebuilds the lanes that come from data; the team's entries stay as they are"):
         keep(ui.compute(key, build_map, data, targets=targets, previous=m))
         st.rerun()
-st.link_button("Present (full screen)", f"?ws={st.query_params.get('ws', ws_id)}&present=1",
-               help="Bookmark this link")
+present_link = f"?ws={st.query_params.get('ws', ws_id)}&present=1" + (
+    f"&version={base}" if base is not None else "")
+st.link_button("Present (full screen)", present_link, help="Bookmark this link")
 
 st.altair_chart(swimlane_chart(m, width=1100))
 if m.flagged_stages():

@@ -74,3 +74,24 @@ def test_the_map_opens_on_every_sample_workspace(db_path, isic):
     assert m.isic == isic and len(m.stages) >= 7
     assert any(item.source == "measured" for row in m.cells.values() for cell in row.values()
                for item in cell.items)
+
+
+def test_a_link_with_a_version_opens_that_version(page):
+    store = ui.get_store()
+    ws = page.session_state["workspace_id"]
+    page.button(key="map_save").click().run()
+    _, body = store.load_map_version(ws)
+    second = JourneyMap.from_json(body)
+    second.title = "Second version"
+    store.save_map_version(ws, second.to_json(), expected=1)
+    assert page.query_params["version"] in ("1", ["1"])
+    fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    fresh.query_params["ws"] = ws
+    fresh.query_params["version"] = "1"
+    fresh.run()
+    fresh.switch_page("app_pages/journey_map.py")
+    fresh.query_params["version"] = "1"
+    fresh.run()
+    assert not fresh.exception, fresh.exception
+    assert "Second version" not in fresh.session_state["map_json"]
+    assert "Version 1" in fresh.caption[0].value
