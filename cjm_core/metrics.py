@@ -3,6 +3,7 @@ targets. The command line's ``metrics`` and the pages read the same numbers from
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import polars as pl
@@ -89,11 +90,13 @@ def scorecard(data: Dataset, targets: list[Target] | None = None) -> Scorecard:
     """Gaps to the targets: levels judged on the whole (filtered) data, relative targets on the
     last 12 months against the 12 before (DESIGN §5 "Period over period")."""
     targets = targets if targets is not None else targets_for(data.journey.isic)
-    current = all_metrics(data)
     if any(_dated(name, frame) for name, frame in data.tables().items()):
         recent_data, before_data, periods = last_periods(data)
-        recent, previous = all_metrics(recent_data), all_metrics(before_data)
+        # three independent passes; polars releases the GIL, so threads use both cores
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            current, recent, previous = pool.map(all_metrics, [data, recent_data, before_data])
     else:  # nothing dated: relative targets have no periods to compare
+        current = all_metrics(data)
         recent, previous, periods = current, [], {}
     gaps = evaluate(targets, current, previous, available=availability(data),
                     journey=data.journey, recent=recent)
