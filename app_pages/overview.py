@@ -7,7 +7,7 @@ import streamlit as st
 import ui
 from cjm_core.benchmarks import gaps_table
 from cjm_core.journey import INDUSTRIES
-from cjm_core.metrics import scorecard, top_friction
+from cjm_core.metrics import overview
 from cjm_core.workspace import workspace_targets
 
 ws_id = ui.page_setup()
@@ -33,7 +33,7 @@ for col, table in zip(cols, ["events", "feedback", "support", "orders", "funnel_
 st.subheader("Top 3 friction points")
 st.caption("Ranked by impact: customers lost at a step, or answers below the top boxes at a "
            "touchpoint, times the gap to target (DESIGN §5). Fix these first.")
-points = ui.compute(key, top_friction, data, targets)
+card, points = ui.compute(key, overview, data, targets)
 if not points:
     st.info("No friction point stands out, or the data has neither events nor CSAT by "
             "touchpoint.")
@@ -49,7 +49,6 @@ for rank, point in enumerate(points, start=1):
                 st.text(f"“{c}”")
 
 st.subheader("Scorecard against the industry targets")
-card = ui.compute(key, scorecard, data, targets)
 p = card.periods
 if p:
     st.caption(f"Levels are judged on the data shown; relative targets on "

@@ -89,18 +89,27 @@ class Scorecard:
 def scorecard(data: Dataset, targets: list[Target] | None = None) -> Scorecard:
     """Gaps to the targets: levels judged on the whole (filtered) data, relative targets on the
     last 12 months against the 12 before (DESIGN §5 "Period over period")."""
+    return overview(data, targets, friction=False)[0]
+
+
+def overview(data: Dataset, targets: list[Target] | None = None, *, friction: bool = True
+             ) -> tuple[Scorecard, list[Friction]]:
+    """The Overview's two answers, the scorecard and the top 3 friction points, computed side by
+    side: the passes are independent and polars releases the GIL, so threads use both cores."""
     targets = targets if targets is not None else targets_for(data.journey.isic)
-    if any(_dated(name, frame) for name, frame in data.tables().items()):
-        recent_data, before_data, periods = last_periods(data)
-        # three independent passes; polars releases the GIL, so threads use both cores
-        with ThreadPoolExecutor(max_workers=3) as pool:
+    dated = any(_dated(name, frame) for name, frame in data.tables().items())
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        points = pool.submit(top_friction, data, targets) if friction else None
+        if dated:
+            recent_data, before_data, periods = last_periods(data)
             current, recent, previous = pool.map(all_metrics, [data, recent_data, before_data])
-    else:  # nothing dated: relative targets have no periods to compare
-        current = all_metrics(data)
-        recent, previous, periods = current, [], {}
+        else:  # nothing dated: relative targets have no periods to compare
+            current = all_metrics(data)
+            recent, previous, periods = current, [], {}
+        top = points.result() if points else []
     gaps = evaluate(targets, current, previous, available=availability(data),
                     journey=data.journey, recent=recent)
-    return Scorecard(gaps, current, recent, previous, periods)
+    return Scorecard(gaps, current, recent, previous, periods), top
 
 
 def top_friction(data: Dataset, targets: list[Target] | None = None, top: int = 3
