@@ -6,7 +6,13 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from cjm_core.channels import omnichannel, online_to_store, transition_matrix, transitions
+from cjm_core.channels import (
+    omnichannel,
+    online_to_store,
+    transition_matrix,
+    transition_totals,
+    transitions,
+)
 from cjm_core.charts import matrix_chart
 from cjm_core.charts_extra import metric_caption, transition_sankey
 from cjm_core.errors import CJMError
@@ -86,8 +92,8 @@ if moves.height == 0:
     st.info("No customer has two consecutive events with a " + by + " in the current filters.")
     st.stop()
 
-total = int(moves["count"].sum())
-st.caption(f"{total:,} moves between {moves['source'].n_unique():,} {by}s.")
+total, sources = transition_totals(moves)
+st.caption(f"{total:,} moves between {sources:,} {by}s.")
 if view == "sankey":
     top = moves.height
     if moves.height > 40:

@@ -35,7 +35,7 @@ def table_panel(file_key: str, index: int, raw) -> object | None:
     base = suggest(raw, lookup=store.find_mapping)
     key = f"{file_key}:{index}"
     with st.container(border=True):
-        st.markdown(f"**{where}**")
+        st.markdown(f"**{ui.md_escape(where)}**")
         if base.mapping_reused:
             st.caption("Same columns as an earlier upload: its saved mapping is applied.")
         use = st.checkbox("Load this table", value=holds_table(raw, base), key=f"use:{key}")

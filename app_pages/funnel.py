@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import polars as pl
 import streamlit as st
 
 import ui
 from cjm_core.charts import funnel_chart
 from cjm_core.errors import CJMError
 from cjm_core.funnel import FunnelQuery, funnel, funnel_from_counts
-from cjm_core.metric import LOW_SAMPLE_N
 
 ws_id = ui.page_setup()
 data, key = ui.filtered_dataset(ws_id)
@@ -90,8 +88,7 @@ except CJMError as exc:
 
 table = result.table
 m1, m2, m3 = st.columns(3)
-first = table.filter(pl.col("step_index") == 1)["reached"].sum()
-last = table.filter(pl.col("step_index") == len(steps))["reached"].sum()
+first, last, low = result.totals()
 m1.metric("Entered at the first step", f"{first:,}")
 m2.metric("Converted (all steps)", f"{last:,}",
           help="customers who completed every step; rates are in the table below")
@@ -112,7 +109,6 @@ st.dataframe(table, hide_index=True, width="stretch", column_config={
     "high": st.column_config.NumberColumn("interval high", format="percent"),
     "n": st.column_config.NumberColumn("n", help="customers at the previous step"),
     "median_seconds": SECONDS, "mean_seconds": SECONDS})
-low = table.filter(pl.col("n") < LOW_SAMPLE_N)["step"].to_list() if "n" in table.columns else []
 if low:
     st.caption("Low sample (n < 30) at: " + ", ".join(low))
 

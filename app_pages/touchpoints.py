@@ -11,7 +11,7 @@ from cjm_core.charts import distribution_chart, heatmap, interval_chart
 from cjm_core.comments import negative_phrases, worst_comments
 from cjm_core.errors import CJMError
 from cjm_core.periods import metrics_frame
-from cjm_core.satisfaction import ces, csat, distribution, nps, satisfaction_table
+from cjm_core.satisfaction import answers_in, ces, csat, distribution, nps, satisfaction_table
 
 ws_id = ui.page_setup()
 data, key = ui.filtered_dataset(ws_id)
@@ -108,12 +108,12 @@ dist_col, comment_col = st.columns(2)
 with dist_col:
     dist = ui.compute(key, distribution, data.feedback, score, by=["touchpoint"])
     one = dist.filter(dist["touchpoint"] == touchpoint)
-    st.markdown(f"**{SCORES[score]} answers at {touchpoint}**")
+    st.markdown(f"**{SCORES[score]} answers at {ui.md_escape(touchpoint)}**")
     st.altair_chart(distribution_chart(one), width="stretch")
-    answers = int(one["count"].sum())
+    answers = answers_in(one)
     st.caption(f"n = {answers:,} answers" + (" · low sample (n < 30)" if answers < 30 else ""))
 with comment_col:
-    st.markdown(f"**Worst comments at {touchpoint}**")
+    st.markdown(f"**Worst comments at {ui.md_escape(touchpoint)}**")
     if data.has("feedback", "comment"):
         worst = ui.compute(key, worst_comments, data.feedback, touchpoint, k=5)
         if worst:

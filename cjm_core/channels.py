@@ -325,3 +325,15 @@ def online_to_store(
             .select(pl.col("customer_id").n_unique()).item()
         )
     return _rate(name, int(hits), n)
+
+
+def transition_totals(transitions: pl.DataFrame) -> tuple[int, int]:
+    """All moves counted in a transitions table, and how many distinct places they leave from.
+
+    >>> transition_totals(pl.DataFrame({"source": ["web", "web", "store"],
+    ...                                 "target": ["store", "app", "web"], "count": [3, 1, 2]}))
+    (6, 2)
+    """
+    if transitions.height == 0:
+        return 0, 0
+    return int(transitions["count"].sum()), transitions["source"].n_unique()

@@ -94,6 +94,23 @@ class FunnelResult:
     steps: list[str] = field(default_factory=list)
     breakdown: tuple[str, ...] = ()
 
+    def totals(self) -> tuple[int, int, list[str]]:
+        """Customers at the first step and at the last (summed over segments), and the steps
+        whose n (customers at the previous step) is below the low-sample limit.
+
+        >>> t = pl.DataFrame({"step_index": [1, 2, 1, 2], "step": ["A", "B", "A", "B"],
+        ...                   "reached": [40, 10, 20, 5], "n": [None, 40, None, 20]})
+        >>> FunnelResult(t, 60, 0, 0, pl.DataFrame(), pl.DataFrame()).totals()
+        (60, 15, ['B'])
+        """
+        t = self.table
+        last = t["step_index"].max() if t.height else None
+        first_n = int(t.filter(pl.col("step_index") == 1)["reached"].sum())
+        last_n = int(t.filter(pl.col("step_index") == last)["reached"].sum()) if t.height else 0
+        low = (t.filter(pl.col("n") < LOW_SAMPLE_N)["step"].unique(maintain_order=True).to_list()
+               if "n" in t.columns else [])
+        return first_n, last_n, low
+
     def to_dict(self) -> dict:
         """The CLI's JSON: steps (or segments with their steps) and the side counts."""
         out: dict = {}

@@ -238,3 +238,12 @@ def satisfaction_metrics(feedback: pl.DataFrame, support: pl.DataFrame | None = 
         out += [Metric(m.metric, m.value, m.n, m.low, m.high, {"source": "support"}, m.unit)
                 for m in ces(support)]
     return out
+
+
+def answers_in(dist: pl.DataFrame) -> int:
+    """How many answers a :func:`distribution` table holds (its n).
+
+    >>> answers_in(pl.DataFrame({"score": [1, 2, 3], "count": [2, 0, 5]}))
+    7
+    """
+    return int(dist["count"].sum()) if dist.height else 0
