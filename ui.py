@@ -146,6 +146,16 @@ def page_setup(*, sidebar: bool = True) -> str:
     return ws_id
 
 
+def flash(message: str) -> None:
+    """A success message to show after the rerun that follows a save."""
+    st.session_state["flash"] = message
+
+
+def show_flash() -> None:
+    if st.session_state.get("flash"):
+        st.success(st.session_state.pop("flash"))
+
+
 def role() -> str:
     """"owner", or the share link's role ("view" or "edit")."""
     return st.session_state.get("share_role") or "owner"

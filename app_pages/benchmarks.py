@@ -19,6 +19,7 @@ store = ui.workspace_store()
 data, key = ui.filtered_dataset(ws_id)
 targets = workspace_targets(store, ws_id)
 st.title("Benchmarks")
+ui.show_flash()
 st.caption(f"Targets for ISIC {data.journey.isic}, from the industry's seed document; edit them "
            "below for this workspace.")
 
@@ -49,7 +50,7 @@ if a.button("Save targets", type="primary", key="save_targets"):
     except CJMError as exc:
         ui.show_error(exc)
     else:
-        st.success("Targets saved for this workspace.")
+        ui.flash("Targets saved for this workspace.")
         st.rerun()
 if b.button("Back to the industry's targets", key="reset_targets"):
     reset_workspace_targets(store, ws_id)

@@ -87,6 +87,7 @@ if PRESENT:
     st.stop()
 
 st.title("Journey map")
+ui.show_flash()
 status = map_status(m, base, store.map_versions(ws_id), data_digest=key,
                     data_updated_at=store.get_workspace(ws_id).data_updated_at)
 st.caption(status.caption)
@@ -107,7 +108,7 @@ if ui.can_edit():
         else:
             st.session_state["map_base"] = version
             st.session_state.pop("map_conflict", None)
-            st.success(f"Saved as version {version}.")
+            ui.flash(f"Saved as version {version}.")
             st.rerun()
     if st.session_state.get("map_conflict"):
         latest = st.session_state["map_conflict"]

@@ -592,7 +592,7 @@ class Store:
             )
             for (physical,) in tables:
                 _q(cur, f'DROP TABLE IF EXISTS {_phys(physical)}')
-            for table in ("datasets", "uploads", "settings", "map_versions", "share_links"):
+            for table in ("datasets", "uploads", "settings", "map_versions"):
                 _q(cur, f"DELETE FROM {table} WHERE workspace_id = ?", [workspace_id])
             _q(cur, "DELETE FROM workspaces WHERE id = ?", [workspace_id])
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import chromium_path
 
@@ -35,13 +36,24 @@ def new_page(browser):
     return page, dialogs
 
 
-def create_link(page, role_label: str) -> str:
+def idle(page) -> None:
+    """Wait until the app is not running a script (clicks during a rerun can be dropped)."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=60_000)
+
+
+def create_link(page, role_label: str, previous: str = "") -> str:
+    idle(page)
     page.get_by_text(role_label).first.click()
     page.get_by_role("button", name="Create link").click()
     code = page.locator("[data-testid=stCode]").first
     code.wait_for(timeout=60_000)
-    token = re.search(r"\?ws=([A-Za-z0-9_\-]+)", code.inner_text()).group(1)
-    return token
+    # the new link replaces the one shown before once the rerun lands
+    page.wait_for_function(
+        "prev => { const c = document.querySelector('[data-testid=stCode]');"
+        " return c && c.innerText.includes('?ws=') && (!prev || !c.innerText.includes(prev)); }",
+        arg=previous, timeout=60_000)
+    return re.search(r"\?ws=([A-Za-z0-9_\-]+)", code.inner_text()).group(1)
 
 
 def test_view_and_edit_links_then_revoke(server, browser):
@@ -50,7 +62,7 @@ def test_view_and_edit_links_then_revoke(server, browser):
     owner.get_by_text("Create link").first.wait_for(timeout=90_000)
     view_token = create_link(owner, "view only")
     owner.wait_for_timeout(500)
-    edit_token = create_link(owner, "can edit")
+    edit_token = create_link(owner, "can edit", previous=view_token)
     assert view_token != edit_token
 
     viewer, _ = new_page(browser)
@@ -70,15 +82,24 @@ def test_view_and_edit_links_then_revoke(server, browser):
     editor.goto(f"{server}/journey_map?ws={edit_token}", wait_until="domcontentloaded")
     editor.get_by_role("button", name="Save as a new version").wait_for(timeout=90_000)
     editor.get_by_role("button", name="Save as a new version").click()
-    editor.get_by_text("Saved as version 1").first.wait_for(timeout=60_000)
+    editor.get_by_text("Version 1 · last updated").first.wait_for(timeout=60_000)
 
     owner.goto(server + "/share", wait_until="domcontentloaded")
     owner.get_by_text("Active links").first.wait_for(timeout=60_000)
-    revoke = owner.get_by_role("button", name="Revoke")
-    count = revoke.count()
-    for _ in range(count):
+    owner.get_by_role("button", name="Revoke").first.wait_for(timeout=60_000)
+    for _ in range(20):  # one revoke per rerun; a click that lands mid-rerun is clicked again
+        n = owner.get_by_role("button", name="Revoke").count()
+        if n == 0:
+            break
+        idle(owner)
         owner.get_by_role("button", name="Revoke").first.click()
-        owner.wait_for_timeout(1500)
+        try:
+            owner.wait_for_function(
+                "n => [...document.querySelectorAll('button')]"
+                ".filter(b => b.innerText.trim() === 'Revoke').length < n", arg=n,
+                timeout=10_000)
+        except PlaywrightTimeout:
+            continue
     owner.get_by_text("No active links").first.wait_for(timeout=60_000)
 
     viewer.goto(f"{server}/overview?ws={view_token}", wait_until="domcontentloaded")
