@@ -42,7 +42,7 @@ with st.form("new_link", border=True):
 if st.session_state.get("new_share_token"):
     st.success("Copy this link now; it will not be shown again.")
     st.code(f"?ws={st.session_state['new_share_token']}", language=None)
-    st.caption("Append it to this app's address, e.g. https://your-host/overview"
+    st.caption("Append it to this app's address, e.g. https://your-host/"
                "?ws=… (any page path works; filters can follow with &).")
 
 links = store.share_links(ws_id)

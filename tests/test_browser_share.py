@@ -102,7 +102,7 @@ def test_view_and_edit_links_then_revoke(server, browser):
             continue
     owner.get_by_text("No active links").first.wait_for(timeout=60_000)
 
-    viewer.goto(f"{server}/overview?ws={view_token}", wait_until="domcontentloaded")
+    viewer.goto(f"{server}/?ws={view_token}", wait_until="domcontentloaded")
     viewer.get_by_text("This link no longer works").first.wait_for(timeout=60_000)
 
 
