@@ -33,7 +33,20 @@ ROLE_STEPS = {
 }
 
 
-def all_metrics(data: Dataset) -> list[Metric]:
+#: which family of figures each metric comes from (so a caller can ask for only some)
+FAMILIES = {
+    "satisfaction": {"csat", "nps", "ces"},
+    "support": {"fcr", "resolution_hours_median", "resolution_hours_mean",
+                "resolution_hours_p90", "resolved_within_24h", "resolved_within_48h",
+                "open_cases"},
+    "loyalty": {"repeat_purchase_rate", "clv", "average_order_value", "purchase_frequency"},
+    "journey": {"stage_conversion", "overall_conversion", "cart_abandonment",
+                "inquiry_consultation_dropoff", "omnichannel_share", "omnichannel_conversion",
+                "online_to_store_conversion"},
+}
+
+
+def all_metrics(data: Dataset, only: set[str] | None = None) -> list[Metric]:
     """Every metric the dataset's tables support, overall and per touchpoint, stage and channel
     where the data have them (DESIGN §5). Tables that are missing simply add nothing.
 
@@ -44,20 +57,23 @@ def all_metrics(data: Dataset) -> list[Metric]:
     >>> [(m.by.get("touchpoint", "all"), round(m.value, 2)) for m in ms if m.metric == "csat"]
     [('all', 0.67), ('Hotline', 0.0), ('Web', 1.0)]
     """
+    def wanted(family: str) -> bool:
+        return only is None or bool(FAMILIES[family] & only)
+
     out: list[Metric] = []
-    if data.feedback is not None or data.support is not None:
+    if wanted("satisfaction") and (data.feedback is not None or data.support is not None):
         out += satisfaction_metrics(data.feedback, data.support)
-    if data.has("support", "opened_at"):
+    if wanted("support") and data.has("support", "opened_at"):
         out += support_metrics(data.support)
-    if data.has("orders", "customer_id", "order_date", "amount"):
+    if wanted("loyalty") and data.has("orders", "customer_id", "order_date", "amount"):
         out += loyalty_metrics(data.orders)
         if data.has("orders", "channel"):
             out += loyalty_metrics(data.orders, by=["channel"])
-    if data.has("events", "customer_id", "timestamp", "stage"):
+    if wanted("journey") and data.has("events", "customer_id", "timestamp", "stage"):
         out += _event_metrics(data)
-    elif data.has("funnel_counts", "stage", "customers"):
+    elif wanted("journey") and data.has("funnel_counts", "stage", "customers"):
         out += funnel_metrics(funnel_from_counts(data.funnel_counts, journey=data.journey))
-    return out
+    return out if only is None else [m for m in out if m.metric in only]
 
 
 def _event_metrics(data: Dataset) -> list[Metric]:
@@ -89,20 +105,29 @@ class Scorecard:
 def scorecard(data: Dataset, targets: list[Target] | None = None) -> Scorecard:
     """Gaps to the targets: levels judged on the whole (filtered) data, relative targets on the
     last 12 months against the 12 before (DESIGN §5 "Period over period")."""
-    return overview(data, targets, friction=False)[0]
+    return overview(data, targets, friction=False, every_period_metric=True)[0]
 
 
-def overview(data: Dataset, targets: list[Target] | None = None, *, friction: bool = True
-             ) -> tuple[Scorecard, list[Friction]]:
+def overview(data: Dataset, targets: list[Target] | None = None, *, friction: bool = True,
+             every_period_metric: bool = False) -> tuple[Scorecard, list[Friction]]:
     """The Overview's two answers, the scorecard and the top 3 friction points, computed side by
-    side: the passes are independent and polars releases the GIL, so threads use both cores."""
+    side: the passes are independent and polars releases the GIL, so threads use both cores.
+
+    The last 12 months and the 12 before are only measured for the metrics of relative targets,
+    unless ``every_period_metric`` (the report's period-over-period table wants them all)."""
     targets = targets if targets is not None else targets_for(data.journey.isic)
     dated = any(_dated(name, frame) for name, frame in data.tables().items())
+    # the two periods are only needed for the metrics of relative targets
+    relative = None if every_period_metric else {t.metric for t in targets if t.relative}
     with ThreadPoolExecutor(max_workers=4) as pool:
         points = pool.submit(top_friction, data, targets) if friction else None
         if dated:
             recent_data, before_data, periods = last_periods(data)
-            current, recent, previous = pool.map(all_metrics, [data, recent_data, before_data])
+            now = pool.submit(all_metrics, data)
+            recent, previous = pool.map(
+                lambda d: [] if relative == set() else all_metrics(d, relative),
+                [recent_data, before_data])
+            current = now.result()
         else:  # nothing dated: relative targets have no periods to compare
             current = all_metrics(data)
             recent, previous, periods = current, [], {}
