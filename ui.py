@@ -13,7 +13,7 @@ from cjm_core.access import Throttle, expected_password, oidc_configured
 from cjm_core.dataset import Dataset
 from cjm_core.errors import CJMError, ShareLinkExpired, ShareLinkRevoked
 from cjm_core.filters import FILTER_SETTINGS, Filters, facets
-from cjm_core.ingest import Choice, TableLoad, choose, digest, load
+from cjm_core.ingest import Choice, TableLoad, load
 from cjm_core.journey import INDUSTRIES
 from cjm_core.readers import RawTable, read_file
 from cjm_core.store import ShareLink, Store, default_db_path
@@ -249,14 +249,6 @@ def load_choice(key: str, _raw: RawTable, table: str, roles: tuple, date_order: 
                 ) -> TableLoad:
     """A raw table loaded under a choice, cached by digest + choice."""
     return load(_raw, Choice(table, dict(roles), date_order))
-
-
-def upload_key(data: bytes) -> str:
-    return digest(data)
-
-
-def suggested(raw: RawTable, table: str) -> Choice:
-    return choose(raw, table)
 
 
 # -- data and shared filters -----------------------------------------------------------------

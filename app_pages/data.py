@@ -8,7 +8,7 @@ import streamlit as st
 
 import ui
 from cjm_core.errors import CJMError
-from cjm_core.ingest import _dedupe, holds_table, suggest
+from cjm_core.ingest import choose, dedupe_problems, digest, holds_table, suggest
 from cjm_core.journey import INDUSTRIES, STAGE_ROLES, journey_from_rows, unknown_stages
 from cjm_core.problems import CODES, code_counts
 from cjm_core.schema import TABLES
@@ -42,7 +42,7 @@ def table_panel(file_key: str, index: int, raw) -> object | None:
         tables = list(TABLES)
         table = st.selectbox("Table", tables, index=tables.index(base.table), key=f"table:{key}",
                              help="Which kind of table this is (suggested from its columns)")
-        choice = base if table == base.table else ui.suggested(raw, table)
+        choice = base if table == base.table else choose(raw, table)
         roles = role_editor(key, raw, table, choice)
         date_order = choice.date_order
         loaded = ui.load_choice(key, raw, table, tuple(sorted(roles.items())), date_order)
@@ -85,7 +85,7 @@ def report(key: str, loaded) -> None:
     a.metric("Rows in", f"{r.rows_in:,}")
     b.metric("Loaded", f"{r.rows_loaded:,}")
     c.metric("Rejected", f"{r.rows_rejected:,}")
-    listed = _dedupe(list(loaded.raw.problems) + list(r.problems))
+    listed = dedupe_problems(list(loaded.raw.problems) + list(r.problems))
     problems = [p.to_dict() for p in listed]
     if problems:
         st.markdown("**Validation report**")
@@ -111,7 +111,7 @@ def upload_section() -> None:
     chosen = []
     for up in files or []:
         data = up.getvalue()
-        fkey = ui.upload_key(data)
+        fkey = digest(data)
         try:
             with st.status(f"Reading {up.name} ({len(data) / 1e6:.1f} MB)…") as status:
                 raws = ui.read_upload(fkey, data, up.name)

@@ -7,6 +7,10 @@ import statistics
 import time
 from collections.abc import Callable
 
+import polars as pl
+
+from cjm_core.sample import generate_events
+
 
 def median_seconds(fn: Callable[[], object], runs: int = 5, warmup: int = 1) -> float:
     """Median wall time of ``fn`` over ``runs`` calls after ``warmup`` uncounted ones."""
@@ -29,3 +33,10 @@ def table(rows: list[tuple[str, float, str, float | None]]) -> str:
         ref_s = f"{ref:.3f}" if ref else "—"
         out.append(f"| {case} | {ours:.3f} | {ref_name} | {ref_s} | {ratio} |")
     return "\n".join(out)
+
+
+def events_csv(rows: int, seed: int = 1) -> bytes:
+    """Generated events as the CSV bytes an upload would carry (timestamps as text)."""
+    frame = generate_events(rows, "4742", seed=seed)
+    return frame.with_columns(pl.col("timestamp").dt.strftime("%Y-%m-%d %H:%M:%S")
+                              ).write_csv().encode()

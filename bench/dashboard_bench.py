@@ -24,19 +24,11 @@ import tempfile
 import time
 
 import pandas as pd
-import polars as pl
 
-from bench.common import median_seconds, table
+from bench.common import events_csv, median_seconds, table
 from cjm_core.ingest import ingest
 from cjm_core.metrics import all_metrics
-from cjm_core.sample import generate_events
 from cjm_core.workspace import dataset_from_loads
-
-
-def events_csv(rows: int) -> bytes:
-    frame = generate_events(rows, "4742", seed=3, categorical=False)
-    return frame.with_columns(pl.col("timestamp").dt.strftime("%Y-%m-%d %H:%M:%S")
-                              ).write_csv().encode()
 
 
 def upload_to_metrics(data: bytes) -> int:
@@ -122,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args(argv)
 
-    data = events_csv(args.rows)
+    data = events_csv(args.rows, seed=3)
     ours = median_seconds(lambda: upload_to_metrics(data), args.runs)
     ref = median_seconds(lambda: pd.read_csv(io.BytesIO(data), engine="pyarrow"), args.runs)
     ov_change, ov_same, fu_change, fu_same = page_rerun(args.customers, args.runs)

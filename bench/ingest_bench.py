@@ -14,18 +14,11 @@ import argparse
 import io
 
 import pandas as pd
-import polars as pl
 import xlsxwriter
 
-from bench.common import median_seconds, table
+from bench.common import events_csv, median_seconds, table
 from cjm_core.ingest import ingest
 from cjm_core.sample import generate_events
-
-
-def events_csv(rows: int) -> bytes:
-    frame = generate_events(rows, "4742", seed=1)
-    frame = frame.with_columns(pl.col("timestamp").dt.strftime("%Y-%m-%d %H:%M:%S"))
-    return frame.write_csv().encode()
 
 
 def events_xlsx(rows: int) -> bytes:

@@ -68,13 +68,13 @@ class TableLoad:
             "delimiter": self.raw.delimiter,
             "header_row": self.raw.header_row,
             "problem_count": self.result.problem_count,
-            "problems": [p.to_dict() for p in _dedupe(reader_notes + list(self.result.problems))],
+            "problems": [p.to_dict() for p in dedupe_problems(reader_notes + list(self.result.problems))],
             "questions": [q.to_dict() if hasattr(q, "to_dict") else vars(q)
                           for q in self.result.questions],
         }
 
 
-def _dedupe(problems: list) -> list:
+def dedupe_problems(problems: list) -> list:
     seen, out = set(), []
     for p in problems:
         key = (p.code, p.row, p.column, p.value)
