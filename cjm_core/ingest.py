@@ -68,7 +68,8 @@ class TableLoad:
             "delimiter": self.raw.delimiter,
             "header_row": self.raw.header_row,
             "problem_count": self.result.problem_count,
-            "problems": [p.to_dict() for p in dedupe_problems(reader_notes + list(self.result.problems))],
+            "problems": [p.to_dict() for p in
+                         dedupe_problems(reader_notes + list(self.result.problems))],
             "questions": [q.to_dict() if hasattr(q, "to_dict") else vars(q)
                           for q in self.result.questions],
         }
