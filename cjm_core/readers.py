@@ -473,9 +473,14 @@ def sniff_delimiter(sample: str) -> str:
 
 
 def _read_delimited_fast(body: bytes, delimiter: str) -> _Grid | None:
-    """polars' reader, all columns as text; None when lines are ragged (slow path takes over)."""
+    """polars' reader, all columns as text; None when lines are ragged (slow path takes over).
+
+    Reading, stripping and blanking run as one streaming query, so the unstripped cells never
+    exist as a second whole frame next to the stripped ones (that copy was the largest part of
+    an upload's peak memory).
+    """
     try:
-        raw = pl.read_csv(
+        scan = pl.scan_csv(
             body,
             has_header=False,
             infer_schema=False,
@@ -485,25 +490,45 @@ def _read_delimited_fast(body: bytes, delimiter: str) -> _Grid | None:
             raise_if_empty=False,
             truncate_ragged_lines=False,
         )
+        width = len(scan.collect_schema())
+        if width == 0:
+            return None
+        has_quote = b'"' in body
+        raw = [pl.col(c) for c in scan.collect_schema().names()]
+        # cells with a line break inside quotes shift the row numbers of the records after them
+        newlines = (
+            [pl.sum_horizontal(c.str.count_matches("\n", literal=True) for c in raw)
+             .cast(pl.Int64).alias(_NEWLINES)]
+            if has_quote else []
+        )
+        names = [f"c{j}" for j in range(width)]
+        stripped = scan.with_row_index(_INDEX).select(
+            pl.col(_INDEX).cast(pl.Int64),
+            *[c.str.strip_chars().alias(n) for c, n in zip(raw, names, strict=True)],
+            *newlines,
+        )
+        frame = stripped.select(
+            _INDEX,
+            *[pl.when(pl.col(n).str.len_bytes() == 0).then(None).otherwise(pl.col(n)).alias(n)
+              for n in names],
+            *[_NEWLINES] if has_quote else [],
+        ).collect(engine="streaming")
     except pl.exceptions.PolarsError:
         return None
-    if raw.width == 0:
-        return None
-    raw = raw.rename({c: f"c{j}" for j, c in enumerate(raw.columns)})
-    has_quote = b'"' in body
-    index = pl.int_range(0, raw.height, eager=True, dtype=pl.Int64)
+    index = frame.get_column(_INDEX)
+    if not index.is_sorted():  # the streaming engine keeps this order; never rely on it blindly
+        frame = frame.sort(_INDEX)
+        index = frame.get_column(_INDEX)
     rownum = index + 1
     if has_quote:
-        newlines = raw.select(
-            pl.sum_horizontal(pl.all().str.count_matches("\n", literal=True)).cast(pl.Int64)
-        ).to_series()
-        if newlines.sum() > 0:
-            rownum = rownum + newlines.cum_sum().shift(1, fill_value=0)
-    cells = _normalise(raw)
-    width = raw.width
+        newlines_per_record = frame.get_column(_NEWLINES)
+        if newlines_per_record.sum() > 0:
+            rownum = rownum + newlines_per_record.cum_sum().shift(1, fill_value=0)
+    cells = frame.select(names)
+    del frame
     candidates = cells.get_column(f"c{width - 1}").is_null()
     if width == 1 or not candidates.any():
-        full = pl.repeat(width, raw.height, dtype=pl.Int64, eager=True).alias("n")
+        full = pl.repeat(width, cells.height, dtype=pl.Int64, eager=True).alias("n")
         return _Grid(cells, rownum, full)
     if has_quote and (rownum != index + 1).any():
         return None  # multi-line cells and possibly short rows: let the csv module count fields
@@ -512,9 +537,13 @@ def _read_delimited_fast(body: bytes, delimiter: str) -> _Grid | None:
         picked = picked.str.replace_all(_QUOTED.pattern, "Q")
     counted = (picked.str.count_matches(delimiter, literal=True) + 1).cast(pl.Int64)
     counted = pl.when(picked.str.strip_chars() == "").then(0).otherwise(counted)
-    counts = pl.repeat(width, raw.height, dtype=pl.Int64, eager=True).alias("n")
+    counts = pl.repeat(width, cells.height, dtype=pl.Int64, eager=True).alias("n")
     counts = counts.scatter(candidates.arg_true(), pl.select(counted).to_series())
     return _Grid(cells, rownum, counts)
+
+
+_INDEX = "__index__"
+_NEWLINES = "__newlines__"
 
 
 def _lines(body: bytes) -> pl.Series:
