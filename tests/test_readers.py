@@ -395,3 +395,37 @@ def test_csv_round_trip_and_rows_in_equals_rows_out_plus_blank(rows):
     assert t.frame.height + len(blank) == len(rows)
     assert not [p for p in t.problems if p.severity == "error"]
     assert t.frame[ROW].is_sorted() and t.frame[ROW].n_unique() == t.frame.height
+
+
+def test_utf8_is_told_apart_from_cp1252_across_the_chunked_check(monkeypatch):
+    """A multi-byte character split across the check's chunks is still UTF-8; a stray byte is
+    not, with or without a BOM."""
+    from cjm_core import readers
+
+    monkeypatch.setattr(readers, "_UTF8_CHUNK", 4)
+    text = "id;name\n1;Jürgen €\n2;Zoë\n"
+    t = read_file(text.encode("utf-8"), "x.csv")[0]
+    assert (t.encoding, t.problems, t.frame["name"].to_list()) == (
+        "utf-8", [], ["Jürgen €", "Zoë"])
+    t = read_file(b"\xef\xbb\xbf" + text.encode("utf-8"), "x.csv")[0]
+    assert (t.encoding, t.problems, t.columns) == ("utf-8-sig", [], ["id", "name"])
+    t = read_file(b"\xef\xbb\xbfid;name\n1;J\xfcrgen\n", "x.csv")[0]
+    assert t.encoding == "utf-8-sig"
+    assert [p.code for p in t.problems] == ["encoding-replaced"]
+    assert t.frame["name"].to_list() == ["J\ufffdrgen"]
+    t = read_file(b"id;name\n1;J\xc3\n", "x.csv")[0]  # a cut-off two-byte character
+    assert t.encoding == "cp1252"
+
+
+def test_a_large_csv_keeps_its_row_order_and_numbers():
+    """Big enough for the streaming reader to work in several batches: rows stay in file order
+    with their line numbers, cells are stripped and blanked."""
+    n = 300_000
+    body = "".join(f"{i}, s{i % 7} ,{'x' if i % 5 else ' '}\n" for i in range(n))
+    t = read_file(("id,stage,note\n" + body).encode(), "big.csv")[0]
+    assert t.frame.get_column("id").n_chunks() > 1  # else this test would prove nothing
+    assert t.frame[ROW].to_list() == list(range(2, n + 2))
+    assert t.frame["id"].cast(pl.Int64).to_list() == list(range(n))
+    assert t.frame["stage"][5] == "s5"
+    assert t.frame["note"].null_count() == n // 5
+    assert t.problems == []
