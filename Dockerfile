@@ -8,7 +8,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    CJM_DB=/data/workspaces.duckdb
+    CJM_DB=/data/workspaces.duckdb \
+    NUMBA_CACHE_DIR=/home/cjm/.cache/numba
 
 # fonts for the map's PNG/PDF export (DejaVu has the ⚑ ≠ − glyphs); a user without a login shell
 RUN apt-get update \
@@ -21,7 +22,8 @@ RUN apt-get update \
 WORKDIR /app
 COPY requirements.txt .
 RUN pip install -r requirements.txt
-# the code stays owned by root: the app user can read it but not change it
+# the code stays owned by root: the app user can read it but not change it (so the funnel's
+# compiled loops are cached under NUMBA_CACHE_DIR, in the app user's home)
 COPY . .
 
 USER cjm

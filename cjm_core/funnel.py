@@ -51,6 +51,14 @@ import numpy as np
 import polars as pl
 
 from cjm_core.errors import QueryError
+from cjm_core.funnel_kernels import (
+    hashed_codes,
+    ordered_funnel,
+    pack_hashed,
+    pack_keys,
+    top_bit_clashes,
+    unpack_sorted,
+)
 from cjm_core.journey import Journey
 from cjm_core.metric import LOW_SAMPLE_N, Metric
 from cjm_core.stats import holm, two_proportion_z, wilson, wilson_expr
@@ -189,8 +197,26 @@ def _step_codes(col: pl.Series, mapping: dict, other: int) -> np.ndarray:
             .to_numpy())
 
 
+@dataclass
+class _HashCodes:
+    """Customer codes kept as 64-bit hashes: the code is ``h >> shift`` except for the
+    ``moved`` hashes (sorted), which get ``free`` codes of their own."""
+
+    h: np.ndarray
+    shift: int
+    moved: np.ndarray
+    free: np.ndarray
+
+    def take(self, keep: np.ndarray) -> _HashCodes:
+        return _HashCodes(self.h[keep], self.shift, self.moved, self.free)
+
+    def codes(self) -> np.ndarray:
+        return hashed_codes(self.h, self.shift, self.moved, self.free)
+
+
 def _customer_codes(col: pl.Series, bits: int,
-                    hashed: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+                    hashed: tuple[np.ndarray, np.ndarray] | None = None
+                    ) -> np.ndarray | _HashCodes:
     """Non-negative integer codes below ``2**bits``, one per distinct customer.
 
     Enum and integer ids are used as they are. Other ids (text) are told apart by a 64-bit
@@ -213,38 +239,28 @@ def _customer_codes(col: pl.Series, bits: int,
             .to_physical().to_numpy().astype(np.uint64))
 
 
-def _sorted_distinct(x: np.ndarray) -> np.ndarray:
-    x = np.sort(x)
-    return x[np.r_[True, x[1:] != x[:-1]]] if len(x) else x
-
-
 def _hash(col: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-    """64-bit hash per row and the sorted distinct hashes."""
+    """64-bit hash per row, and the same hashes sorted."""
     h = col.hash(seed=0x5EED).to_numpy()
-    return h, _sorted_distinct(h)
+    return h, np.sort(h)
 
 
-def _hashed_codes(hashed: tuple[np.ndarray, np.ndarray], bits: int) -> np.ndarray | None:
-    h, distinct = hashed
+def _hashed_codes(hashed: tuple[np.ndarray, np.ndarray], bits: int) -> _HashCodes | None:
+    h, sorted_h = hashed
+    none = np.zeros(0, dtype=np.uint64)
     if bits >= 64:
-        return h
-    shift = np.uint64(64 - bits)
-    top = distinct >> shift
-    clash = np.r_[False, top[1:] == top[:-1]]
-    codes = h >> shift
-    if not clash.any():
-        return codes
-    moved = distinct[clash]  # sorted full hashes needing a code of their own
-    used = _sorted_distinct(top)
+        return _HashCodes(h, 0, none, none)
+    shift = 64 - bits
+    used, moved = top_bit_clashes(sorted_h, shift)  # moved: sorted hashes needing a code
+    if not len(moved):
+        return _HashCodes(h, shift, none, none)
     if len(used) + len(moved) > (1 << bits) // 2:
         return None
     limit = len(used) + len(moved)
     is_free = np.ones(limit, dtype=bool)
     is_free[used[used < limit].astype(np.int64)] = False
     free = np.flatnonzero(is_free)[: len(moved)].astype(np.uint64)
-    rows = np.flatnonzero(pl.Series(h).is_in(pl.Series(moved).implode()).to_numpy())
-    codes[rows] = free[np.searchsorted(moved, h[rows])]
-    return codes
+    return _HashCodes(h, shift, moved, free)
 
 
 def _time_units(col: pl.Series) -> tuple[np.ndarray, int, int]:
@@ -290,7 +306,8 @@ def _prepare(events: pl.DataFrame, query: FunnelQuery, mapping: dict, k: int,
     if query.mode != "strict":
         keep_np = s <= k
         if not keep_np.all():
-            s, cust, t_raw = s[keep_np], cust[keep_np], t_raw[keep_np]
+            s, t_raw = s[keep_np], t_raw[keep_np]
+            cust = cust.take(keep_np) if isinstance(cust, _HashCodes) else cust[keep_np]
             rows = rows[keep_np] if with_rows else None
     return _sort_packed(cust, t_raw, s, rows if with_rows else None, unit, t_max, dropped, k)
 
@@ -299,42 +316,37 @@ def _bits(x: int) -> int:
     return max(1, int(x).bit_length())
 
 
-def _sort_packed(cust: np.ndarray, t: np.ndarray, s: np.ndarray, rows: np.ndarray | None,
-                 unit: int, t_max: int, dropped: int, k: int) -> _Events:
+def _sort_packed(cust: np.ndarray | _HashCodes, t: np.ndarray, s: np.ndarray,
+                 rows: np.ndarray | None, unit: int, t_max: int, dropped: int, k: int
+                 ) -> _Events:
     """Sort by (customer, time, step, file order): one 64-bit key when it fits."""
     n = len(s)
     if n == 0:
         z = np.zeros(0, dtype=np.int64)
         return _Events(z, z, z.astype(np.uint8), z if rows is not None else None, 0, unit,
                        t_max, dropped, k)
-    sb, tb, cb = _bits(k + 1), _bits(int(t.max())), _bits(int(cust.max()))
+    sb, tb = _bits(k + 1), _bits(int(t.max()))
+    hashed = isinstance(cust, _HashCodes)
+    cb = 64 - cust.shift if hashed else _bits(int(cust.max()))
     if sb + tb + cb <= 64:
-        if not cust.flags.writeable or cust.dtype != np.uint64:
-            cust = cust.astype(np.uint64)
-        key = np.left_shift(cust, np.uint64(tb + sb), out=cust)  # cust is ours to reuse
-        tmp = t.astype(np.uint64)
-        key |= np.left_shift(tmp, np.uint64(sb), out=tmp)
-        del tmp
-        key |= s
+        key = (pack_hashed(cust.h, t, s, tb, sb, cust.shift, cust.moved, cust.free) if hashed
+               else pack_keys(cust, t, s, tb, sb))
         row_s = None
         if rows is not None:  # stable: equal keys keep file order
             order = np.argsort(key, kind="stable")
             key, row_s = key[order], rows[order].astype(np.int64)
         else:
             key.sort()
-        s_s = (key & np.uint64((1 << sb) - 1)).astype(np.uint8)
-        t_s = np.right_shift(key, np.uint64(sb))
-        t_s &= np.uint64((1 << tb) - 1)
-        t_s = t_s.view(np.int64)
-        cust_s = np.right_shift(key, np.uint64(tb + sb), out=key)
+        cid, t_s, s_s = unpack_sorted(key, tb, sb)
     else:
+        cust = cust.codes() if hashed else cust
         order = np.lexsort((np.asarray(rows) if rows is not None else np.arange(n), s, t, cust))
         cust_s, t_s, s_s = cust[order], t[order].astype(np.int64), s[order]
         row_s = rows[order].astype(np.int64) if rows is not None else None
-    new = np.empty(n, dtype=bool)
-    new[0] = True
-    np.not_equal(cust_s[1:], cust_s[:-1], out=new[1:])
-    cid = np.cumsum(new, dtype=np.int32) - 1
+        new = np.empty(n, dtype=bool)
+        new[0] = True
+        np.not_equal(cust_s[1:], cust_s[:-1], out=new[1:])
+        cid = np.cumsum(new, dtype=np.int32) - 1
     return _Events(cid, t_s, s_s, row_s, int(cid[-1]) + 1, unit, t_max, dropped, k)
 
 
@@ -355,60 +367,6 @@ def _window_units(window: timedelta | None, unit: int) -> int | None:
     return us // unit
 
 
-def _chain(ev: _Events, anchors: np.ndarray, start: np.ndarray, positions: list[np.ndarray],
-           w: int | None, strict: bool, record: bool = False
-           ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Greedy earliest match of the steps after each anchor's own step (``start``), each one
-    after the previous match and within ``w`` of the anchor; greedy is optimal for a fixed
-    anchor. Returns each anchor's level counted from its start step and, with ``record``, the
-    matched position of every step 1..K (-1 where not matched).
-
-    Live attempts are kept as compact vectors (anchor index, current position, customer,
-    deadline); each round matches one step for all of them and drops those that fail."""
-    n, n_ev = len(anchors), len(ev.s)
-    level = np.ones(n, dtype=np.int64)
-    dtype = np.int32 if n_ev < 2**31 else np.int64
-    pos = ([np.where(start == j, anchors, -1).astype(dtype) for j in range(1, ev.k + 1)]
-           if record else [])
-    if n == 0:
-        return level, pos
-    order = np.argsort(start.astype(np.uint8), kind="stable")  # radix sort on small ints
-    by_start = np.searchsorted(start[order], np.arange(1, ev.k + 2))  # group bounds
-    live = np.zeros(0, dtype=np.int64)
-    cur = np.zeros(0, dtype=np.int64)
-    who = np.zeros(0, dtype=ev.cid.dtype)
-    until = np.zeros(0, dtype=np.int64)
-    no_limit = np.iinfo(np.int64).max
-    for step in range(2, ev.k + 1):
-        joining = order[by_start[step - 2]:by_start[step - 1]]  # attempts starting at step-1
-        if len(joining):
-            a = anchors[joining]
-            live, cur = np.r_[live, joining], np.r_[cur, a]
-            who = np.r_[who, ev.cid[a]]
-            until = np.r_[until, ev.t[a] + w if w is not None else np.full(len(a), no_limit)]
-        if not len(live):
-            continue
-        if strict:
-            nxt = np.minimum(cur + 1, n_ev - 1)
-            ok = (cur + 1 < n_ev) & (ev.s[nxt] == step)
-        else:
-            p = positions[step]
-            i = np.searchsorted(p, cur, side="right")
-            ok = i < len(p)
-            nxt = p[np.minimum(i, len(p) - 1)] if len(p) else cur
-        ok &= ev.cid[nxt] == who
-        if w is not None:
-            ok &= ev.t[nxt] <= until
-        if not ok.all():
-            live, cur, who, until, nxt = live[ok], nxt[ok], who[ok], until[ok], nxt[ok]
-        else:
-            cur = nxt
-        level[live] += 1
-        if record:
-            pos[step - 1][live] = nxt
-    return level, pos
-
-
 def _best_per_customer(ev: _Events, anchors: np.ndarray, level: np.ndarray
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per customer owning an anchor: its id, best level and the latest anchor reaching it
@@ -423,73 +381,80 @@ def _best_per_customer(ev: _Events, anchors: np.ndarray, level: np.ndarray
     return owners[starts], best // len(anchors), best % len(anchors)
 
 
-def _first_of_each(ev: _Events, anchors: np.ndarray) -> np.ndarray:
-    return anchors[_group_starts(ev.cid[anchors])]
-
-
 def _last_of_each(ev: _Events, anchors: np.ndarray) -> np.ndarray:
     starts = _group_starts(ev.cid[anchors])
     return anchors[np.r_[starts[1:] - 1, len(anchors) - 1]] if len(anchors) else anchors
 
 
-def _entry_steps(ev: _Events) -> np.ndarray:
-    """Step code of each customer's first step event (strict mode skips non-step events)."""
-    entry = np.zeros(ev.n_slots, dtype=np.int64)  # 0: no step event (or no such customer)
-    if len(ev.s) and ev.s.max() > ev.k:
-        idx = np.flatnonzero(ev.s <= ev.k)
-        firsts = idx[_group_starts(ev.cid[idx])]
-    else:
-        firsts = _group_starts(ev.cid)
-    entry[ev.cid[firsts]] = ev.s[firsts]
-    return entry
+class _Positions:
+    """Event positions of each step code, computed on first use (``p[j]``, j = 1..K)."""
+
+    def __init__(self, s: np.ndarray) -> None:
+        self._s = s
+        self._done: dict[int, np.ndarray] = {}
+
+    def __getitem__(self, step: int) -> np.ndarray:
+        if step not in self._done:
+            self._done[step] = np.flatnonzero(self._s == step)
+        return self._done[step]
 
 
 @dataclass
 class _PerCustomer:
     """Main-funnel customers: level, chosen-attempt step positions, open flag."""
 
-    cid: np.ndarray
     level: np.ndarray
     pos: list[np.ndarray]   # per step 1..K, position of the matched event (-1 = none)
     open_: np.ndarray
 
 
-def _ordered(ev: _Events, query: FunnelQuery, positions: list[np.ndarray],
-             entry: np.ndarray) -> tuple[_PerCustomer, pl.DataFrame]:
-    """Ordered and strict funnels: every customer's attempts start at events of their entry
-    step (step 1 for the main funnel, a later one for mid-journey customers), all in one pass.
-    Returns the main funnel's customers and the mid-journey counts."""
+def _ordered(ev: _Events, query: FunnelQuery, step_one_entry: bool = False
+             ) -> tuple[_PerCustomer, np.ndarray, np.ndarray]:
+    """Ordered and strict funnels in one compiled pass: every customer's attempts start at
+    events of their entry step (step 1 for the main funnel, a later one for mid-journey
+    customers; with ``step_one_entry`` step 1 for everyone having a step-1 event). Returns the
+    main funnel's customers, ``hist[entry step, best level]`` over all customers, and the
+    number of customers with an event of each step."""
     w = _window_units(query.window, ev.unit_us)
-    strict = query.mode == "strict"
-    step_of_customer = entry.astype(np.uint8)[ev.cid]
-    anchors = np.flatnonzero((ev.s == step_of_customer) & (step_of_customer > 0))
-    if query.reentry == "first":
-        anchors = _first_of_each(ev, anchors)
-    elif len(anchors) > 1:
-        # an attempt followed at once by another from the same step is never better than it
-        later = np.r_[(anchors[1:] == anchors[:-1] + 1)
-                      & (ev.cid[anchors[1:]] == ev.cid[anchors[:-1]]), False]
-        anchors = anchors[~later]
-    start = ev.s[anchors].astype(np.int64)
-    level, all_pos = _chain(ev, anchors, start, positions, w, strict, record=True)
-    owners, best, which = _best_per_customer(ev, anchors, level)
-    owner_entry = entry[owners]
-    main = owner_entry == 1
-    picked = which[main]
-    pos = [p[picked].astype(np.int64) for p in all_pos]
-    del all_pos
-    open_ = np.zeros(len(pos[0]), dtype=bool)
-    if w is not None and len(pos[0]):
-        main_anchors = anchors[start == 1]
-        last = _last_of_each(ev, main_anchors)
-        open_ = (best[main] < ev.k) & (ev.t[last] + w > ev.t_max)
-    mid = _mid_counts(owner_entry[~main], best[~main], ev.k)
-    return _PerCustomer(owners[main], best[main], pos, open_), mid
+    args = (ev.k, -1 if w is None else w, query.mode == "strict", query.reentry == "first",
+            step_one_entry, ev.t_max)
+    half = int(np.searchsorted(ev.cid, ev.cid[len(ev.cid) // 2])) if len(ev.cid) else 0
+    if len(ev.s) < _SPLIT_EVENTS or half == 0:
+        pc, hist, per_step = _ordered_part(ev, 0, len(ev.s), args)
+    else:  # two halves on two cores, split between customers (the kernel releases the GIL)
+        with ThreadPoolExecutor(1) as pool:
+            later = pool.submit(_ordered_part, ev, half, len(ev.s), args)
+            a, hist, per_step = _ordered_part(ev, 0, half, args)
+            b, hist_b, per_step_b = later.result()
+        pc = _PerCustomer(np.concatenate([a.level, b.level]),
+                          [np.concatenate([x, y]) for x, y in zip(a.pos, b.pos, strict=True)],
+                          np.concatenate([a.open_, b.open_]))
+        hist, per_step = hist + hist_b, per_step + per_step_b
+    return pc, hist, per_step
 
 
-def _mid_counts(entry: np.ndarray, best: np.ndarray, k: int) -> pl.DataFrame:
-    """Customers entering at step e > 1, and how many of them reached each step j ≥ e."""
-    hist = np.bincount(entry * (k + 1) + best, minlength=(k + 1) ** 2).reshape(k + 1, k + 1)
+#: events from which the ordered funnel runs on two threads
+_SPLIT_EVENTS = 200_000
+
+
+def _ordered_part(ev: _Events, lo: int, hi: int, args: tuple
+                  ) -> tuple[_PerCustomer, np.ndarray, np.ndarray]:
+    """:func:`ordered_funnel` over the events ``[lo, hi)`` (whole customers)."""
+    n = int(ev.cid[hi - 1]) - int(ev.cid[lo]) + 1 if hi > lo else 0
+    k = ev.k
+    level = np.empty(n, dtype=np.uint8)
+    open_ = np.empty(n, dtype=bool)
+    pos = np.empty((k, n), dtype=np.int32 if len(ev.s) < 2**31 else np.int64)
+    hist = np.zeros((k + 1, k + 1), dtype=np.int64)
+    per_step = np.zeros(k + 2, dtype=np.int64)
+    m = ordered_funnel(ev.cid[lo:hi], ev.t[lo:hi], ev.s[lo:hi], *args,
+                       level, open_, pos, hist, per_step, lo)
+    return _PerCustomer(level[:m], list(pos[:, :m]), open_[:m]), hist, per_step[1:k + 1]
+
+
+def _mid_counts(hist: np.ndarray, k: int) -> pl.DataFrame:
+    """Customers entering at step e > 1, and how many of them reached each step j ≥ e, from
+    ``hist[e, L]`` = customers entering at e whose best level is L."""
     at_least = hist[:, ::-1].cumsum(axis=1)[:, ::-1]  # [e, L] = customers with level ≥ L
     rows = [(e, j, int(at_least[e, j - e + 1])) for e in range(2, k + 1)
             if at_least[e, 1] for j in range(e, k + 1)]
@@ -497,7 +462,7 @@ def _mid_counts(entry: np.ndarray, best: np.ndarray, k: int) -> pl.DataFrame:
                                       "reached": pl.Int64}, orient="row")
 
 
-def _any_order(ev: _Events, query: FunnelQuery, positions: list[np.ndarray]) -> _PerCustomer:
+def _any_order(ev: _Events, query: FunnelQuery, positions: _Positions) -> _PerCustomer:
     """Distinct steps within [t, t + W] from each start event; the best start per customer."""
     w = _window_units(query.window, ev.unit_us)
     n = len(ev.s)
@@ -534,13 +499,12 @@ def _any_order(ev: _Events, query: FunnelQuery, positions: list[np.ndarray]) -> 
     if w is not None and len(owners):
         last_start = _last_of_each(ev, starts)
         open_ = (best < ev.k) & (ev.t[last_start] + w > ev.t_max)
-    return _PerCustomer(owners, best, pos, open_)
+    return _PerCustomer(best, pos, open_)
 
 
-def _per_stage_counts(ev: _Events, positions: list[np.ndarray], steps: list[str]
-                      ) -> pl.DataFrame:
-    counts = [len(_group_starts(ev.cid[positions[k]])) for k in range(1, ev.k + 1)]
-    return pl.DataFrame({"step_index": list(range(1, ev.k + 1)), "step": steps,
+def _per_stage_counts(counts: list[int] | np.ndarray, steps: list[str]) -> pl.DataFrame:
+    counts = [int(x) for x in counts]
+    return pl.DataFrame({"step_index": list(range(1, len(steps) + 1)), "step": steps,
                          "customers": counts},
                         schema={"step_index": pl.Int64, "step": pl.String,
                                 "customers": pl.Int64})
@@ -671,17 +635,18 @@ def funnel(events: pl.DataFrame, query: FunnelQuery | None = None,
     steps, mapping = _resolve_steps(query, journey)
     k = len(steps)
     ev = _prepare(events, query, mapping, k, with_rows=bool(query.breakdown))
-    positions = [np.zeros(0, dtype=np.int64)] + [np.flatnonzero(ev.s == j) for j in
-                                                  range(1, k + 1)]
-    per_stage = _per_stage_counts(ev, positions, steps)
+    positions = _Positions(ev.s)
     by = list(query.breakdown)
-    entry = _entry_steps(ev)
     if query.mode == "any":
         pc = _any_order(ev, query, positions)
+        per_step = [len(_group_starts(ev.cid[positions[j]])) for j in range(1, k + 1)]
         labels = [f"{j} of {k} steps" for j in range(1, k + 1)]
         mid = _empty_mid()
+        customers, mid_customers = ev.n_slots, 0  # every event is a step: all enter at once
     else:
-        pc, mid = _ordered(ev, query, positions, entry)
+        pc, hist, per_step = _ordered(ev, query)
+        customers, mid_customers = int(hist.sum()), int(hist[2:].sum())
+        mid = _mid_counts(hist, k)
         labels = steps
         names = pl.DataFrame({"i": range(1, k + 1), "name": steps},
                              schema={"i": pl.Int64, "name": pl.String})
@@ -699,10 +664,9 @@ def funnel(events: pl.DataFrame, query: FunnelQuery | None = None,
     else:
         table = _table_from_customers(frame, labels, by)
     return FunnelResult(
-        table=table, customers=int((entry > 0).sum()),
-        entered_mid_journey=0 if query.mode == "any" else int((entry > 1).sum()),
+        table=table, customers=customers, entered_mid_journey=mid_customers,
         open_windows=int(pc.open_.sum()),
-        mid_journey=mid, per_stage=per_stage,
+        mid_journey=mid, per_stage=_per_stage_counts(per_step, steps),
         comparison=_comparison(table, by) if by else None,
         dropped_rows=ev.dropped, steps=labels, breakdown=tuple(by))
 
@@ -713,7 +677,7 @@ def _empty_mid() -> pl.DataFrame:
                                 "reached": pl.Int64})
 
 
-def _per_stage_table(ev: _Events, positions: list[np.ndarray], steps: list[str],
+def _per_stage_table(ev: _Events, positions: _Positions, steps: list[str],
                      events: pl.DataFrame, query: FunnelQuery) -> pl.DataFrame:
     """Each stage counted on its own; with a breakdown, by the value on the customer's first
     event at that stage."""
@@ -813,10 +777,8 @@ def role_dropoff(events: pl.DataFrame, journey: Journey, from_role: str, to_role
     query = FunnelQuery(steps=[a, b], window=window)
     _steps, mapping = _resolve_steps(query, journey)
     ev = _prepare(events, query, mapping, 2, with_rows=False)
-    positions = [np.zeros(0, dtype=np.int64)] + [np.flatnonzero(ev.s == j) for j in (1, 2)]
-    has_from = np.zeros(ev.n_slots, dtype=np.int64)
-    has_from[ev.cid[positions[1]]] = 1  # everyone with a from-stage event, whatever came first
-    pc, _ = _ordered(ev, query, positions, has_from)
+    # everyone with a from-stage event enters at it, whatever came first
+    pc, _hist, _per_step = _ordered(ev, query, step_one_entry=True)
     n = len(pc.level)
     if n == 0:
         return Metric(name, None, 0)

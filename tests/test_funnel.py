@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -522,8 +523,15 @@ def _ref_groups(ev: pl.DataFrame, idx: dict) -> list[list[tuple]]:
 def test_customer_ids_that_clash_in_their_top_hash_bits_stay_apart():
     from cjm_core.funnel import _customer_codes
     ids = pl.Series([f"C{i}" for i in range(5000)])
-    codes = _customer_codes(ids, 20)  # 5000 ids in 2**20 codes: some top bits clash
+    from cjm_core.funnel_kernels import pack_hashed
+    hashed = _customer_codes(ids, 20)  # 5000 ids in 2**20 codes: some top bits clash
+    assert len(hashed.moved) > 0  # the case under test happens
+    codes = hashed.codes()
     assert len(set(codes.tolist())) == 5000 and int(codes.max()) < 2**20
+    n = len(ids)  # the packed sort key carries the same codes above time and step bits
+    key = pack_hashed(hashed.h, np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.uint8),
+                      1, 2, hashed.shift, hashed.moved, hashed.free)
+    assert (key >> np.uint64(3)).tolist() == codes.tolist()
     exact = _customer_codes(ids, 8)  # too few bits for hashing: exact codes
     assert len(set(exact.tolist())) == 5000
 
@@ -552,3 +560,26 @@ def test_strict_counts_customers_with_step_events_only():
                    "a_then_other": [("A", "2025-01-01 10:00"), ("Z", "2025-01-01 10:00")]})
     res = funnel(ev, FunnelQuery(steps=["A", "B"], mode="strict"))
     assert res.customers == 1 and reached(res) == [1, 0]
+
+
+@pytest.mark.parametrize("query", [
+    FunnelQuery(window=timedelta(days=7)),
+    FunnelQuery(window=timedelta(days=2), mode="strict", reentry="first"),
+    FunnelQuery(breakdown=("channel",), attribution="last"),
+])
+def test_the_two_thread_split_gives_the_same_funnel(monkeypatch, query):
+    import cjm_core.funnel as F
+    from cjm_core.journey import default_journey
+    from cjm_core.sample import generate_events
+    ev = generate_events(20_000, "4742", seed=3)
+    journey = default_journey("4742")
+    monkeypatch.setattr(F, "_SPLIT_EVENTS", 10**9)
+    whole = F.funnel(ev, query, journey)
+    monkeypatch.setattr(F, "_SPLIT_EVENTS", 1)
+    split = F.funnel(ev, query, journey)
+    assert whole.customers > 1000 and whole.table["reached"][2] > 0
+    assert split.table.equals(whole.table)
+    assert (split.customers, split.entered_mid_journey, split.open_windows) == (
+        whole.customers, whole.entered_mid_journey, whole.open_windows)
+    assert split.mid_journey.equals(whole.mid_journey)
+    assert split.per_stage.equals(whole.per_stage)
