@@ -34,9 +34,9 @@ The reference semantics are ClickHouse ``windowFunnel`` and PostHog funnels:
   its last matched event (last touch); each segment is tested against the rest of the customers
   with a two-proportion z-test on overall conversion, Holm-corrected.
 
-Implementation: one sort of a packed 64-bit key (customer, time, step) and, per step, a
-``searchsorted`` of every live attempt into that step's event positions, all in numpy/polars
-vectors (no loop over customers).
+Implementation: one sort of a packed 64-bit key (customer, time, step), then one compiled pass
+over each customer's events for the ordered and strict modes (:mod:`cjm_core.funnel_kernels`,
+two halves on two cores); the any-order mode uses numpy ``searchsorted`` per step.
 """
 
 from __future__ import annotations
