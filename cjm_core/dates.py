@@ -184,6 +184,7 @@ def _pair_of(fmt: str) -> tuple[str, str] | None:
 def _best(sample: pl.Series) -> tuple[str | None, int]:
     """Candidate parsing most of the sample (mixed date/date-time counted), then most exactly."""
     best, best_key = None, (0, 0)
+    whole = (len(sample), len(sample))  # nothing beats a format reading every value exactly
     for fmt in CANDIDATES:
         exact = _exact(sample, fmt)
         if exact == 0:
@@ -191,6 +192,8 @@ def _best(sample: pl.Series) -> tuple[str | None, int]:
         key = (_count(sample, fmt), exact)
         if key > best_key:
             best, best_key = fmt, key
+            if key == whole:
+                break
     return best, best_key[0]
 
 

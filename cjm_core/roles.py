@@ -333,19 +333,27 @@ def _profile(s: pl.Series) -> _Profile | None:
     if n == 0:
         return None
     distinct_values = text.unique(maintain_order=True)
-    as_int = text.str.replace(r"^([+-]?\d+)\.0+$", "$1").cast(pl.Int64, strict=False)
-    ints = None
-    if as_int.null_count() == 0:
-        ints = (int(as_int.min()), int(as_int.max()))
-    decimals = ints is None and parse_number(text, sniff_decimal(text)).null_count() == 0
-    yyyymmdd = bool(text.str.contains(r"^\d{8}$").all()) and _parses_all(text, "%Y%m%d")
+    v = pl.col("v")
+    as_int = v.str.replace(r"^([+-]?\d+)\.0+$", "$1").cast(pl.Int64, strict=False)
+    (int_nulls, int_min, int_max, eight_digits, datelike_share, digits_share, spaces_share,
+     mean_len, widths) = text.to_frame("v").select(  # one query for every share and count
+        as_int.null_count().alias("a"), as_int.min().alias("b"), as_int.max().alias("c"),
+        v.str.contains(r"^\d{8}$").all().alias("d"),
+        v.str.contains(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}").mean().alias("e"),
+        v.str.contains(r"\d").mean().alias("f"), v.str.contains(r"\s").mean().alias("g"),
+        v.str.len_chars().mean().alias("h"), v.str.len_chars().n_unique().alias("i"),
+    ).row(0)
+    ints = (int(int_min), int(int_max)) if int_nulls == 0 else None
+    # a value without a digit is never a number: skip parsing when some value has none
+    decimals = (ints is None and digits_share == 1.0
+                and parse_number(text, sniff_decimal(text)).null_count() == 0)
+    yyyymmdd = bool(eight_digits) and _parses_all(text, "%Y%m%d")
     date = False
-    datelike = text.str.contains(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}").mean() >= 0.9
-    if datelike and not yyyymmdd and ints is None and not decimals:
+    if datelike_share >= 0.9 and not yyyymmdd and ints is None and not decimals:
         fmt = sniff_datetime(text)
         date = (fmt.format is not None or fmt.ambiguous) and fmt.matched >= 0.9 * n
-    low = distinct_values.str.to_lowercase()
-    boolean = len(low) <= 2 and all(v in _BOOL_WORDS for v in low.to_list())
+    boolean = len(distinct_values) <= 2 and all(
+        v in _BOOL_WORDS for v in distinct_values.str.to_lowercase().to_list())
     return _Profile(
         n=n,
         distinct=len(distinct_values),
@@ -354,10 +362,10 @@ def _profile(s: pl.Series) -> _Profile | None:
         yyyymmdd=yyyymmdd,
         date=date,
         boolean=boolean,
-        digits_share=float(text.str.contains(r"\d").mean()),
-        spaces_share=float(text.str.contains(r"\s").mean()),
-        mean_len=float(text.str.len_chars().mean()),
-        same_width=text.str.len_chars().n_unique() == 1,
+        digits_share=float(digits_share),
+        spaces_share=float(spaces_share),
+        mean_len=float(mean_len),
+        same_width=widths == 1,
         folded_values=[fold(v) for v in distinct_values.head(50).to_list()],
     )
 
