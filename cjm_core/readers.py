@@ -551,7 +551,7 @@ def _read_delimited_fast(body: bytes, delimiter: str) -> _Grid | None:
         return _Grid(cells, rownum, full)
     if has_quote and (rownum != index + 1).any():
         return None  # multi-line cells and possibly short rows: let the csv module count fields
-    picked = _lines(body).gather(rownum.filter(candidates) - 1)
+    picked = _lines(body, rownum.filter(candidates) - 1)
     if has_quote:
         picked = picked.str.replace_all(_QUOTED.pattern, "Q")
     counted = (picked.str.count_matches(delimiter, literal=True) + 1).cast(pl.Int64)
@@ -565,14 +565,19 @@ _INDEX = "__index__"
 _NEWLINES = "__newlines__"
 
 
-def _lines(body: bytes) -> pl.Series:
-    """Physical lines (without line ends), blank ones included, read natively by polars."""
+def _lines(body: bytes, wanted: pl.Series | None = None) -> pl.Series:
+    """Physical lines (without line ends), blank ones included, read natively by polars.
+
+    ``wanted`` (0-based line numbers, ascending) keeps only those lines: the file is then read
+    as a stream and only the wanted lines are kept, not a second copy of the whole file.
+    """
     unused = next((b for b in "\x1f\x1e\x1d\x01" if b.encode() not in body), None)
     if unused is None:
         text = body.decode("utf-8").replace("\r\n", "\n")
         lines = pl.Series([text]).str.split("\n").explode()
-        return lines.head(-1) if text.endswith("\n") else lines
-    return pl.read_csv(
+        lines = lines.head(-1) if text.endswith("\n") else lines
+        return lines if wanted is None else lines.gather(wanted)
+    scan = pl.scan_csv(
         body,
         has_header=False,
         separator=unused,
@@ -580,7 +585,18 @@ def _lines(body: bytes) -> pl.Series:
         infer_schema=False,
         empty_string_is_null=False,
         raise_if_empty=False,
-    ).to_series()
+    )
+    if wanted is None:
+        return scan._collect_eager().to_series()  # as pl.read_csv does
+    picked = (
+        scan.with_row_index(_INDEX)
+        .filter(pl.col(_INDEX).cast(pl.Int64).is_in(wanted.cast(pl.Int64).implode()))
+        .collect(engine="streaming")
+    )
+    index = picked.get_column(_INDEX)
+    if not index.is_sorted():
+        picked = picked.sort(_INDEX)
+    return picked.drop(_INDEX).to_series()
 
 
 def _read_delimited_slow(text: str, delimiter: str) -> _Grid:

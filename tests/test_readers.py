@@ -429,3 +429,19 @@ def test_a_large_csv_keeps_its_row_order_and_numbers():
     assert t.frame["stage"][5] == "s5"
     assert t.frame["note"].null_count() == n // 5
     assert t.problems == []
+
+
+def test_short_rows_among_many_are_counted_from_their_own_lines():
+    """Rows with an empty last cell are checked against their physical line: a trailing empty
+    cell is fine, a missing one is reported, in batches and when every spare separator byte the
+    line reader could use occurs in the file."""
+    n = 200_000
+    rows = [f"{i},a,{'' if i % 3 else 'x'}" if i % 50_001 else f"{i},a" for i in range(n)]
+    t = read_file(("id,stage,note\n" + "\n".join(rows) + "\n").encode(), "big.csv")[0]
+    missing = [i + 2 for i in range(n) if not i % 50_001]
+    assert codes(t) == [("missing-cell", r) for r in missing]
+    assert [p.value for p in t.problems] == [f"{r - 2},a" for r in missing]
+    spare = "\x1f\x1e\x1d\x01"
+    t = read_file(f"id,stage,note\n1,a{spare},\n2,b\n3,c,\n".encode(), "x.csv")[0]
+    assert codes(t) == [("missing-cell", 3)]
+    assert t.frame["stage"].to_list() == [f"a{spare}", "b", "c"]
