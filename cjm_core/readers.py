@@ -337,8 +337,10 @@ def _fix_sheet_cells(raw: pl.DataFrame, kind: str) -> pl.DataFrame:
 
 
 def _read_text(data: bytes, name: str) -> RawTable:
-    body, encoding, problems = _decode(data, name)
-    text_head = body[:_SNIFF_BYTES].decode("utf-8", errors="ignore")
+    # a UTF-8 BOM stays in front of the bytes polars reads (it skips one itself): cutting it
+    # off would copy the whole upload
+    body, skip, encoding, problems = _decode_keeping_bom(data, name)
+    text_head = body[skip:skip + _SNIFF_BYTES].decode("utf-8", errors="ignore")
     if not text_head.strip():
         return _empty_table(name, None, f"'{name}' is empty.", encoding=encoding)
     start = text_head.lstrip()[:2048].lower()
@@ -349,11 +351,11 @@ def _read_text(data: bytes, name: str) -> RawTable:
         )
     delimiter = sniff_delimiter(text_head)
     if delimiter == WHITESPACE:
-        grid = _split_whitespace(body)
+        grid = _split_whitespace(body[skip:])
     else:
         grid = _read_delimited_fast(body, delimiter)
         if grid is None:
-            grid = _read_delimited_slow(body.decode("utf-8"), delimiter)
+            grid = _read_delimited_slow(body[skip:].decode("utf-8"), delimiter)
     table = _finish(grid, source=name, sheet=None, delimiter=delimiter, encoding=encoding)
     table.problems[:0] = problems
     return table
@@ -361,11 +363,21 @@ def _read_text(data: bytes, name: str) -> RawTable:
 
 def _decode(data: bytes, name: str) -> tuple[bytes, str, list[Problem]]:
     """UTF-8 bytes without BOM for polars, the encoding's name and any encoding warning."""
+    body, skip, encoding, problems = _decode_keeping_bom(data, name)
+    return (body[skip:] if skip else body), encoding, problems
+
+
+def _decode_keeping_bom(data: bytes, name: str) -> tuple[bytes, int, str, list[Problem]]:
+    """:func:`_decode`, but valid UTF-8 after a BOM is returned as it came, BOM included, with
+    the number of bytes to skip for the text (3, else 0)."""
     problems: list[Problem] = []
+    skip = 0
     if data.startswith(codecs.BOM_UTF8):
-        body, encoding = data[3:], "utf-8-sig"
-        if not _is_utf8(body):
-            body = (_strict_or_replace(body, "utf-8", name, problems) or "").encode("utf-8")
+        encoding = "utf-8-sig"
+        if _is_utf8(data):
+            body, skip = data, len(codecs.BOM_UTF8)
+        else:
+            body = (_strict_or_replace(data[3:], "utf-8", name, problems) or "").encode("utf-8")
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
         body = (_strict_or_replace(data, "utf-16", name, problems) or "").encode("utf-8")
@@ -377,10 +389,11 @@ def _decode(data: bytes, name: str) -> tuple[bytes, str, list[Problem]]:
     else:
         encoding = "cp1252"
         body = (_strict_or_replace(data, "cp1252", name, problems) or "").encode("utf-8")
-    _refuse_binary(body, name)
-    if b"\n" not in body[:_SNIFF_BYTES] and b"\r" in body[:_SNIFF_BYTES]:
+    head = body[skip:skip + _SNIFF_BYTES]
+    _refuse_binary(head, name)
+    if b"\n" not in head and b"\r" in head:
         body = body.replace(b"\r", b"\n")  # classic Mac line endings
-    return body, encoding, problems
+    return body, skip, encoding, problems
 
 
 def _is_utf8(data: bytes) -> bool:

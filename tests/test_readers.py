@@ -445,3 +445,21 @@ def test_short_rows_among_many_are_counted_from_their_own_lines():
     t = read_file(f"id,stage,note\n1,a{spare},\n2,b\n3,c,\n".encode(), "x.csv")[0]
     assert codes(t) == [("missing-cell", 3)]
     assert t.frame["stage"].to_list() == [f"a{spare}", "b", "c"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'id,stage,note\n1,"a, b",x\n2,b\n3,c,\n',  # short row: its line is read again
+        "id,stage,note\n1,a,x\n2,b,c,d\n",  # a long row: the csv module's path
+        "id    stage   note\n1     Kauf    x\n2     Web     y\n",  # aligned with spaces
+        'id;stage\r1;"a"\r2;b\r',  # classic Mac line ends
+    ],
+)
+def test_a_utf8_bom_never_reaches_a_name_or_cell(text):
+    plain = read_file(text.encode(), "x.csv")[0]
+    t = read_file(b"\xef\xbb\xbf" + text.encode(), "x.csv")[0]
+    assert t.encoding == "utf-8-sig"
+    assert t.columns[0] == "id"
+    assert (t.frame.rows(), t.problems, t.delimiter) == (
+        plain.frame.rows(), plain.problems, plain.delimiter)
