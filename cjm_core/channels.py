@@ -198,27 +198,28 @@ def _purchase_stage(journey: Journey) -> list[str] | None:
 
 
 def _purchases(events: pl.DataFrame, journey: Journey, orders: pl.DataFrame | None
-               ) -> pl.DataFrame | None:
-    """customer_id, timestamp, channel of every purchase: purchase-stage events and orders.
+               ) -> pl.LazyFrame | None:
+    """customer_id, timestamp, channel of every purchase: purchase-stage events and orders, as a
+    query (the callers collect once, so no copy of the events is held in between).
     None when neither the journey's purchase role nor an orders table says what a purchase is."""
     parts = []
     names = _purchase_stage(journey)
     if names is not None and "stage" in events.columns:
         has_ch = "channel" in events.columns
-        parts.append(events.filter(pl.col("stage").cast(pl.String).is_in(names)).select(
+        parts.append(events.lazy().filter(pl.col("stage").cast(pl.String).is_in(names)).select(
             pl.col("customer_id").cast(pl.String), "timestamp",
             (pl.col("channel").cast(pl.String) if has_ch
              else pl.lit(None, dtype=pl.String)).alias("channel")))
     if orders is not None and {"customer_id", "order_date"} <= set(orders.columns):
         has_ch = "channel" in orders.columns
-        parts.append(orders.select(
+        parts.append(orders.lazy().select(
             pl.col("customer_id").cast(pl.String),
             pl.col("order_date").alias("timestamp"),
             (pl.col("channel").cast(pl.String) if has_ch
              else pl.lit(None, dtype=pl.String)).alias("channel")))
     if not parts:
         return None
-    ts_type = parts[0].schema["timestamp"]
+    ts_type = parts[0].collect_schema()["timestamp"]
     return pl.concat([p.with_columns(pl.col("timestamp").cast(ts_type)) for p in parts]
                      ).drop_nulls(["customer_id", "timestamp"])
 
@@ -257,27 +258,28 @@ def omnichannel(
     purchases = _purchases(events, journey, orders)
     if purchases is None:
         return []
-    touches = events.select(pl.col("customer_id").cast(pl.String), "timestamp",
-                            pl.col("channel").cast(pl.String))
+    touches = events.lazy().select(pl.col("customer_id").cast(pl.String), "timestamp",
+                                   pl.col("channel").cast(pl.String))
+    ts_type = touches.collect_schema()["timestamp"]
     if orders is not None and "channel" in orders.columns:
-        touches = pl.concat([touches, purchases.with_columns(
-            pl.col("timestamp").cast(touches.schema["timestamp"]))])
+        touches = pl.concat([touches, purchases.with_columns(pl.col("timestamp").cast(ts_type))])
     touches = touches.drop_nulls()
     first = purchases.group_by("customer_id").agg(pl.col("timestamp").min().alias("_first"))
-    per_customer = (
-        touches.join(first.with_columns(pl.col("_first").cast(touches.schema["timestamp"])),
+    omni = (
+        touches.join(first.with_columns(pl.col("_first").cast(ts_type)),
                      on="customer_id", how="left")
         .filter(pl.col("_first").is_null() | (pl.col("timestamp") <= pl.col("_first")))
         .group_by("customer_id")
         .agg(pl.col("channel").n_unique().alias("_channels"),
              pl.col("_first").is_not_null().any().alias("_bought"))
+        .filter(pl.col("_channels") >= 2)
+        .select(pl.len().alias("omni"), pl.col("_bought").sum().alias("bought"))
     )
     # customers whose only touches come after their first purchase still count as customers
-    everyone = touches.select("customer_id").unique()
-    n_all = everyone.height
-    omni = per_customer.filter(pl.col("_channels") >= 2)
-    n_omni = omni.height
-    n_conv = int(omni["_bought"].sum()) if n_omni else 0
+    everyone = touches.select(pl.col("customer_id").n_unique().alias("all"))
+    counts, total = pl.collect_all([omni, everyone])
+    n_all = int(total.item())
+    n_omni, n_conv = (int(x or 0) for x in counts.row(0))
     return [_rate("omnichannel_share", n_omni, n_all),
             _rate("omnichannel_conversion", n_conv, n_omni)]
 
@@ -306,25 +308,25 @@ def online_to_store(
     if "channel" not in events.columns or not {"customer_id", "timestamp"} <= set(events.columns):
         return Metric(name, None, n=0, unit="rate")
     online = (
-        events.filter(channel_kind(pl.col("channel")) == "online")
+        events.lazy().filter(channel_kind(pl.col("channel")) == "online")
         .drop_nulls(["customer_id", "timestamp"])
         .group_by(pl.col("customer_id").cast(pl.String))
         .agg(pl.col("timestamp").min().alias("_online"))
     )
-    n = online.height
-    if n == 0:
-        return Metric(name, None, n=0, unit="rate")
+    queries = [online.select(pl.len())]
     purchases = _purchases(events, journey, orders)
-    hits = 0
     if purchases is not None:
         store = purchases.filter(channel_kind(pl.col("channel")) == "store")
-        hits = (
-            online.join(store.with_columns(pl.col("timestamp").cast(online.schema["_online"])),
+        online_type = online.collect_schema()["_online"]
+        queries.append(
+            online.join(store.with_columns(pl.col("timestamp").cast(online_type)),
                         on="customer_id", how="inner")
             .filter(pl.col("timestamp") > pl.col("_online"))
-            .select(pl.col("customer_id").n_unique()).item()
-        )
-    return _rate(name, int(hits), n)
+            .select(pl.col("customer_id").n_unique()))
+    n, *hits = (int(frame.item()) for frame in pl.collect_all(queries))
+    if n == 0:
+        return Metric(name, None, n=0, unit="rate")
+    return _rate(name, hits[0] if hits else 0, n)
 
 
 def transition_totals(transitions: pl.DataFrame) -> tuple[int, int]:
