@@ -40,3 +40,16 @@ def events_csv(rows: int, seed: int = 1) -> bytes:
     frame = generate_events(rows, "4742", seed=seed)
     return frame.with_columns(pl.col("timestamp").dt.strftime("%Y-%m-%d %H:%M:%S")
                               ).write_csv().encode()
+
+
+def view_bytes(frame: pl.DataFrame) -> int:
+    """Bytes a frame really holds: ``estimated_size`` plus what it leaves out for text columns,
+    polars' 16-byte view per string (strings over 12 bytes live in buffers besides)."""
+    size = frame.estimated_size()
+    for name, dtype in frame.schema.items():
+        if dtype == pl.String:
+            lengths = frame.get_column(name).str.len_bytes()
+            counted = frame.select(pl.col(name)).estimated_size()
+            held = 16 * frame.height + int(lengths.filter(lengths > 12).sum() or 0)
+            size += max(0, held - counted)
+    return size

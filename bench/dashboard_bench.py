@@ -24,7 +24,6 @@ import tempfile
 import time
 
 import pandas as pd
-import polars as pl
 
 from bench.common import events_csv, median_seconds, table
 from cjm_core.ingest import ingest
@@ -34,19 +33,6 @@ from cjm_core.workspace import dataset_from_loads
 
 def upload_to_metrics(data: bytes) -> int:
     return len(all_metrics(dataset_from_loads(ingest(data, "events.csv"), "4742")))
-
-
-def view_bytes(frame: pl.DataFrame) -> int:
-    """Bytes a frame really holds: ``estimated_size`` plus what it leaves out for text columns,
-    polars' 16-byte view per string (strings over 12 bytes live in buffers besides)."""
-    size = frame.estimated_size()
-    for name, dtype in frame.schema.items():
-        if dtype == pl.String:
-            lengths = frame.get_column(name).str.len_bytes()
-            counted = frame.select(pl.col(name)).estimated_size()
-            held = 16 * frame.height + int(lengths.filter(lengths > 12).sum() or 0)
-            size += max(0, held - counted)
-    return size
 
 
 def peak_memory(data: bytes, runs: int = 3) -> dict:
@@ -67,7 +53,7 @@ def peak_memory(data: bytes, runs: int = 3) -> dict:
         "        if line.startswith(field + ':'):\n"
         "            return int(line.split()[1])\n"
         "import polars as pl\n"
-        "from bench.dashboard_bench import upload_to_metrics, view_bytes\n"
+        "from bench.common import view_bytes\nfrom bench.dashboard_bench import upload_to_metrics\n"
         "from cjm_core.funnel import FunnelQuery, funnel\n"
         "from cjm_core.ingest import ingest\n"
         "funnel(pl.DataFrame({'customer_id': ['a', 'a', 'b'], 'stage': ['L', 'B', 'L'],"
