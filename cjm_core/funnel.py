@@ -64,6 +64,8 @@ from cjm_core.metric import LOW_SAMPLE_N, Metric
 from cjm_core.stats import holm, two_proportion_z, wilson, wilson_expr
 
 Mode = Literal["ordered", "strict", "any"]
+#: most steps a funnel can have
+MAX_STEPS = 250
 ARROW = " → "
 _US = 1_000_000
 
@@ -171,6 +173,8 @@ def _resolve_steps(query: FunnelQuery, journey: Journey | None) -> tuple[list[st
                          f"(the {query.step_column!r} column has no default order).")
     if len(steps) < 1:
         raise QueryError("A funnel needs at least one step.")
+    if len(steps) > MAX_STEPS:  # step codes are bytes (one code is kept for "no step")
+        raise QueryError(f"A funnel can have at most {MAX_STEPS} steps; {len(steps)} were chosen.")
     if len(set(steps)) != len(steps):
         raise QueryError("Each funnel step must be a different value; "
                          f"{next(x for x in steps if steps.count(x) > 1)!r} appears twice.")

@@ -583,3 +583,14 @@ def test_the_two_thread_split_gives_the_same_funnel(monkeypatch, query):
         whole.customers, whole.entered_mid_journey, whole.open_windows)
     assert split.mid_journey.equals(whole.mid_journey)
     assert split.per_stage.equals(whole.per_stage)
+
+
+def test_too_many_steps_is_a_clear_error_not_a_wrong_table():
+    from cjm_core.errors import QueryError
+    from cjm_core.funnel import MAX_STEPS
+    ev = pl.DataFrame({"customer_id": ["a", "a"], "stage": ["s1", "s2"],
+                       "timestamp": [datetime(2025, 1, 1), datetime(2025, 1, 2)]})
+    steps = [f"s{i}" for i in range(1, MAX_STEPS + 1)]
+    assert funnel(ev, FunnelQuery(steps=steps)).table["reached"].to_list()[:3] == [1, 1, 0]
+    with pytest.raises(QueryError, match=f"at most {MAX_STEPS} steps"):
+        funnel(ev, FunnelQuery(steps=[*steps, "one more"]))
