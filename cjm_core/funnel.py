@@ -52,7 +52,6 @@ import polars as pl
 
 from cjm_core.errors import QueryError
 from cjm_core.funnel_kernels import (
-    hashed_codes,
     ordered_funnel,
     pack_hashed,
     pack_keys,
@@ -214,9 +213,6 @@ class _HashCodes:
     def take(self, keep: np.ndarray) -> _HashCodes:
         return _HashCodes(self.h[keep], self.shift, self.moved, self.free)
 
-    def codes(self) -> np.ndarray:
-        return hashed_codes(self.h, self.shift, self.moved, self.free)
-
 
 def _customer_codes(col: pl.Series, bits: int,
                     hashed: tuple[np.ndarray, np.ndarray] | None = None
@@ -342,8 +338,7 @@ def _sort_packed(cust: np.ndarray | _HashCodes, t: np.ndarray, s: np.ndarray,
         else:
             key.sort()
         cid, t_s, s_s = unpack_sorted(key, tb, sb)
-    else:
-        cust = cust.codes() if hashed else cust
+    else:  # only dictionary codes get here: hashed and integer codes were sized to fit
         order = np.lexsort((np.asarray(rows) if rows is not None else np.arange(n), s, t, cust))
         cust_s, t_s, s_s = cust[order], t[order].astype(np.int64), s[order]
         row_s = rows[order].astype(np.int64) if rows is not None else None
@@ -390,17 +385,10 @@ def _last_of_each(ev: _Events, anchors: np.ndarray) -> np.ndarray:
     return anchors[np.r_[starts[1:] - 1, len(anchors) - 1]] if len(anchors) else anchors
 
 
-class _Positions:
-    """Event positions of each step code, computed on first use (``p[j]``, j = 1..K)."""
-
-    def __init__(self, s: np.ndarray) -> None:
-        self._s = s
-        self._done: dict[int, np.ndarray] = {}
-
-    def __getitem__(self, step: int) -> np.ndarray:
-        if step not in self._done:
-            self._done[step] = np.flatnonzero(self._s == step)
-        return self._done[step]
+def _step_positions(ev: _Events) -> list[np.ndarray]:
+    """Event positions of each step code (index j = step j; index 0 unused)."""
+    return [np.zeros(0, dtype=np.int64)] + [np.flatnonzero(ev.s == j) for j in
+                                            range(1, ev.k + 1)]
 
 
 @dataclass
@@ -466,7 +454,8 @@ def _mid_counts(hist: np.ndarray, k: int) -> pl.DataFrame:
                                       "reached": pl.Int64}, orient="row")
 
 
-def _any_order(ev: _Events, query: FunnelQuery, positions: _Positions) -> _PerCustomer:
+def _any_order(ev: _Events, query: FunnelQuery, positions: list[np.ndarray]
+               ) -> _PerCustomer:
     """Distinct steps within [t, t + W] from each start event; the best start per customer."""
     w = _window_units(query.window, ev.unit_us)
     n = len(ev.s)
@@ -639,7 +628,9 @@ def funnel(events: pl.DataFrame, query: FunnelQuery | None = None,
     steps, mapping = _resolve_steps(query, journey)
     k = len(steps)
     ev = _prepare(events, query, mapping, k, with_rows=bool(query.breakdown))
-    positions = _Positions(ev.s)
+    # positions of each step's events: only the any-order mode and the per-stage table use them
+    needs = query.mode == "any" or query.mid_journey == "per_stage"
+    positions = _step_positions(ev) if needs else []
     by = list(query.breakdown)
     if query.mode == "any":
         pc = _any_order(ev, query, positions)
@@ -681,7 +672,7 @@ def _empty_mid() -> pl.DataFrame:
                                 "reached": pl.Int64})
 
 
-def _per_stage_table(ev: _Events, positions: _Positions, steps: list[str],
+def _per_stage_table(ev: _Events, positions: list[np.ndarray], steps: list[str],
                      events: pl.DataFrame, query: FunnelQuery) -> pl.DataFrame:
     """Each stage counted on its own; with a breakdown, by the value on the customer's first
     event at that stage."""

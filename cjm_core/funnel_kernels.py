@@ -192,9 +192,3 @@ def pack_hashed(h, t, s, tb, sb, shift, moved, free):  # pragma: no cover - comp
                 code = free[lo]
         key[i] = (code << ts) | (np.uint64(t[i]) << ss) | np.uint64(s[i])
     return key
-
-
-def hashed_codes(h: np.ndarray, shift: int, moved: np.ndarray, free: np.ndarray) -> np.ndarray:
-    """Customer code per row from its hash (see :func:`pack_hashed`)."""
-    return pack_hashed(h, np.zeros(len(h), dtype=np.int64), np.zeros(len(h), dtype=np.uint8),
-                       0, 0, shift, moved, free)

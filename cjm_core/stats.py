@@ -40,6 +40,11 @@ def wilson(successes: float, n: float, z: float = 1.96) -> tuple[float | None, f
     return low, high
 
 
+def _expr(column: str | pl.Expr) -> pl.Expr:
+    """A column given by name or as an expression."""
+    return pl.col(column) if isinstance(column, str) else column
+
+
 def wilson_expr(successes: str | pl.Expr, n: str | pl.Expr, z: float = 1.96
                 ) -> tuple[pl.Expr, pl.Expr]:
     """Wilson bounds as two polars expressions (``low``, ``high``); null where n is 0 or null.
@@ -49,8 +54,8 @@ def wilson_expr(successes: str | pl.Expr, n: str | pl.Expr, z: float = 1.96
     >>> df.select(lo.round(4), hi.round(4)).rows()
     [(0.4902, 0.9433), (None, None)]
     """
-    s = pl.col(successes) if isinstance(successes, str) else successes
-    nn = pl.col(n) if isinstance(n, str) else n
+    s = _expr(successes)
+    nn = _expr(n)
     nf = nn.cast(pl.Float64)
     p = s.cast(pl.Float64) / nf
     z2 = z * z
@@ -131,9 +136,9 @@ def t_interval_expr(mean: str | pl.Expr, sd: str | pl.Expr, n: str | pl.Expr,
     >>> df.select(lo.round(3), hi.round(3)).rows()
     [(2.285, 3.715)]
     """
-    m = pl.col(mean) if isinstance(mean, str) else mean
-    s = pl.col(sd) if isinstance(sd, str) else sd
-    nn = pl.col(n) if isinstance(n, str) else n
+    m = _expr(mean)
+    s = _expr(sd)
+    nn = _expr(n)
     q = 0.5 + level / 2
     tq = nn.map_batches(
         lambda ser: pl.Series(_st.t.ppf(q, ser.cast(pl.Float64).to_numpy() - 1)).fill_nan(None),
@@ -169,9 +174,9 @@ def nps_interval_expr(p: str | pl.Expr, d: str | pl.Expr, n: str | pl.Expr, z: f
     >>> df.select(lo.round(2), hi.round(2)).rows()
     [(14.69, 45.31)]
     """
-    pp = pl.col(p) if isinstance(p, str) else p
-    dd = pl.col(d) if isinstance(d, str) else d
-    nn = pl.col(n) if isinstance(n, str) else n
+    pp = _expr(p)
+    dd = _expr(d)
+    nn = _expr(n)
     nps = 100 * (pp - dd)
     se = 100 * ((pp + dd - (pp - dd) ** 2).clip(lower_bound=0.0) / nn.cast(pl.Float64)).sqrt()
     ok = nn.is_not_null() & (nn > 0)
