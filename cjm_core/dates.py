@@ -9,6 +9,7 @@ both orders the caller is told (``ambiguous=True``) instead of getting a guess.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 import polars as pl
@@ -108,15 +109,28 @@ def _fast_variant(fmt: str) -> str | None:
 
 def _to_datetime(values: pl.Series, fmt: str) -> pl.Series:
     """``str.to_datetime(fmt)``; values with fractional seconds are parsed on a second pass."""
-    fast = _fast_variant(fmt) if len(values) >= _FAST_MIN else None
+    large = len(values) >= _FAST_MIN
+    fast = _fast_variant(fmt) if large else None
+    cache = not large or _repeats(values)
     if fast is None:
-        return values.str.to_datetime(format=fmt, strict=False, time_unit="us")
-    out = values.str.to_datetime(format=fast, strict=False, time_unit="us")
+        return values.str.to_datetime(format=fmt, strict=False, time_unit="us", cache=cache)
+    out = values.str.to_datetime(format=fast, strict=False, time_unit="us", cache=cache)
     missed = (out.is_null() & values.is_not_null()).arg_true()
     if len(missed) == 0:
         return out
     again = values.gather(missed).str.to_datetime(format=fmt, strict=False, time_unit="us")
     return out.scatter(missed, again)
+
+
+#: values looked at to tell whether a column repeats its dates
+_REPEAT_PROBE = 2000
+
+
+def _repeats(values: pl.Series) -> bool:
+    """Whether values repeat often enough for polars' parse cache to pay: it parses each
+    distinct value once, but on a column of distinct time stamps it doubles the parse time."""
+    head = values.head(_REPEAT_PROBE)
+    return head.n_unique() * 2 <= len(head)
 
 
 def _parse_one(values: pl.Series, fmt: str) -> pl.Series:
@@ -125,7 +139,13 @@ def _parse_one(values: pl.Series, fmt: str) -> pl.Series:
         # offsets are converted to UTC, then the zone is dropped: the store holds naive UTC-ish time
         out = out.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
     # chrono reads "25" as the year 25 under %Y; such years are a two-digit year, not a date
-    return pl.select(pl.when(out.dt.year() >= 1000).then(out)).to_series().alias(values.name)
+    early = out < _YEAR_1000
+    if early.any():
+        out = pl.select(pl.when(~early).then(out)).to_series()
+    return out.alias(values.name)
+
+
+_YEAR_1000 = datetime(1000, 1, 1)
 
 
 def _as_text(values: pl.Series) -> pl.Series:

@@ -30,6 +30,7 @@ import polars as pl
 from cjm_core import limits
 from cjm_core.errors import IngestError, UnsafeWorkbook, UploadTooLarge
 from cjm_core.problems import Problem
+from cjm_core.text_kernels import scan_cells
 
 ROW = "__row__"
 WHITESPACE = "whitespace"
@@ -337,9 +338,22 @@ def _fix_sheet_cells(raw: pl.DataFrame, kind: str) -> pl.DataFrame:
 
 
 def _read_text(data: bytes, name: str) -> RawTable:
+    """A text table. UTF-8 is first taken on the word of the file's first 64 KB: polars checks
+    every cell as it reads and refuses bad UTF-8, and only then is the whole file checked (and,
+    when it is not UTF-8, read again as cp1252). A scan of its own would cost a tenth of the read.
+    """
+    try:
+        return _read_text_as(data, name, trust_head=True)
+    except (UnicodeDecodeError, pl.exceptions.ComputeError):
+        if _is_utf8(data):
+            raise
+        return _read_text_as(data, name, trust_head=False)
+
+
+def _read_text_as(data: bytes, name: str, *, trust_head: bool) -> RawTable:
     # a UTF-8 BOM stays in front of the bytes polars reads (it skips one itself): cutting it
     # off would copy the whole upload
-    body, skip, encoding, problems = _decode_keeping_bom(data, name)
+    body, skip, encoding, problems = _decode_keeping_bom(data, name, trust_head=trust_head)
     text_head = body[skip:skip + _SNIFF_BYTES].decode("utf-8", errors="ignore")
     if not text_head.strip():
         return _empty_table(name, None, f"'{name}' is empty.", encoding=encoding)
@@ -353,7 +367,7 @@ def _read_text(data: bytes, name: str) -> RawTable:
     if delimiter == WHITESPACE:
         grid = _split_whitespace(body[skip:])
     else:
-        grid = _read_delimited_fast(body, delimiter)
+        grid = _read_delimited_fast(body, delimiter, skip)
         if grid is None:
             grid = _read_delimited_slow(body[skip:].decode("utf-8"), delimiter)
     table = _finish(grid, source=name, sheet=None, delimiter=delimiter, encoding=encoding)
@@ -367,9 +381,12 @@ def _decode(data: bytes, name: str) -> tuple[bytes, str, list[Problem]]:
     return (body[skip:] if skip else body), encoding, problems
 
 
-def _decode_keeping_bom(data: bytes, name: str) -> tuple[bytes, int, str, list[Problem]]:
+def _decode_keeping_bom(
+    data: bytes, name: str, *, trust_head: bool = False
+) -> tuple[bytes, int, str, list[Problem]]:
     """:func:`_decode`, but valid UTF-8 after a BOM is returned as it came, BOM included, with
-    the number of bytes to skip for the text (3, else 0)."""
+    the number of bytes to skip for the text (3, else 0). With ``trust_head``, bytes without a
+    BOM whose first 64 KB are UTF-8 are taken as UTF-8 unchecked (the caller's reader checks)."""
     problems: list[Problem] = []
     skip = 0
     if data.startswith(codecs.BOM_UTF8):
@@ -384,7 +401,7 @@ def _decode_keeping_bom(data: bytes, name: str) -> tuple[bytes, int, str, list[P
     elif (utf16 := _utf16_without_bom(data)) is not None:
         encoding = utf16
         body = (_strict_or_replace(data, utf16, name, problems) or "").encode("utf-8")
-    elif _is_utf8(data):
+    elif _is_utf8(data[:_SNIFF_BYTES], final=False) if trust_head else _is_utf8(data):
         body, encoding = data, "utf-8"
     else:
         encoding = "cp1252"
@@ -396,8 +413,9 @@ def _decode_keeping_bom(data: bytes, name: str) -> tuple[bytes, int, str, list[P
     return body, skip, encoding, problems
 
 
-def _is_utf8(data: bytes) -> bool:
+def _is_utf8(data: bytes, *, final: bool = True) -> bool:
     """Whether ``data`` is valid UTF-8, checked without holding the whole text as a ``str``.
+    With ``final`` False, a character cut off at the end is allowed (``data`` is a head).
 
     ``isascii`` is a fast scan; otherwise the bytes are decoded a megabyte at a time and the text
     dropped (a one-shot decode of a 100 MB upload would hold 100-200 MB more at its peak).
@@ -409,7 +427,7 @@ def _is_utf8(data: bytes) -> bool:
     try:
         for start in range(0, len(view), _UTF8_CHUNK):
             decoder.decode(view[start:start + _UTF8_CHUNK])
-        decoder.decode(b"", final=True)
+        decoder.decode(b"", final=final)
     except UnicodeDecodeError:
         return False
     return True
@@ -504,49 +522,27 @@ def sniff_delimiter(sample: str) -> str:
     return best[2] if best is not None else ","
 
 
-def _read_delimited_fast(body: bytes, delimiter: str) -> _Grid | None:
+def _read_delimited_fast(body: bytes, delimiter: str, skip: int = 0) -> _Grid | None:
     """polars' reader, all columns as text; None when lines are ragged (slow path takes over).
 
-    Reading, stripping and blanking run as one streaming query, so the unstripped cells never
-    exist as a second whole frame next to the stripped ones (that copy was the largest part of
-    an upload's peak memory).
+    ``skip`` is the length of a BOM in front of ``body`` (polars skips it itself). Most exports
+    have no cell with whitespace at an edge: a compiled scan of the bytes says so at memory
+    speed, and then the cells are read as they are. Otherwise reading, stripping and blanking
+    run as one streaming query, so the unstripped cells never exist as a second whole frame next
+    to the stripped ones (that copy was the largest part of an upload's peak memory).
     """
+    edge_space, has_quote = scan_cells(body, delimiter, skip)
     try:
-        scan = pl.scan_csv(
-            body,
-            has_header=False,
-            infer_schema=False,
-            separator=delimiter,
-            quote_char='"',
-            empty_string_is_null=False,
-            raise_if_empty=False,
-            truncate_ragged_lines=False,
-        )
-        width = len(scan.collect_schema())
-        if width == 0:
-            return None
-        has_quote = b'"' in body
-        raw = [pl.col(c) for c in scan.collect_schema().names()]
-        # cells with a line break inside quotes shift the row numbers of the records after them
-        newlines = (
-            [pl.sum_horizontal(c.str.count_matches("\n", literal=True) for c in raw)
-             .cast(pl.Int64).alias(_NEWLINES)]
-            if has_quote else []
-        )
-        names = [f"c{j}" for j in range(width)]
-        stripped = scan.with_row_index(_INDEX).select(
-            pl.col(_INDEX).cast(pl.Int64),
-            *[c.str.strip_chars().alias(n) for c, n in zip(raw, names, strict=True)],
-            *newlines,
-        )
-        frame = stripped.select(
-            _INDEX,
-            *[pl.when(pl.col(n).str.len_bytes() == 0).then(None).otherwise(pl.col(n)).alias(n)
-              for n in names],
-            *[_NEWLINES] if has_quote else [],
-        ).collect(engine="streaming")
+        if edge_space:
+            frame = _read_stripping(body, delimiter, has_quote)
+        else:
+            frame = _read_as_is(body, delimiter, has_quote)
     except pl.exceptions.PolarsError:
         return None
+    if frame is None:
+        return None
+    names = [c for c in frame.columns if c not in (_INDEX, _NEWLINES)]
+    width = len(names)
     index = frame.get_column(_INDEX)
     if not index.is_sorted():  # the streaming engine keeps this order; never rely on it blindly
         frame = frame.sort(_INDEX)
@@ -572,6 +568,58 @@ def _read_delimited_fast(body: bytes, delimiter: str) -> _Grid | None:
     counts = pl.repeat(width, cells.height, dtype=pl.Int64, eager=True).alias("n")
     counts = counts.scatter(candidates.arg_true(), pl.select(counted).to_series())
     return _Grid(cells, rownum, counts)
+
+
+def _csv_options(delimiter: str) -> dict:
+    return dict(has_header=False, infer_schema=False, separator=delimiter, quote_char='"',
+                raise_if_empty=False, truncate_ragged_lines=False)
+
+
+def _newline_counts(raw: list[pl.Expr]) -> list[pl.Expr]:
+    """Line breaks inside quoted cells per record: they shift the row numbers after them."""
+    return [pl.sum_horizontal(c.str.count_matches("\n", literal=True) for c in raw)
+            .cast(pl.Int64).alias(_NEWLINES)]
+
+
+def _read_as_is(body: bytes, delimiter: str, has_quote: bool) -> pl.DataFrame | None:
+    """The cells as polars reads them, for a file whose cells need no stripping. Empty cells
+    are null already; a quoted empty cell (``""``) is made null too."""
+    frame = pl.read_csv(body, empty_string_is_null=True, **_csv_options(delimiter))
+    if frame.width == 0:
+        return None
+    raw = [pl.col(c) for c in frame.columns]
+    names = [f"c{j}" for j in range(frame.width)]
+    if has_quote:
+        cells = [pl.when(c.str.len_bytes() == 0).then(None).otherwise(c).alias(n)
+                 for c, n in zip(raw, names, strict=True)]
+        extra = _newline_counts(raw)
+    else:
+        cells = [c.alias(n) for c, n in zip(raw, names, strict=True)]
+        extra = []
+    index = pl.int_range(pl.len(), dtype=pl.Int64).alias(_INDEX)
+    return frame.select(index, *cells, *extra)
+
+
+def _read_stripping(body: bytes, delimiter: str, has_quote: bool) -> pl.DataFrame | None:
+    """Read, strip every cell and blank the empty ones in one streaming query."""
+    scan = pl.scan_csv(body, empty_string_is_null=False, **_csv_options(delimiter))
+    width = len(scan.collect_schema())
+    if width == 0:
+        return None
+    raw = [pl.col(c) for c in scan.collect_schema().names()]
+    newlines = _newline_counts(raw) if has_quote else []
+    names = [f"c{j}" for j in range(width)]
+    stripped = scan.with_row_index(_INDEX).select(
+        pl.col(_INDEX).cast(pl.Int64),
+        *[c.str.strip_chars().alias(n) for c, n in zip(raw, names, strict=True)],
+        *newlines,
+    )
+    return stripped.select(
+        _INDEX,
+        *[pl.when(pl.col(n).str.len_bytes() == 0).then(None).otherwise(pl.col(n)).alias(n)
+          for n in names],
+        *[_NEWLINES] if has_quote else [],
+    ).collect(engine="streaming")
 
 
 _INDEX = "__index__"
