@@ -8,6 +8,9 @@ both orders the caller is told (``ambiguous=True``) instead of getting a guess.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -113,13 +116,30 @@ def _to_datetime(values: pl.Series, fmt: str) -> pl.Series:
     fast = _fast_variant(fmt) if large else None
     cache = not large or _repeats(values)
     if fast is None:
-        return values.str.to_datetime(format=fmt, strict=False, time_unit="us", cache=cache)
-    out = values.str.to_datetime(format=fast, strict=False, time_unit="us", cache=cache)
+        return _in_halves(values, lambda part: part.str.to_datetime(
+            format=fmt, strict=False, time_unit="us", cache=cache))
+    out = _in_halves(values, lambda part: part.str.to_datetime(
+        format=fast, strict=False, time_unit="us", cache=cache))
     missed = (out.is_null() & values.is_not_null()).arg_true()
     if len(missed) == 0:
         return out
     again = values.gather(missed).str.to_datetime(format=fmt, strict=False, time_unit="us")
     return out.scatter(missed, again)
+
+
+#: from this many values on, a column is parsed in two halves side by side
+_HALVES_MIN = 200_000
+
+
+def _in_halves(values: pl.Series, parse: Callable[[pl.Series], pl.Series]) -> pl.Series:
+    """``parse(values)``; a long column is parsed as two halves on two threads (polars parses
+    one column on one core and releases the GIL meanwhile)."""
+    if len(values) < _HALVES_MIN or (os.cpu_count() or 1) < 2:
+        return parse(values)
+    mid = len(values) // 2
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first, second = pool.map(parse, (values.slice(0, mid), values.slice(mid)))
+    return first.append(second)
 
 
 #: values looked at to tell whether a column repeats its dates

@@ -86,7 +86,8 @@ class _Grid:
 
     cells: pl.DataFrame
     rownum: pl.Series
-    counts: pl.Series | None = None  # fields per record in a text file; None for sheets
+    #: fields per record in a text file; None when every record has every field (and for sheets)
+    counts: pl.Series | None = None
 
 
 def _falses(n: int) -> pl.Series:
@@ -556,8 +557,7 @@ def _read_delimited_fast(body: bytes, delimiter: str, skip: int = 0) -> _Grid | 
     del frame
     candidates = cells.get_column(f"c{width - 1}").is_null()
     if width == 1 or not candidates.any():
-        full = pl.repeat(width, cells.height, dtype=pl.Int64, eager=True).alias("n")
-        return _Grid(cells, rownum, full)
+        return _Grid(cells, rownum)  # every record has every field
     if has_quote and (rownum != index + 1).any():
         return None  # multi-line cells and possibly short rows: let the csv module count fields
     picked = _lines(body, rownum.filter(candidates) - 1)

@@ -516,10 +516,14 @@ def explain_roles(frame: pl.DataFrame, table: str) -> dict[str, str]:
 
 def _table_score(frame: pl.DataFrame, table: str, cache: dict[str, _Profile | None]) -> float:
     found = _suggest(frame, table, cache)
+    return _score(table, found, len([c for c in frame.columns if c != ROW]))
+
+
+def _score(table: str, found: dict[str, _Match], n_columns: int) -> float:
     roles = roles_of(table)
     score = 0.0
     for role, m in found.items():
-        weight = 3.0 if roles[role].required else 2.0 if role in _DISTINCTIVE[table] else 1.0
+        weight = _role_weight(table, role)
         if not m.by_name:
             weight *= 0.5
         elif m.score < 300:
@@ -529,8 +533,35 @@ def _table_score(frame: pl.DataFrame, table: str, cache: dict[str, _Profile | No
     score -= 4.0 * len(missing)
     if table == "feedback":
         score += 3.0 if any(r in found for r in FEEDBACK_SCORES) else -4.0
-    unexplained = len([c for c in frame.columns if c != ROW]) - len(found)
+    unexplained = n_columns - len(found)
     return score - 0.5 * unexplained
+
+
+def _role_weight(table: str, role: str) -> float:
+    return 3.0 if roles_of(table)[role].required else 2.0 if role in _DISTINCTIVE[table] else 1.0
+
+
+def _score_bound(frame: pl.DataFrame, table: str) -> float:
+    """The most :func:`_table_score` can give, from the column names alone (no values looked at).
+
+    Names are matched first and exactly as the full score does; each column left over can fill
+    at most one more role by its values, worth at most half that role's weight, plus the missing
+    role's penalty and the unexplained column's half point it takes away (and, for feedback, the
+    swing from no score column to one).
+    """
+    columns = [c for c in frame.columns if c != ROW]
+    by_name = _by_name(columns, table)
+    roles = roles_of(table)
+    gains = sorted(
+        (0.5 * _role_weight(table, r) + (4.0 if role.required else 0.0) + 0.5
+         for r, role in roles.items() if r not in by_name),
+        reverse=True,
+    )
+    k = min(len(columns) - len(by_name), len(gains))
+    bound = _score(table, by_name, len(columns)) + sum(gains[:k])
+    if table == "feedback" and k and not any(r in by_name for r in FEEDBACK_SCORES):
+        bound += 7.0
+    return bound
 
 
 def suggest_table(
@@ -555,12 +586,19 @@ def suggest_table(
                       flags=re.IGNORECASE)
         folded = fold(base)
         hint_tokens = set(folded.split("_")) | {folded}
-    best, best_score = "events", float("-inf")
+    def hinted(table: str) -> float:
+        return _HINT_WEIGHT if hint_tokens & set(_HINTS[table]) else 0.0
+
+    # the first table (in TABLES order) with the highest score wins; a table whose bound from
+    # its column names cannot reach the best score found so far is not looked at by its values
     cache: dict[str, _Profile | None] = {} if profiles is None else profiles
-    for table in TABLES:
-        score = _table_score(frame, table, cache)
-        if hint_tokens & set(_HINTS[table]):
-            score += _HINT_WEIGHT
-        if score > best_score:
-            best, best_score = table, score
+    order = {t: i for i, t in enumerate(TABLES)}
+    bounds = {t: _score_bound(frame, t) + hinted(t) for t in TABLES}
+    best, best_key = "events", (float("-inf"), 0)
+    for table in sorted(TABLES, key=lambda t: -bounds[t]):
+        if bounds[table] < best_key[0] - 1e-9:
+            continue
+        key = (_table_score(frame, table, cache) + hinted(table), -order[table])
+        if key > best_key:
+            best, best_key = table, key
     return best

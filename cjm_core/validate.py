@@ -227,7 +227,8 @@ def _falses(n: int) -> pl.Series:
 
 
 def _empty(text: pl.Series) -> pl.Series:
-    return text.is_null() | (text == "")
+    """Empty cells of a column from :func:`_texts`, where an empty cell is always null."""
+    return text.is_null()
 
 
 def _codes(empty: pl.Series, bad: pl.Series, required: bool, code: str) -> pl.Series:
@@ -247,12 +248,11 @@ def _codes(empty: pl.Series, bad: pl.Series, required: bool, code: str) -> pl.Se
 
 
 def _check_text(role: Role, column: str, text: pl.Series) -> _Checked:
-    empty = _empty(text)
-    if not empty.any():  # the usual case: nothing to blank, no code to give
-        return _Checked(role.name, column, text.alias(role.name), _no_codes(len(text)))
-    values = pl.select(pl.when(~empty).then(text)).to_series().alias(role.name)
-    no_bad = _falses(len(text))
-    return _Checked(role.name, column, values, _codes(empty, no_bad, role.required, ""))
+    values = text.alias(role.name)
+    if text.null_count() == 0 or not role.required:  # nothing missing that must be there
+        return _Checked(role.name, column, values, _no_codes(len(text)))
+    return _Checked(role.name, column, values,
+                    _codes(_empty(text), _falses(len(text)), role.required, ""))
 
 
 def _no_codes(n: int) -> pl.Series:
@@ -453,12 +453,17 @@ def load_table(
 
 
 def _texts(raw: RawTable, frame: pl.DataFrame, columns: list[str]) -> dict[str, pl.Series]:
-    """The mapped columns, stripped. A frame straight from the reader is stripped already (the
-    reader marks it), so stripping it again, the costliest step on a large file, is skipped."""
+    """The mapped columns, stripped, empty cells null. A frame straight from the reader is so
+    already (the reader marks it), so stripping it again, the costliest step on a large file,
+    is skipped."""
     if getattr(raw, "normalised", None) is raw.frame:
         return {c: frame.get_column(c) for c in columns}
     stripped = frame.select(pl.col(c).str.strip_chars() for c in columns)
-    return {c: stripped.get_column(c) for c in columns}
+    blanked = stripped.select(
+        pl.when(pl.col(c).str.len_bytes() == 0).then(None).otherwise(pl.col(c)).alias(c)
+        for c in columns
+    )
+    return {c: blanked.get_column(c) for c in columns}
 
 
 def _check_roles(

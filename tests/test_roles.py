@@ -217,3 +217,43 @@ def test_profiles_read_past_leading_empty_cells():
     head = _head_values(s, 5000)
     assert len(head) == 4001 and head[0] == "7" and head[-1] == "8"
     assert suggest_roles(pl.DataFrame({"Q": s}), "feedback") == {"nps": "Q"}
+
+
+def _exhaustive_table(frame: pl.DataFrame, hint: str | None) -> str:
+    """suggest_table without its bound: every table scored by names and values."""
+    from cjm_core import roles as R
+
+    tokens: set[str] = set()
+    if hint:
+        folded = fold(hint.rsplit(".", 1)[0])
+        tokens = set(folded.split("_")) | {folded}
+    best, best_score = "events", float("-inf")
+    for table in TABLES:
+        score = R._table_score(frame, table, {})
+        score += R._HINT_WEIGHT if tokens & set(R._HINTS[table]) else 0.0
+        if score > best_score:
+            best, best_score = table, score
+    return best
+
+
+_VALUES = {
+    "id": ["C1", "C2", "C3", "C4"], "when": ["01.03.2025", "02.03.2025", "13.03.2025", ""],
+    "score": ["1", "5", "4", "2"], "nps": ["0", "9", "10", "7"], "words": ["web", "store",
+    "app", "web"], "money": ["12.50", "3.99", "100.00", "7.10"], "yes": ["ja", "nein", "ja", ""],
+    "text": ["Die Beratung war lang und gut", "zu teuer", "alles bestens hier", "nie wieder"],
+}
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_the_bound_never_changes_the_suggested_table(seed):
+    import random
+
+    rng = random.Random(seed)
+    names = [n for syns in SYNONYMS.values() for n in syns[:4]] + ["Q1", "Spalte", "x", "Info"]
+    frame = pl.DataFrame({
+        f"{rng.choice(names)}_{j}" if rng.random() < 0.3 else rng.choice(names) + " " * j:
+        _VALUES[rng.choice(list(_VALUES))]
+        for j in range(rng.randint(1, 8))
+    })
+    hint = rng.choice([None, "export.csv", "Umfrage.xlsx", "tickets.csv", "orders", "funnel"])
+    assert suggest_table(frame, hint=hint) == _exhaustive_table(frame, hint)
