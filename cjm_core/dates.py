@@ -271,13 +271,15 @@ def _sniff(
     values: pl.Series, order: Order | None, *, confirm: bool, stripped: bool = False
 ) -> DateFormat:
     """:func:`sniff_datetime`; without ``confirm``, ``matched`` is counted on the sample only
-    (the caller parses every value anyway). ``stripped`` says the values need no stripping.
+    (the caller parses every value anyway). ``stripped`` says the values need no stripping
+    and hold no empty string (empty cells are null).
 
     The whole column is only filtered when the format has a day/month question or ``confirm``
     is set; otherwise the count and the sample's head are enough.
     """
     full = values if stripped else _as_text(values)
-    total = len(full) - full.null_count() - int((full == "").sum())
+    # stripped values come from validation, where an empty cell is already null
+    total = len(full) - full.null_count() - (0 if stripped else int((full == "").sum()))
     sample = _nonempty_head(full, SAMPLE_SIZE)
     cache: list[pl.Series] = []
 

@@ -9,6 +9,7 @@ Every suggestion carries a short reason so the mapping screen can say why.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -246,26 +247,46 @@ class _Match:
 
 
 def _name_score(col: str, synonyms: tuple[str, ...]) -> tuple[int, str, str] | None:
-    """(score, synonym, how) for the best way a folded column name matches a synonym list."""
+    """(score, synonym, how) for the best way a folded column name matches a synonym list.
+
+    A synonym equal to the name scores 300 + its length, one whose words appear in a row among
+    the name's words 200 + its length, a one-word synonym of four letters or more inside one of
+    the name's words ("eroeffnungsdatum") 100 + its length; on a tie the synonym listed first wins.
+    """
+    index = _synonym_index(synonyms)
     tokens = col.split("_")
-    best: tuple[int, str, str] | None = None
-    for syn in synonyms:
-        if col == syn:
-            cand = (300 + len(syn), syn, "matches")
-        elif _contains_tokens(tokens, syn.split("_")):
-            cand = (200 + len(syn), syn, "contains")
-        elif "_" not in syn and len(syn) >= 4 and any(syn in t for t in tokens):
-            cand = (100 + len(syn), syn, "contains")
-        else:
-            continue
-        if best is None or cand[0] > best[0]:
-            best = cand
-    return best
+    best: tuple[int, int] | None = None  # (score, -position)
+    how = ""
+    if (p := index.exact.get(col)) is not None:
+        best, how = (300 + len(col), -p), "matches"
+    for i in range(len(tokens)):
+        for j in range(i + 1, len(tokens) + 1):
+            p = index.phrases.get(tuple(tokens[i:j]))
+            if p is not None and (best is None or (200 + len(synonyms[p]), -p) > best):
+                best, how = (200 + len(synonyms[p]), -p), "contains"
+    for p, syn in index.compounds:
+        if (best is None or (100 + len(syn), -p) > best) and any(syn in t for t in tokens):
+            best, how = (100 + len(syn), -p), "contains"
+    return None if best is None else (best[0], synonyms[-best[1]], how)
 
 
-def _contains_tokens(tokens: list[str], needle: list[str]) -> bool:
-    n = len(needle)
-    return any(tokens[i:i + n] == needle for i in range(len(tokens) - n + 1))
+@dataclass(frozen=True)
+class _SynonymIndex:
+    exact: dict[str, int]  # synonym -> its position in the list (the first, when repeated)
+    phrases: dict[tuple[str, ...], int]  # a synonym's words -> its position
+    compounds: tuple[tuple[int, str], ...]  # one-word synonyms of 4+ letters, with positions
+
+
+@functools.cache
+def _synonym_index(synonyms: tuple[str, ...]) -> _SynonymIndex:
+    exact: dict[str, int] = {}
+    phrases: dict[tuple[str, ...], int] = {}
+    for p, syn in enumerate(synonyms):
+        exact.setdefault(syn, p)
+        phrases.setdefault(tuple(syn.split("_")), p)
+    compounds = tuple((p, syn) for p, syn in enumerate(synonyms)
+                      if "_" not in syn and len(syn) >= 4)
+    return _SynonymIndex(exact, phrases, compounds)
 
 
 def _by_name(columns: list[str], table: str) -> dict[str, _Match]:

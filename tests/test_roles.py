@@ -257,3 +257,38 @@ def test_the_bound_never_changes_the_suggested_table(seed):
     })
     hint = rng.choice([None, "export.csv", "Umfrage.xlsx", "tickets.csv", "orders", "funnel"])
     assert suggest_table(frame, hint=hint) == _exhaustive_table(frame, hint)
+
+
+def _name_score_reference(col: str, synonyms: tuple[str, ...]):
+    """The plain loop over every synonym that _name_score's index replaces."""
+    tokens = col.split("_")
+    best = None
+    for syn in synonyms:
+        words = syn.split("_")
+        if col == syn:
+            cand = (300 + len(syn), syn, "matches")
+        elif any(tokens[i:i + len(words)] == words for i in range(len(tokens) - len(words) + 1)):
+            cand = (200 + len(syn), syn, "contains")
+        elif "_" not in syn and len(syn) >= 4 and any(syn in t for t in tokens):
+            cand = (100 + len(syn), syn, "contains")
+        else:
+            continue
+        if best is None or cand[0] > best[0]:
+            best = cand
+    return best
+
+
+def test_name_score_index_matches_the_plain_loop():
+    from cjm_core.roles import _name_score
+
+    words = sorted({w for syns in SYNONYMS.values() for s in syns for w in s.split("_")})
+    names = [s for syns in SYNONYMS.values() for s in syns]
+    names += [f"{a}_{b}" for a, b in zip(words, reversed(words), strict=True)]
+    names += [f"{a}{b}" for a, b in zip(words[::3], words[1::3], strict=False)]
+    names += ["kunden_nr_alt", "eroeffnungsdatum", "datum_der_bestellung", "x", "", "id_id"]
+    checked = 0
+    for synonyms in SYNONYMS.values():
+        for name in names:
+            assert _name_score(name, synonyms) == _name_score_reference(name, synonyms), name
+            checked += 1
+    assert checked > 5000
