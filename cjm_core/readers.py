@@ -570,8 +570,10 @@ def _read_delimited_fast(body: bytes, delimiter: str, skip: int = 0) -> _Grid | 
     return _Grid(cells, rownum, counts)
 
 
-def _csv_options(delimiter: str) -> dict:
-    return dict(has_header=False, infer_schema=False, separator=delimiter, quote_char='"',
+def _csv_options(delimiter: str, has_quote: bool = True) -> dict:
+    # without a quote anywhere the reader may skip its quote handling (about 5% faster)
+    return dict(has_header=False, infer_schema=False, separator=delimiter,
+                quote_char='"' if has_quote else None,
                 raise_if_empty=False, truncate_ragged_lines=False)
 
 
@@ -584,7 +586,7 @@ def _newline_counts(raw: list[pl.Expr]) -> list[pl.Expr]:
 def _read_as_is(body: bytes, delimiter: str, has_quote: bool) -> pl.DataFrame | None:
     """The cells as polars reads them, for a file whose cells need no stripping. Empty cells
     are null already; a quoted empty cell (``""``) is made null too."""
-    frame = pl.read_csv(body, empty_string_is_null=True, **_csv_options(delimiter))
+    frame = pl.read_csv(body, empty_string_is_null=True, **_csv_options(delimiter, has_quote))
     if frame.width == 0:
         return None
     raw = [pl.col(c) for c in frame.columns]
@@ -602,7 +604,7 @@ def _read_as_is(body: bytes, delimiter: str, has_quote: bool) -> pl.DataFrame | 
 
 def _read_stripping(body: bytes, delimiter: str, has_quote: bool) -> pl.DataFrame | None:
     """Read, strip every cell and blank the empty ones in one streaming query."""
-    scan = pl.scan_csv(body, empty_string_is_null=False, **_csv_options(delimiter))
+    scan = pl.scan_csv(body, empty_string_is_null=False, **_csv_options(delimiter, has_quote))
     width = len(scan.collect_schema())
     if width == 0:
         return None
