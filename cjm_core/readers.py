@@ -548,7 +548,7 @@ def _read_delimited_fast(body: bytes, delimiter: str, skip: int = 0) -> _Grid | 
     if not index.is_sorted():  # the streaming engine keeps this order; never rely on it blindly
         frame = frame.sort(_INDEX)
         index = frame.get_column(_INDEX)
-    rownum = index + 1
+    rownum = index  # the record's number from 1: its line, unless quoted cells hold line breaks
     if has_quote:
         newlines_per_record = frame.get_column(_NEWLINES)
         if newlines_per_record.sum() > 0:
@@ -558,7 +558,7 @@ def _read_delimited_fast(body: bytes, delimiter: str, skip: int = 0) -> _Grid | 
     candidates = cells.get_column(f"c{width - 1}").is_null()
     if width == 1 or not candidates.any():
         return _Grid(cells, rownum)  # every record has every field
-    if has_quote and (rownum != index + 1).any():
+    if has_quote and (rownum != index).any():
         return None  # multi-line cells and possibly short rows: let the csv module count fields
     picked = _lines(body, rownum.filter(candidates) - 1)
     if has_quote:
@@ -598,7 +598,7 @@ def _read_as_is(body: bytes, delimiter: str, has_quote: bool) -> pl.DataFrame | 
     else:
         cells = [c.alias(n) for c, n in zip(raw, names, strict=True)]
         extra = []
-    index = pl.int_range(pl.len(), dtype=pl.Int64).alias(_INDEX)
+    index = pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(_INDEX)
     return frame.select(index, *cells, *extra)
 
 
@@ -611,7 +611,7 @@ def _read_stripping(body: bytes, delimiter: str, has_quote: bool) -> pl.DataFram
     raw = [pl.col(c) for c in scan.collect_schema().names()]
     newlines = _newline_counts(raw) if has_quote else []
     names = [f"c{j}" for j in range(width)]
-    stripped = scan.with_row_index(_INDEX).select(
+    stripped = scan.with_row_index(_INDEX, offset=1).select(
         pl.col(_INDEX).cast(pl.Int64),
         *[c.str.strip_chars().alias(n) for c, n in zip(raw, names, strict=True)],
         *newlines,

@@ -477,7 +477,7 @@ def _suggest(
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
     columns = [c for c in frame.columns if c != ROW]
-    found = _by_name(columns, table)
+    found = dict(_names_cached(columns, table, cache))
     roles = roles_of(table)
     used = {m.column for m in found.values()}
     for col in columns:
@@ -562,7 +562,17 @@ def _role_weight(table: str, role: str) -> float:
     return 3.0 if roles_of(table)[role].required else 2.0 if role in _DISTINCTIVE[table] else 1.0
 
 
-def _score_bound(frame: pl.DataFrame, table: str) -> float:
+def _names_cached(columns: list[str], table: str, cache: dict | None) -> dict[str, _Match]:
+    """:func:`_by_name`, kept in a suggestion's cache (bounds and scores ask for it again)."""
+    if cache is None:
+        return _by_name(columns, table)
+    key = ("by name", table, tuple(columns))  # a tuple never clashes with a column's name
+    if key not in cache:
+        cache[key] = _by_name(columns, table)
+    return cache[key]
+
+
+def _score_bound(frame: pl.DataFrame, table: str, cache: dict | None = None) -> float:
     """The most :func:`_table_score` can give, from the column names alone (no values looked at).
 
     Names are matched first and exactly as the full score does; each column left over can fill
@@ -571,7 +581,7 @@ def _score_bound(frame: pl.DataFrame, table: str) -> float:
     swing from no score column to one).
     """
     columns = [c for c in frame.columns if c != ROW]
-    by_name = _by_name(columns, table)
+    by_name = _names_cached(columns, table, cache)
     roles = roles_of(table)
     gains = sorted(
         (0.5 * _role_weight(table, r) + (4.0 if role.required else 0.0) + 0.5
@@ -614,7 +624,7 @@ def suggest_table(
     # its column names cannot reach the best score found so far is not looked at by its values
     cache: dict[str, _Profile | None] = {} if profiles is None else profiles
     order = {t: i for i, t in enumerate(TABLES)}
-    bounds = {t: _score_bound(frame, t) + hinted(t) for t in TABLES}
+    bounds = {t: _score_bound(frame, t, cache) + hinted(t) for t in TABLES}
     best, best_key = "events", (float("-inf"), 0)
     for table in sorted(TABLES, key=lambda t: -bounds[t]):
         if bounds[table] < best_key[0] - 1e-9:

@@ -473,20 +473,16 @@ def _check_roles(
     texts: dict[str, pl.Series],
     sniffed: dict[str, DateFormat],
 ) -> tuple[list[_Checked], dict[str, str], dict[str, int]]:
-    number_formats: dict[str, str] = {}
-    for role_name, column in roles.items():
-        if schema[role_name].kind in _NUMBER_KINDS and column not in number_formats:
-            number_formats[column] = sniff_decimal(texts[column], raw.delimiter)
-
-    def check(role_name: str, column: str) -> tuple[_Checked, int | None]:
+    def check(role_name: str, column: str) -> tuple[_Checked, int | None, str | None]:
         role, text = schema[role_name], texts[column]
         if role.kind == "datetime":
-            return _check_datetime(role, column, text, sniffed[column]), None
+            return _check_datetime(role, column, text, sniffed[column]), None, None
         if role.kind in _NUMBER_KINDS:
-            return _check_number(role, column, text, number_formats[column])
+            decimal = sniff_decimal(text, raw.delimiter)
+            return (*_check_number(role, column, text, decimal), decimal)
         if role.kind == "boolean":
-            return _check_boolean(role, column, text), None
-        return _check_text(role, column, text), None
+            return _check_boolean(role, column, text), None, None
+        return _check_text(role, column, text), None, None
 
     # polars releases the GIL while it works, so the roles are checked side by side; dates,
     # the slowest to check, go first so that the other roles share the second core meanwhile
@@ -500,9 +496,11 @@ def _check_roles(
         results = [done[item] for item in items]
     else:
         results = [check(r, c) for r, c in items]
-    checked = [c for c, _ in results]
-    scales = {r: scale for (r, _), (_, scale) in zip(items, results, strict=True)
+    checked = [c for c, _, _ in results]
+    scales = {r: scale for (r, _), (_, scale, _) in zip(items, results, strict=True)
               if scale is not None}
+    number_formats = {c: decimal for (_, c), (_, _, decimal) in zip(items, results, strict=True)
+                      if decimal is not None}
     _check_durations(checked)
     return checked, number_formats, scales
 
