@@ -291,12 +291,14 @@ def _sniff(
     examples = sample.unique(maintain_order=True).head(5).to_list()
     if total == 0:
         return DateFormat(None, False, None, examples, 0, 0)
-    fmt, _ = _best(sample)
+    fmt, sample_count = _best(sample)
     if fmt is None:
         return DateFormat(None, False, None, examples, 0, total)
 
     def matched(f: str) -> int:
-        return _count(nonempty(), f) if confirm else _count(sample, f)
+        if confirm:
+            return _count(nonempty(), f)
+        return sample_count if f == fmt else _count(sample, f)
 
     pair = _pair_of(fmt)
     if pair is None:
