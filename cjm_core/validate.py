@@ -190,6 +190,11 @@ def _parse_number(text: pl.Series, decimal: str) -> pl.Series:
         plain = _plain_numbers(text)
         if plain is not None:
             return plain
+    return _parse_number_slow(text, decimal)
+
+
+def _parse_number_slow(text: pl.Series, decimal: str) -> pl.Series:
+    """:func:`_parse_number` without the single-cast shortcut: clean, check, replace, cast."""
     text = _clean_number(text)
     if decimal == COMMA:
         ok = text.str.contains(_COMMA_VALID)

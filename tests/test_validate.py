@@ -484,3 +484,48 @@ def test_clean_table_takes_the_short_path_with_the_usual_shapes():
     assert r.rejected.columns == ["__row__", "Kunde", "Datum", "Betrag", "Notiz", "problems"]
     assert r.rejected.schema["problems"] == pl.String
     assert r.data.columns == ["customer_id", "order_date", "amount", "Notiz"]
+
+
+_number_text = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(-10**6, 10**6).map(str),
+    st.sampled_from(["5.", ".5", "+.5", "5.e3", "1e5", "1E-2", "-0", "00012", "1,234.5", "1 234",
+                     "12-", "€ 3", "nan", "inf", "-inf", "", "abc", "1e500", "0x10", "١٢"]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), _number_text), min_size=1, max_size=12))
+def test_plain_number_cast_gives_what_the_full_parse_gives(values):
+    """A column every value of which polars reads as a finite number takes a single cast; it
+    must equal the cleaning-and-regex parse it skips."""
+    from cjm_core import validate as V
+
+    text = pl.Series(values, dtype=pl.String)
+    fast = V._parse_number(text, POINT)
+    full = V._parse_number_slow(text, POINT)
+    assert fast.to_list() == full.to_list()
+
+
+def test_a_trailing_point_is_a_number():
+    assert parse_number(pl.Series(["5.", "5.e3", "."]), POINT).to_list() == [5.0, 5000.0, None]
+
+
+def test_blank_and_whitespace_cells_of_a_replaced_frame_count_as_empty():
+    raw = raw_table({"customer_id": ["C1", "  ", ""], "timestamp": ["2025-03-01"] * 3,
+                     "stage": ["buy", "", "   "]})
+    r = load_table(raw, "events", {"customer_id": "customer_id", "timestamp": "timestamp",
+                                   "stage": "stage"})
+    assert (r.rows_loaded, r.rows_rejected) == (1, 2)
+    assert {p.code for p in r.problems} == {"missing-value"}
+
+
+def test_date_parse_cache_is_only_used_for_repeating_values():
+    from cjm_core.dates import _repeats, parse_datetime
+
+    distinct = pl.Series([f"2025-01-01 00:{m:02d}:{s:02d}" for m in range(60) for s in range(60)])
+    repeated = pl.Series(["01.03.2025", "02.03.2025"] * 2000)
+    assert not _repeats(distinct) and _repeats(repeated)
+    assert parse_datetime(distinct.head(3), "%Y-%m-%d %H:%M:%S%.f").to_list() == [
+        datetime(2025, 1, 1, 0, 0, 0), datetime(2025, 1, 1, 0, 0, 1),
+        datetime(2025, 1, 1, 0, 0, 2)]
