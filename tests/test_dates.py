@@ -165,3 +165,19 @@ def test_sniff_on_a_large_column_counts_every_nonempty_value():
     values = pl.Series(["", None, " 13/02/2025 ", "01/03/2025"] * 5000)
     f = sniff_datetime(values)
     assert (f.format, f.total, f.matched) == ("%d/%m/%Y", 10_000, 10_000)
+
+
+def test_parsing_in_halves_keeps_the_column_chunks():
+    from cjm_core.dates import _in_halves
+
+    parts = [pl.Series([f"2025-01-{d:02d}" for d in range(1, 29)] * 5000) for _ in range(3)]
+    chunked = parts[0].append(parts[1]).append(parts[2])  # 3 chunks of 140,000
+    single = chunked.rechunk()
+
+    def parse(part: pl.Series) -> pl.Series:
+        return part.str.to_date("%Y-%m-%d")
+
+    out = _in_halves(chunked, parse)
+    assert out.chunk_lengths() == chunked.chunk_lengths()
+    assert out.equals(parse(chunked))
+    assert _in_halves(single, parse).chunk_lengths() == [len(single)]
