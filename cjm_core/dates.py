@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+import numpy as np
 import polars as pl
+
+from cjm_core.text_kernels import ISO_LAYOUTS, iso_datetimes
 
 Order = Literal["dmy", "mdy"]
 
@@ -114,6 +117,8 @@ def _fast_variant(fmt: str) -> str | None:
 def _to_datetime(values: pl.Series, fmt: str) -> pl.Series:
     """``str.to_datetime(fmt)``; values with fractional seconds are parsed on a second pass."""
     large = len(values) >= _FAST_MIN
+    if large and fmt in ISO_LAYOUTS and values.dtype == pl.String:
+        return _iso_to_datetime(values, fmt)
     fast = _fast_variant(fmt) if large else None
     cache = not large or _repeats(values)
     if fast is None:
@@ -126,6 +131,28 @@ def _to_datetime(values: pl.Series, fmt: str) -> pl.Series:
         return out
     again = values.gather(missed).str.to_datetime(format=fmt, strict=False, time_unit="us")
     return out.scatter(missed, again)
+
+
+def _iso_to_datetime(values: pl.Series, fmt: str) -> pl.Series:
+    """:func:`_to_datetime` for ISO formats: compiled code reads every value written in the
+    plain shape, polars the others (fractions of a second, missing zeros, leap seconds...).
+    The result keeps the chunks of ``values`` (see :func:`_in_halves`)."""
+    micros, parsed = iso_datetimes(values, fmt)
+    whole = pl.Series(values.name, micros, dtype=pl.Int64).cast(pl.Datetime("us"))
+    if not parsed.all():
+        whole = pl.select(pl.when(pl.Series(parsed)).then(whole)).to_series()
+        missed = np.flatnonzero(~parsed & values.is_not_null().to_numpy())
+        if len(missed):
+            rest = values.gather(missed)
+            again = rest.str.to_datetime(format=fmt, strict=False, time_unit="us",
+                                         cache=_repeats(rest))
+            whole = whole.scatter(missed, again)
+    lengths = values.chunk_lengths()
+    if len(lengths) < 2:
+        return whole
+    starts = itertools.accumulate(lengths, initial=0)
+    return pl.concat([whole.slice(s, n) for s, n in zip(starts, lengths, strict=False)],
+                     rechunk=False)
 
 
 #: from this many values on, a column is parsed in two halves side by side

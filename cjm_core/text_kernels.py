@@ -1,4 +1,7 @@
-"""A compiled scan of a text upload's bytes: does any cell start or end with whitespace?
+"""Compiled loops over uploaded text: the whitespace scan below, and a parser for ISO dates
+(:func:`iso_datetimes`, about three times as fast as polars' parse for ``YYYY-MM-DD hh:mm:ss``).
+
+**Does any cell start or end with whitespace?**
 
 The reader strips every cell (``" Store "`` and ``"Store"`` are one touchpoint). Stripping a
 million-row file costs as much as reading it, and most exports have nothing to strip. This scan
@@ -33,6 +36,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numba as nb
 import numpy as np
+import polars as pl
+import pyarrow as pa
 
 _SP, _TAB, _VT, _FF = np.uint8(32), np.uint8(9), np.uint8(11), np.uint8(12)
 _NL, _CR, _QT, _NUL = np.uint8(10), np.uint8(13), np.uint8(34), np.uint8(0)
@@ -190,3 +195,150 @@ def _small(data: bytes, sep: np.uint8, lo: int | None = None, hi: int | None = N
         lo, hi = 1, len(data) - 2
     a = np.frombuffer(data, dtype=np.uint8)
     return int(_scan(a, np.uint64(lo), np.uint64(hi), sep))
+
+
+# --------------------------------------------------------------------------- ISO dates
+
+
+@nb.njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def _digit(data, at):  # pragma: no cover - compiled
+    """The digit at ``data[at]``; below 0 or above 9 when that byte is no digit."""
+    return np.int64(data[at]) - 48
+
+
+@nb.njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def _ymd(b, s, days):  # pragma: no cover - compiled
+    """Day number since 1970 of ``YYYY-MM-DD`` at ``b[s]``; below -(1 << 39) when it is not
+    one, or lies outside the years 1900-2199 (left to the caller's general parser)."""
+    y0, y1, y2, y3 = _digit(b, s), _digit(b, s + 1), _digit(b, s + 2), _digit(b, s + 3)
+    m0, m1, d0, d1 = _digit(b, s + 5), _digit(b, s + 6), _digit(b, s + 8), _digit(b, s + 9)
+    low = min(min(min(y0, y1), min(y2, y3)), min(min(m0, m1), min(d0, d1)))
+    high = max(max(max(y0, y1), max(y2, y3)), max(max(m0, m1), max(d0, d1)))
+    y = ((y0 * 10 + y1) * 10 + y2) * 10 + y3
+    m = m0 * 10 + m1
+    d = d0 * 10 + d1
+    bad = (low < 0) | (high > 9) | (b[s + 4] != 45) | (b[s + 7] != 45)
+    bad |= (y < 1900) | (y > 2199) | (m < 1) | (m > 12) | (d < 1)
+    if bad:
+        return np.int64(-1) << 40
+    row = y - 1900
+    if d > days[row, m + 13]:
+        return np.int64(-1) << 40
+    return days[row, m] + d - 1
+
+
+@nb.njit(cache=True, nogil=True, boundscheck=False)
+def _iso_datetime_block(views, data, starts, lo, hi, sep, days, out, ok):
+    # pragma: no cover - compiled
+    """``YYYY-MM-DD?hh:mm:ss`` (``?`` = ``sep``) in string views lo..hi-1 -> microseconds.
+
+    ``views`` are Arrow string views as uint32 quadruples (length, prefix, buffer, offset);
+    ``data`` holds every data buffer one after another, buffer b from ``starts[b]``.
+    """
+    for i in range(lo, hi):
+        good = views[4 * i] == 19
+        if good:
+            s = starts[views[4 * i + 2]] + np.int64(views[4 * i + 3])
+            day = _ymd(data, s, days)
+            h0, h1, n0, n1 = _digit(data, s + 11), _digit(data, s + 12), \
+                _digit(data, s + 14), _digit(data, s + 15)
+            s0, s1 = _digit(data, s + 17), _digit(data, s + 18)
+            low = min(min(min(h0, h1), min(n0, n1)), min(s0, s1))
+            high = max(max(max(h0, h1), max(n0, n1)), max(s0, s1))
+            hh, mm, ss = h0 * 10 + h1, n0 * 10 + n1, s0 * 10 + s1
+            good = ((day >= -(1 << 39)) & (low >= 0) & (high <= 9) & (data[s + 10] == sep)
+                    & (data[s + 13] == 58) & (data[s + 16] == 58) & (hh <= 23) & (mm <= 59)
+                    & (ss <= 59))
+            if good:
+                out[i] = (day * 86400 + (hh * 60 + mm) * 60 + ss) * 1_000_000
+        ok[i] = good
+
+
+@nb.njit(cache=True, nogil=True, boundscheck=False)
+def _iso_date_block(inline, views, lo, hi, days, out, ok):  # pragma: no cover - compiled
+    """``YYYY-MM-DD`` (kept inside the view, bytes 4-13) in string views lo..hi-1."""
+    for i in range(lo, hi):
+        good = views[4 * i] == 10
+        if good:
+            day = _ymd(inline, 16 * i + 4, days)
+            good = day >= -(1 << 39)
+            if good:
+                out[i] = day * 86_400_000_000
+        ok[i] = good
+
+
+def _month_table() -> np.ndarray:
+    """Per year 1900-2199: the day number of each month's first day (columns 1-12) and the
+    month's length (columns 14-25)."""
+    import datetime as dt
+
+    table = np.zeros((300, 26), dtype=np.int64)
+    epoch = dt.date(1970, 1, 1)
+    for row in range(300):
+        for m in range(1, 13):
+            first = dt.date(1900 + row, m, 1)
+            after = dt.date(1900 + row + (m == 12), m % 12 + 1, 1)
+            table[row, m] = (first - epoch).days
+            table[row, m + 13] = (after - first).days
+    return table
+
+
+_MONTHS = _month_table()
+
+#: formats the compiled parser reads: format -> separator between date and time (None: no time)
+ISO_LAYOUTS: dict[str, str | None] = {
+    "%Y-%m-%d": None,
+    "%Y-%m-%d %H:%M:%S": " ",
+    "%Y-%m-%d %H:%M:%S%.f": " ",
+    "%Y-%m-%dT%H:%M:%S": "T",
+    "%Y-%m-%dT%H:%M:%S%.f": "T",
+}
+#: from this many values on, two threads parse the two halves
+_ISO_SPLIT = 200_000
+
+
+def iso_datetimes(values: pl.Series, fmt: str) -> tuple[np.ndarray, np.ndarray]:
+    """Microseconds since 1970 and a parsed mask for text dates written exactly ``YYYY-MM-DD``
+    or ``YYYY-MM-DD hh:mm:ss`` in the years 1900-2199 (``fmt`` one of :data:`ISO_LAYOUTS`).
+
+    Values of any other shape (a missing zero, a fraction of a second, a leap second, another
+    century, a null) are left unparsed for the caller's general parser. Every value parsed here
+    reads the same under ``fmt`` with polars, which takes about three times as long.
+
+    >>> us, ok = iso_datetimes(pl.Series(["2024-02-29 12:30:05", "2023-02-29 00:00:00", None,
+    ...                                   "2024-3-01 00:00:00"]), "%Y-%m-%d %H:%M:%S")
+    >>> ok.tolist(), int(us[0]) // 1_000_000
+    ([True, False, False, False], 1709209805)
+    """
+    sep = ISO_LAYOUTS[fmt]
+    n = len(values)
+    out = np.zeros(n, dtype=np.int64)
+    ok = np.zeros(n, dtype=np.bool_)
+    arr = values.to_arrow(compat_level=pl.CompatLevel.newest())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if n == 0 or not isinstance(arr, pa.StringViewArray):
+        return out, ok
+    buffers = arr.buffers()
+    first = arr.offset
+    views = np.frombuffer(buffers[1], dtype=np.uint32)[4 * first:4 * (first + n)]
+    if sep is None:
+        inline = np.frombuffer(buffers[1], dtype=np.uint8)[16 * first:16 * (first + n)]
+        kernel, args, rest = _iso_date_block, (inline, views), (_MONTHS, out, ok)
+    else:
+        parts = [np.frombuffer(b, dtype=np.uint8) for b in buffers[2:] if b is not None]
+        data = np.concatenate(parts) if parts else np.zeros(1, np.uint8)
+        starts = np.zeros(len(parts) + 1, dtype=np.int64)
+        np.cumsum([p.size for p in parts], out=starts[1:])
+        kernel, args = _iso_datetime_block, (views, data, starts)
+        rest = (np.uint8(ord(sep)), _MONTHS, out, ok)
+    if n < _ISO_SPLIT:
+        kernel(*args, 0, n, *rest)
+    else:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for half in [pool.submit(kernel, *args, 0, n // 2, *rest),
+                         pool.submit(kernel, *args, n // 2, n, *rest)]:
+                half.result()
+    if values.null_count():
+        ok &= values.is_not_null().to_numpy()
+    return out, ok

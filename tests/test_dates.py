@@ -181,3 +181,63 @@ def test_parsing_in_halves_keeps_the_column_chunks():
     assert out.chunk_lengths() == chunked.chunk_lengths()
     assert out.equals(parse(chunked))
     assert _in_halves(single, parse).chunk_lengths() == [len(single)]
+
+
+_ISO_CHARS = st.sampled_from(list("0123456789") * 3 + ["-", ":", " ", "T", ".", "+", "Z", "a"])
+
+
+def _iso_like(with_time: bool, sep: str):
+    """Values in or near the plain ISO shape: real dates and times, out-of-range fields,
+    other centuries, a character swapped, a fraction, a missing zero."""
+    def build(y, mo, d, h, mi, s, mutate, pos, ch):
+        text = f"{y:04d}-{mo:02d}-{d:02d}"
+        if with_time:
+            text += f"{sep}{h:02d}:{mi:02d}:{s:02d}"
+        if mutate == "swap" and text:
+            pos %= len(text)
+            text = text[:pos] + ch + text[pos + 1:]
+        elif mutate == "cut":
+            text = text[:pos % (len(text) + 1)]
+        elif mutate == "fraction":
+            text += ".25"
+        elif mutate == "unpadded":
+            text = text.replace("-0", "-", 1)
+        return text
+
+    return st.builds(
+        build, st.integers(0, 2400), st.integers(0, 13), st.integers(0, 32),
+        st.integers(0, 25), st.integers(0, 61), st.integers(0, 61),
+        st.sampled_from(["none", "none", "swap", "cut", "fraction", "unpadded"]),
+        st.integers(0, 30), _ISO_CHARS,
+    )
+
+
+@pytest.mark.parametrize("fmt", ["%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S%.f",
+                                 "%Y-%m-%dT%H:%M:%S%.f"])
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_compiled_iso_parse_reads_exactly_what_polars_reads(fmt, data):
+    from cjm_core.dates import _iso_to_datetime
+
+    sep = "T" if "T" in fmt else " "
+    values = data.draw(st.lists(st.one_of(st.none(), _iso_like("%H" in fmt, sep)),
+                                min_size=1, max_size=40))
+    text = pl.Series(values, dtype=pl.String)
+    expected = text.str.to_datetime(format=fmt, strict=False, time_unit="us")
+    got = _iso_to_datetime(text, fmt)
+    # compared as microseconds: Python's datetime has no year 0
+    assert got.cast(pl.Int64).to_list() == expected.cast(pl.Int64).to_list()
+
+
+def test_compiled_iso_parse_keeps_chunks_and_handles_every_row():
+    from cjm_core.dates import _iso_to_datetime
+
+    a = pl.Series(["2025-03-01 10:00:00", "1899-12-31 23:59:59", None] * 1000)
+    b = pl.Series(["2025-3-01 10:00:00", "2025-03-01 10:00:00.5", "2200-01-01 00:00:00"] * 1000)
+    chunked = a.append(b)
+    out = _iso_to_datetime(chunked, "%Y-%m-%d %H:%M:%S%.f")
+    assert out.chunk_lengths() == chunked.chunk_lengths()
+    expected = chunked.str.to_datetime(format="%Y-%m-%d %H:%M:%S%.f", strict=False,
+                                       time_unit="us")
+    assert out.to_list() == expected.to_list()
+    assert out.null_count() == 1000
