@@ -293,7 +293,7 @@ ISO_LAYOUTS: dict[str, str | None] = {
     "%Y-%m-%dT%H:%M:%S": "T",
     "%Y-%m-%dT%H:%M:%S%.f": "T",
 }
-#: from this many values on, two threads parse the two halves
+#: from this many values on, the chunks are parsed on two threads
 _ISO_SPLIT = 200_000
 
 
@@ -314,31 +314,50 @@ def iso_datetimes(values: pl.Series, fmt: str) -> tuple[np.ndarray, np.ndarray]:
     n = len(values)
     out = np.zeros(n, dtype=np.int64)
     ok = np.zeros(n, dtype=np.bool_)
-    arr = values.to_arrow(compat_level=pl.CompatLevel.newest())
+    # chunk by chunk: a whole multi-chunk column handed to Arrow is rechunked in place (a copy,
+    # and the caller's table would be left chunked unlike its other columns)
+    lengths = values.chunk_lengths()
+    if len(lengths) == 1 and n >= _ISO_SPLIT:  # one long chunk: two halves for two threads
+        lengths = [n // 2, n - n // 2]
+    tasks = []
+    start = 0
+    for length in lengths:
+        if length:
+            tasks.append((values.slice(start, length), out[start:start + length],
+                          ok[start:start + length]))
+        start += length
+
+    def parse(task: tuple[pl.Series, np.ndarray, np.ndarray]) -> None:
+        _parse_chunk(*task, sep)
+
+    if n < _ISO_SPLIT or len(tasks) < 2:
+        for task in tasks:
+            parse(task)
+    else:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(parse, tasks))
+    if values.null_count():
+        ok &= values.is_not_null().to_numpy()
+    return out, ok
+
+
+def _parse_chunk(part: pl.Series, out: np.ndarray, ok: np.ndarray, sep: str | None) -> None:
+    """:func:`iso_datetimes` of one chunk of a column into ``out`` and ``ok``."""
+    arr = part.to_arrow(compat_level=pl.CompatLevel.newest())
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
-    if n == 0 or not isinstance(arr, pa.StringViewArray):
-        return out, ok
+    if not isinstance(arr, pa.StringViewArray):
+        return
+    n = len(arr)
     buffers = arr.buffers()
     first = arr.offset
     views = np.frombuffer(buffers[1], dtype=np.uint32)[4 * first:4 * (first + n)]
     if sep is None:
         inline = np.frombuffer(buffers[1], dtype=np.uint8)[16 * first:16 * (first + n)]
-        kernel, args, rest = _iso_date_block, (inline, views), (_MONTHS, out, ok)
-    else:
-        parts = [np.frombuffer(b, dtype=np.uint8) for b in buffers[2:] if b is not None]
-        data = np.concatenate(parts) if parts else np.zeros(1, np.uint8)
-        starts = np.zeros(len(parts) + 1, dtype=np.int64)
-        np.cumsum([p.size for p in parts], out=starts[1:])
-        kernel, args = _iso_datetime_block, (views, data, starts)
-        rest = (np.uint8(ord(sep)), _MONTHS, out, ok)
-    if n < _ISO_SPLIT:
-        kernel(*args, 0, n, *rest)
-    else:
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            for half in [pool.submit(kernel, *args, 0, n // 2, *rest),
-                         pool.submit(kernel, *args, n // 2, n, *rest)]:
-                half.result()
-    if values.null_count():
-        ok &= values.is_not_null().to_numpy()
-    return out, ok
+        _iso_date_block(inline, views, 0, n, _MONTHS, out, ok)
+        return
+    parts = [np.frombuffer(b, dtype=np.uint8) for b in buffers[2:] if b is not None]
+    data = np.concatenate(parts) if parts else np.zeros(1, np.uint8)
+    starts = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum([p.size for p in parts], out=starts[1:])
+    _iso_datetime_block(views, data, starts, 0, n, np.uint8(ord(sep)), _MONTHS, out, ok)
