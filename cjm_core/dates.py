@@ -255,10 +255,19 @@ def _pair_of(fmt: str) -> tuple[str, str] | None:
     return None
 
 
+#: ISO candidates the compiled parser can confirm at once, each first of its kind in CANDIDATES
+_PLAIN_ISO = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f")
+
+
 def _best(sample: pl.Series) -> tuple[str | None, int]:
     """Candidate parsing most of the sample (mixed date/date-time counted), then most exactly."""
     best, best_key = None, (0, 0)
     whole = (len(sample), len(sample))  # nothing beats a format reading every value exactly
+    for fmt in _PLAIN_ISO:
+        # every value in the plain shape of an ISO format: the candidates before it read none
+        # of them exactly, so it is the first to read the whole sample, without trying them
+        if len(sample) and iso_datetimes(sample, fmt)[1].all():
+            return fmt, len(sample)
     for fmt in CANDIDATES:
         exact = _exact(sample, fmt)
         if exact == 0:

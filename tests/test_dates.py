@@ -241,3 +241,18 @@ def test_compiled_iso_parse_keeps_chunks_and_handles_every_row():
                                        time_unit="us")
     assert out.to_list() == expected.to_list()
     assert out.null_count() == 1000
+
+
+@pytest.mark.parametrize("values", [
+    ["2025-03-01", "2025-12-31"], ["2025-03-01 10:00:00", "1999-12-31 23:59:59"],
+    ["2025-03-01T10:00:00", "2025-03-02T00:00:00"], ["2025-03-01 10:00", "2025-03-01 11:00"],
+    ["2025-03-01 10:00:00", "2025-03-01 10:00:00.5"], ["1850-03-01", "1850-03-02"],
+])
+def test_plain_iso_shortcut_picks_what_trying_every_candidate_picks(values):
+    from cjm_core import dates as D
+
+    sample = pl.Series(values)
+    with patch.object(D, "_PLAIN_ISO", ()):
+        expected = D._best(sample)
+    assert D._best(sample) == expected
+    assert all(f in D.CANDIDATES for f in D._PLAIN_ISO)
