@@ -481,6 +481,8 @@ def _suggest(
     roles = roles_of(table)
     used = {m.column for m in found.values()}
     for col in columns:
+        if len(found) == len(roles):  # every role filled: no column's values can add one
+            break
         if col in used:
             continue
         cache = {} if cache is None else cache
