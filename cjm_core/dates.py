@@ -193,9 +193,9 @@ def _parse_one(values: pl.Series, fmt: str) -> pl.Series:
         # offsets are converted to UTC, then the zone is dropped: the store holds naive UTC-ish time
         out = out.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
     # chrono reads "25" as the year 25 under %Y; such years are a two-digit year, not a date
-    early = out < _YEAR_1000
-    if early.any():
-        out = pl.select(pl.when(~early).then(out)).to_series()
+    earliest = out.min()
+    if earliest is not None and earliest < _YEAR_1000:
+        out = pl.select(pl.when(out >= _YEAR_1000).then(out)).to_series()
     return out.alias(values.name)
 
 
@@ -225,6 +225,8 @@ def parse_datetime(values: pl.Series, fmt: str) -> pl.Series:
 def _parse_stripped(text: pl.Series, fmt: str) -> pl.Series:
     """:func:`parse_datetime` of text that is already stripped."""
     out = _parse_one(text, fmt).alias(text.name)
+    if out.null_count() == text.null_count():  # every value read (a null text gives a null)
+        return out
     failed = (text.is_not_null() & (text != "") & out.is_null()).arg_true()
     if len(failed) == 0:
         return out

@@ -270,11 +270,13 @@ def _check_datetime(role: Role, column: str, text: pl.Series, fmt: DateFormat) -
         values = pl.repeat(None, len(text), dtype=pl.Datetime("us"), eager=True).alias(role.name)
     else:
         values = _parse_stripped(text, fmt.format).alias(role.name)
-    bad = values.is_null()
     detail = (f"is not a date in the format {describe_format(fmt.format)}" if fmt.format
               else "is not a date in any format this tool reads")
-    return _Checked(role.name, column, values, _codes(empty, bad, role.required, "bad-date"),
-                    {"bad-date": detail})
+    if values.null_count() == text.null_count() and not (role.required and text.null_count()):
+        codes = _no_codes(len(text))  # every value read, nothing required missing
+    else:
+        codes = _codes(empty, values.is_null(), role.required, "bad-date")
+    return _Checked(role.name, column, values, codes, {"bad-date": detail})
 
 
 def _scale(role: Role, values: pl.Series) -> int | None:
