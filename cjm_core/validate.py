@@ -128,14 +128,24 @@ def sniff_decimal(values: pl.Series, delimiter: str | None = None) -> str:
     >>> sniff_decimal(pl.Series(["1,234"])), sniff_decimal(pl.Series(["1,234"]), ";")
     ('decimal point', 'decimal comma')
     """
-    text = values.cast(pl.String).drop_nulls()
-    for part in (text.head(_DECIMAL_SAMPLE), text):
-        decided = _decimal_evidence(_clean_number(part.str.strip_chars()))
-        if decided is not None:
-            return decided
-        if len(text) <= _DECIMAL_SAMPLE:
-            break
+    text = values.cast(pl.String)
+    head = _nonnull_head(text, _DECIMAL_SAMPLE)
+    decided = _decimal_evidence(_clean_number(head.str.strip_chars()))
+    if decided is None and len(head) == _DECIMAL_SAMPLE:  # the head did not settle it: all
+        decided = _decimal_evidence(_clean_number(text.drop_nulls().str.strip_chars()))
+    if decided is not None:
+        return decided
     return COMMA if delimiter == ";" else POINT
+
+
+def _nonnull_head(text: pl.Series, n: int) -> pl.Series:
+    """The first ``n`` non-null values, looking at no more of a long column than needed."""
+    k = n
+    while True:
+        part = text.slice(0, k).drop_nulls()
+        if len(part) >= n or k >= len(text):
+            return part.head(n)
+        k *= 4
 
 
 _DECIMAL_SAMPLE = 5000
@@ -304,6 +314,12 @@ def _check_number(
         detail = "is not a whole number"
     scale = _scale(role, values) if role.kind == "score" else None
     low, high = role.low, (scale if scale is not None and role.name != "nps" else role.high)
+    details = {"bad-number": detail, "out-of-range": f"is {_range_text(low, high)} for {role.name}"}
+    if (role.kind == "number" and low is None and high is None
+            and values.null_count() == text.null_count()
+            and not (role.required and text.null_count())):
+        # every value read, no range to keep, nothing required missing: no code to give
+        return _Checked(role.name, column, values, _no_codes(len(values)), details), scale
     out = _falses(len(values)) if low is None else (values < low).fill_null(False)
     if high is not None:
         out = out | (values > high).fill_null(False)
@@ -321,7 +337,6 @@ def _check_number(
         codes = _no_codes(len(values))
     if role.kind == "integer":
         values = values.cast(pl.Int64, strict=False)
-    details = {"bad-number": detail, "out-of-range": f"is {_range_text(low, high)} for {role.name}"}
     return _Checked(role.name, column, values, codes, details), scale
 
 
