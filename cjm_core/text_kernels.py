@@ -293,8 +293,6 @@ ISO_LAYOUTS: dict[str, str | None] = {
     "%Y-%m-%dT%H:%M:%S": "T",
     "%Y-%m-%dT%H:%M:%S%.f": "T",
 }
-#: from this many values on, the chunks are parsed on two threads
-_ISO_SPLIT = 200_000
 
 
 def iso_datetimes(values: pl.Series, fmt: str) -> tuple[np.ndarray, np.ndarray]:
@@ -314,28 +312,15 @@ def iso_datetimes(values: pl.Series, fmt: str) -> tuple[np.ndarray, np.ndarray]:
     n = len(values)
     out = np.zeros(n, dtype=np.int64)
     ok = np.zeros(n, dtype=np.bool_)
-    # chunk by chunk: a whole multi-chunk column handed to Arrow is rechunked in place (a copy,
-    # and the caller's table would be left chunked unlike its other columns)
-    lengths = values.chunk_lengths()
-    if len(lengths) == 1 and n >= _ISO_SPLIT:  # one long chunk: two halves for two threads
-        lengths = [n // 2, n - n // 2]
-    tasks = []
+    # chunk by chunk, on one thread (validation checks the roles side by side): a whole
+    # multi-chunk column handed to Arrow is rechunked in place (a copy, and the caller's table
+    # would be left chunked unlike its other columns)
     start = 0
-    for length in lengths:
+    for length in values.chunk_lengths():
         if length:
-            tasks.append((values.slice(start, length), out[start:start + length],
-                          ok[start:start + length]))
+            _parse_chunk(values.slice(start, length), out[start:start + length],
+                         ok[start:start + length], sep)
         start += length
-
-    def parse(task: tuple[pl.Series, np.ndarray, np.ndarray]) -> None:
-        _parse_chunk(*task, sep)
-
-    if n < _ISO_SPLIT or len(tasks) < 2:
-        for task in tasks:
-            parse(task)
-    else:
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            list(pool.map(parse, tasks))
     if values.null_count():
         ok &= values.is_not_null().to_numpy()
     return out, ok
