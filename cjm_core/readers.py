@@ -538,6 +538,10 @@ def _read_delimited_fast(body: bytes, delimiter: str, skip: int = 0) -> _Grid | 
             frame = _read_stripping(body, delimiter, has_quote)
         else:
             frame = _read_as_is(body, delimiter, has_quote)
+            if frame is not None and has_quote and frame.get_column(_NEWLINES).sum() > 0:
+                # a quoted cell holds a line break, which the scan cannot judge: it may sit at
+                # the cell's edge, so this file is stripped after all
+                frame = _read_stripping(body, delimiter, has_quote)
     except pl.exceptions.PolarsError:
         return None
     if frame is None:

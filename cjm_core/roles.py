@@ -565,7 +565,11 @@ def _role_weight(table: str, role: str) -> float:
 
 
 def _names_cached(columns: list[str], table: str, cache: dict | None) -> dict[str, _Match]:
-    """:func:`_by_name`, kept in a suggestion's cache (bounds and scores ask for it again)."""
+    """:func:`_by_name`, kept in a suggestion's cache (bounds and scores ask for it again).
+
+    That cache maps column names to value profiles; these entries sit beside them under tuple
+    keys, which no column name can equal.
+    """
     if cache is None:
         return _by_name(columns, table)
     key = ("by name", table, tuple(columns))  # a tuple never clashes with a column's name
@@ -630,7 +634,7 @@ def suggest_table(
     best, best_key = "events", (float("-inf"), 0)
     for table in sorted(TABLES, key=lambda t: -bounds[t]):
         if bounds[table] < best_key[0] - 1e-9:
-            continue
+            break  # the bounds come in falling order: no table after this one can win either
         key = (_table_score(frame, table, cache) + hinted(table), -order[table])
         if key > best_key:
             best, best_key = table, key

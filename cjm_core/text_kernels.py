@@ -14,7 +14,10 @@ which shift row numbers), so the reader need not look for one in a second pass.
 
 It errs one way only: it may say "maybe" for a clean file (a quote next to a space inside a
 cell, a blank line in a CRLF file, a cell starting with an en dash), never "clean" for a file
-with a cell to strip. What it looks for, at every boundary between two bytes:
+with a cell to strip, with one exception it leaves to the reader: a line break inside a quoted
+cell looks to a byte scan like the end of a line, so the reader strips every file in which a
+quoted cell holds one. (Files quoting every cell with CRLF line ends pass, after a slower exact
+look at each block.) What it looks for, at every boundary between two bytes:
 
 - ASCII whitespace (space, tab, CR, vertical tab, form feed; not the delimiter itself) next to a
   delimiter, a line end or a quote (a CR right before LF is a line end, not whitespace); a
@@ -121,7 +124,9 @@ def _exact_block(a, lo, hi, sep):  # pragma: no cover - compiled
             | ((y == _E3) & (z == _80))
         )
         ws_x = ((x == _SP) | (x == _TAB) | (x == _VT) | (x == _FF) | (x == _CR)) & (x != sep)
-        ws_y = ((y == _SP) | (y == _TAB) | (y == _VT) | (y == _FF) | (y == _CR)) & (y != sep)
+        # a CR before LF ends a line ('"b"\r\n' is no quote before whitespace)
+        ws_y = ((y == _SP) | (y == _TAB) | (y == _VT) | (y == _FF) | ((y == _CR) & (z != _NL))
+                ) & (y != sep)
         not_line_end = (x != _CR) | (y != _NL)
         acc |= ((ws_x | uni_end) & sep_y & not_line_end) | (sep_x & (ws_y | uni_start))
     return acc
@@ -228,15 +233,16 @@ def _ymd(b, s, days):  # pragma: no cover - compiled
 
 
 @nb.njit(cache=True, nogil=True, boundscheck=False)
-def _iso_datetime_block(views, data, starts, lo, hi, sep, days, out, ok):
+def _iso_datetime_block(views, valid, data, starts, lo, hi, sep, days, out, ok):
     # pragma: no cover - compiled
     """``YYYY-MM-DD?hh:mm:ss`` (``?`` = ``sep``) in string views lo..hi-1 -> microseconds.
 
     ``views`` are Arrow string views as uint32 quadruples (length, prefix, buffer, offset);
-    ``data`` holds every data buffer one after another, buffer b from ``starts[b]``.
+    ``valid`` is 1 for a value, 0 for a null (whose view is never read); ``data`` holds every
+    data buffer one after another, buffer b from ``starts[b]``.
     """
     for i in range(lo, hi):
-        good = views[4 * i] == 19
+        good = (valid[i] != 0) and views[4 * i] == 19
         if good:
             s = starts[views[4 * i + 2]] + np.int64(views[4 * i + 3])
             day = _ymd(data, s, days)
@@ -255,10 +261,10 @@ def _iso_datetime_block(views, data, starts, lo, hi, sep, days, out, ok):
 
 
 @nb.njit(cache=True, nogil=True, boundscheck=False)
-def _iso_date_block(inline, views, lo, hi, days, out, ok):  # pragma: no cover - compiled
+def _iso_date_block(inline, views, valid, lo, hi, days, out, ok):  # pragma: no cover - compiled
     """``YYYY-MM-DD`` (kept inside the view, bytes 4-13) in string views lo..hi-1."""
     for i in range(lo, hi):
-        good = views[4 * i] == 10
+        good = (valid[i] != 0) and views[4 * i] == 10
         if good:
             day = _ymd(inline, 16 * i + 4, days)
             good = day >= -(1 << 39)
@@ -337,12 +343,18 @@ def _parse_chunk(part: pl.Series, out: np.ndarray, ok: np.ndarray, sep: str | No
     buffers = arr.buffers()
     first = arr.offset
     views = np.frombuffer(buffers[1], dtype=np.uint32)[4 * first:4 * (first + n)]
+    if arr.null_count:
+        bits = np.frombuffer(buffers[0], dtype=np.uint8)
+        valid = np.unpackbits(bits, bitorder="little")[first:first + n]
+    else:
+        valid = np.ones(n, dtype=np.uint8)
     if sep is None:
         inline = np.frombuffer(buffers[1], dtype=np.uint8)[16 * first:16 * (first + n)]
-        _iso_date_block(inline, views, 0, n, _MONTHS, out, ok)
+        _iso_date_block(inline, views, valid, 0, n, _MONTHS, out, ok)
         return
     parts = [np.frombuffer(b, dtype=np.uint8) for b in buffers[2:] if b is not None]
-    data = np.concatenate(parts) if parts else np.zeros(1, np.uint8)
+    data = (parts[0] if len(parts) == 1 else np.concatenate(parts) if parts
+            else np.zeros(1, np.uint8))
     starts = np.zeros(len(parts) + 1, dtype=np.int64)
     np.cumsum([p.size for p in parts], out=starts[1:])
-    _iso_datetime_block(views, data, starts, 0, n, np.uint8(ord(sep)), _MONTHS, out, ok)
+    _iso_datetime_block(views, valid, data, starts, 0, n, np.uint8(ord(sep)), _MONTHS, out, ok)

@@ -256,3 +256,17 @@ def test_plain_iso_shortcut_picks_what_trying_every_candidate_picks(values):
         expected = D._best(sample)
     assert D._best(sample) == expected
     assert all(f in D.CANDIDATES for f in D._PLAIN_ISO)
+
+
+def test_compiled_iso_parse_never_reads_a_null_slot():
+    """polars keeps the old view in a slot made null: the parser skips it (and its result is
+    null there)."""
+    from cjm_core.dates import _iso_to_datetime
+
+    text = pl.Series(["2025-03-01 10:00:00", "2025-03-02 10:00:00", "2025-03-03"] * 5000)
+    keep = pl.Series([True, False, True] * 5000)
+    nulled = pl.select(pl.when(keep).then(text)).to_series()
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
+        out = _iso_to_datetime(nulled, fmt)
+        assert out.is_null().to_list() == (~keep | out.is_null()).to_list()
+        assert out.null_count() >= 5000

@@ -507,8 +507,9 @@ def test_plain_number_cast_gives_what_the_full_parse_gives(values):
     assert fast.to_list() == full.to_list()
 
 
-def test_a_trailing_point_is_a_number():
+def test_a_trailing_point_or_comma_is_a_number():
     assert parse_number(pl.Series(["5.", "5.e3", "."]), POINT).to_list() == [5.0, 5000.0, None]
+    assert parse_number(pl.Series(["5,", "1.234,", ","]), COMMA).to_list() == [5.0, 1234.0, None]
 
 
 def test_blank_and_whitespace_cells_of_a_replaced_frame_count_as_empty():
@@ -520,18 +521,15 @@ def test_blank_and_whitespace_cells_of_a_replaced_frame_count_as_empty():
     assert {p.code for p in r.problems} == {"missing-value"}
 
 
-def test_date_parse_cache_is_only_used_for_repeating_values():
-    from cjm_core.dates import _repeats, parse_datetime
+def test_date_parse_cache_is_only_asked_for_repeating_values():
+    from cjm_core.dates import _repeats
 
     distinct = pl.Series([f"2025-01-01 00:{m:02d}:{s:02d}" for m in range(60) for s in range(60)])
     repeated = pl.Series(["01.03.2025", "02.03.2025"] * 2000)
     assert not _repeats(distinct) and _repeats(repeated)
-    assert parse_datetime(distinct.head(3), "%Y-%m-%d %H:%M:%S%.f").to_list() == [
-        datetime(2025, 1, 1, 0, 0, 0), datetime(2025, 1, 1, 0, 0, 1),
-        datetime(2025, 1, 1, 0, 0, 2)]
 
 
-@pytest.mark.parametrize(("stamp", "n"), [("2025-03-01 10:00:00", 6_000),
+@pytest.mark.parametrize(("stamp", "n"), [("2025-03-01 10:00:00", 12_000),
                                           ("01.03.2025 10:00", 150_000)])
 def test_typed_columns_keep_the_chunks_of_the_raw_frame(stamp, n):
     """A typed column chunked unlike the rest makes polars copy the whole table later (it cost
