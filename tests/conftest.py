@@ -26,6 +26,24 @@ def db_path(tmp_path, monkeypatch) -> Path:
     return path
 
 
+@pytest.fixture
+def store(tmp_path):
+    """A workspace store on a fresh DuckDB file, closed after the test."""
+    from cjm_core.store import Store
+
+    s = Store(tmp_path / "ws.duckdb")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def ws(store) -> str:
+    """A 4742 (audio-video) workspace in that store."""
+    from cjm_core.journey import default_journey
+
+    return store.create_workspace("Hi-Fi Müller", default_journey("4742"))
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -4,7 +4,6 @@ handle that refuses a view link's writes and any other workspace (tampering) at 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -31,18 +30,6 @@ from cjm_core.store import (
 )
 
 UTC = dt.UTC
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    s = Store(tmp_path / "ws.duckdb")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def ws(store: Store) -> str:
-    return store.create_workspace("Hi-Fi Müller", default_journey("4742"))
 
 
 @pytest.fixture

@@ -41,18 +41,6 @@ NASTY_NAMES = [
 ]
 
 
-@pytest.fixture
-def store(tmp_path: Path):
-    s = Store(tmp_path / "ws.duckdb")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def ws(store: Store) -> str:
-    return store.create_workspace("Hi-Fi Müller", default_journey("4742"))
-
-
 def every_dtype() -> pl.DataFrame:
     return pl.DataFrame(
         {
