@@ -61,7 +61,9 @@ with st.container(border=True):
         mid = j.radio("Customers who entered mid-journey", ["separate", "per_stage"],
                       horizontal=True, key="funnel_mid",
                       format_func={"separate": "shown apart",
-                                   "per_stage": "each stage on its own"}.get)
+                                   "per_stage": "each stage on its own"}.get,
+                      help="each stage on its own: distinct customers with an event at each "
+                           "stage, ignoring the window and the order of the steps")
 
 if len(steps) < 2:
     st.info("Choose at least two steps.")
@@ -93,7 +95,13 @@ m1.metric("Entered at the first step", f"{first:,}")
 m2.metric("Converted (all steps)", f"{last:,}",
           help="customers who completed every step; rates are in the table below")
 m3.metric("Entered mid-journey", f"{result.entered_mid_journey:,}",
-          help="first event after step 1, e.g. walk-in store customers; not in the first step")
+          help="no event of the first step, only of later ones (e.g. walk-in store customers "
+               "who never did step 1); whoever did step 1, at any time, is in the first step")
+if result.missing_steps:
+    st.warning(ui.md_escape(result.missing_message()))
+if source == "events" and mid == "per_stage":
+    st.caption("Each stage counted on its own: distinct customers with an event at each stage, "
+               "ignoring the conversion window and the order of the steps.")
 if result.open_windows:
     st.caption(f"{result.open_windows:,} customers' windows are still open at the end of the data"
                + (" (excluded)." if source == "events" and exclude_open else

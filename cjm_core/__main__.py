@@ -16,7 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from cjm_core.benchmarks import gaps_table, targets_for
-from cjm_core.errors import CJMError
+from cjm_core.errors import CJMError, QueryError
 from cjm_core.funnel import FunnelQuery, funnel, funnel_from_counts
 from cjm_core.ingest import TableLoad, ingest
 from cjm_core.journey import INDUSTRIES
@@ -181,6 +181,8 @@ def cmd_funnel(args: argparse.Namespace) -> int:
             mode=args.mode, reentry=args.reentry, breakdown=_columns(data, args.by),
             exclude_open=args.exclude_open)
         result = funnel(data.events, query, data.journey)
+    if result.missing_steps:  # a zero that only means "no such step" must not look like data
+        raise QueryError(result.missing_message(), code="unknown-step")
     out = result.to_dict()
     if args.json:
         print(json.dumps(out, ensure_ascii=False, default=str))

@@ -19,11 +19,17 @@ The reference semantics are ClickHouse ``windowFunnel`` and PostHog funnels:
   included) that starts at the time of one of the customer's events (with re-entry
   ``"first"``: at their first event only). Table step k reads "k of K steps".
   There is no start step, so nobody enters mid-journey.
-- Customers whose first step event is a later step than step 1 (walk-in store customers) are
-  left out of the main funnel, counted in ``entered_mid_journey`` and shown in ``mid_journey``
-  (entry step and how many went on to reach each later step). ``per_stage`` counts each stage
-  on its own (distinct customers with an event there); ``mid_journey="per_stage"`` makes that the
-  main table.
+- Step 1 is everyone who did step 1: a customer with a step-1 event enters the funnel there,
+  whatever they did before it (a walk-in who visits the store, then sees an ad, then researches
+  online is in step 1), as in ClickHouse ``windowFunnel`` and retentioneering ``funnel_data``.
+  Customers with no step-1 event but an event of a later step (walk-in store customers who
+  never did step 1) are left out of the main funnel, counted in ``entered_mid_journey`` and
+  shown in ``mid_journey`` (entry step = their first step event, and how many went on to reach
+  each later step). ``per_stage`` counts each stage on its own (distinct customers with an
+  event there, ignoring window and order); ``mid_journey="per_stage"`` makes that the main
+  table.
+- ``missing_steps`` names the steps with no event at all in the data (after filters): their
+  zeros say nothing about customers, so the CLI stops on them and the page warns.
 - A customer's window is *open* when they have not completed the funnel and the window of their
   latest attempt (``"first"``: their only attempt) ends after the last timestamp in the data; such
   customers are counted in ``open_windows`` and dropped with ``exclude_open``. Without a window
@@ -102,6 +108,22 @@ class FunnelResult:
     dropped_rows: int = 0
     steps: list[str] = field(default_factory=list)
     breakdown: tuple[str, ...] = ()
+    missing_steps: list[str] = field(default_factory=list)
+
+    def missing_message(self) -> str | None:
+        """What to tell the user when some steps have no event at all, else None.
+
+        >>> FunnelResult(pl.DataFrame(), 0, 0, 0, pl.DataFrame(), pl.DataFrame(),
+        ...              missing_steps=["Cart"]).missing_message()[:48]
+        "No event of step 'Cart' in the data: its zero sa"
+        """
+        if not self.missing_steps:
+            return None
+        names = ", ".join(repr(x) for x in self.missing_steps)
+        which = "step" if len(self.missing_steps) == 1 else "steps"
+        its = "its zero says" if len(self.missing_steps) == 1 else "their zeros say"
+        return (f"No event of {which} {names} in the data: {its} nothing about customers. "
+                "Check the step name or the filters.")
 
     def totals(self) -> tuple[int, int, list[str]]:
         """Customers at the first step and at the last (summed over segments), and the steps
@@ -132,7 +154,8 @@ class FunnelResult:
         else:
             out["steps"] = _steps_json(self.table)
         out.update(customers=self.customers, entered_mid_journey=self.entered_mid_journey,
-                   open_windows=self.open_windows, dropped_rows=self.dropped_rows)
+                   open_windows=self.open_windows, dropped_rows=self.dropped_rows,
+                   missing_steps=list(self.missing_steps))
         return out
 
 
@@ -400,16 +423,16 @@ class _PerCustomer:
     open_: np.ndarray
 
 
-def _ordered(ev: _Events, query: FunnelQuery, step_one_entry: bool = False
+def _ordered(ev: _Events, query: FunnelQuery
              ) -> tuple[_PerCustomer, np.ndarray, np.ndarray]:
     """Ordered and strict funnels in one compiled pass: every customer's attempts start at
-    events of their entry step (step 1 for the main funnel, a later one for mid-journey
-    customers; with ``step_one_entry`` step 1 for everyone having a step-1 event). Returns the
-    main funnel's customers, ``hist[entry step, best level]`` over all customers, and the
-    number of customers with an event of each step."""
+    events of their entry step (step 1 for everyone with a step-1 event, whatever came before
+    it; the first step seen for mid-journey customers). Returns the main funnel's customers,
+    ``hist[entry step, best level]`` over all customers, and the number of customers with an
+    event of each step."""
     w = _window_units(query.window, ev.unit_us)
     args = (ev.k, -1 if w is None else w, query.mode == "strict", query.reentry == "first",
-            step_one_entry, ev.t_max)
+            ev.t_max)
     half = int(np.searchsorted(ev.cid, ev.cid[len(ev.cid) // 2])) if len(ev.cid) else 0
     if len(ev.s) < _SPLIT_EVENTS or half == 0:
         pc, hist, per_step = _ordered_part(ev, 0, len(ev.s), args)
@@ -663,7 +686,8 @@ def funnel(events: pl.DataFrame, query: FunnelQuery | None = None,
         open_windows=int(pc.open_.sum()),
         mid_journey=mid, per_stage=_per_stage_counts(per_step, steps),
         comparison=_comparison(table, by) if by else None,
-        dropped_rows=ev.dropped, steps=labels, breakdown=tuple(by))
+        dropped_rows=ev.dropped, steps=labels, breakdown=tuple(by),
+        missing_steps=[name for name, n in zip(steps, per_step, strict=True) if not n])
 
 
 def _empty_mid() -> pl.DataFrame:
@@ -743,7 +767,9 @@ def funnel_from_counts(counts: pl.DataFrame, steps: list[str] | None = None,
         table=table, customers=first, entered_mid_journey=0, open_windows=0,
         mid_journey=_empty_mid(), per_stage=per_stage,
         comparison=_comparison(table, by) if by else None,
-        dropped_rows=counts.height - clean.height, steps=list(steps), breakdown=tuple(by))
+        dropped_rows=counts.height - clean.height, steps=list(steps), breakdown=tuple(by),
+        missing_steps=[steps[i - 1] for i in range(1, len(steps) + 1)
+                       if i not in set(summed["step_index"].to_list())])
 
 
 _ROLE_METRIC = {("cart", "purchase"): "cart_abandonment",
@@ -773,7 +799,7 @@ def role_dropoff(events: pl.DataFrame, journey: Journey, from_role: str, to_role
     _steps, mapping = _resolve_steps(query, journey)
     ev = _prepare(events, query, mapping, 2, with_rows=False)
     # everyone with a from-stage event enters at it, whatever came first
-    pc, _hist, _per_step = _ordered(ev, query, step_one_entry=True)
+    pc, _hist, _per_step = _ordered(ev, query)
     n = len(pc.level)
     if n == 0:
         return Metric(name, None, 0)

@@ -19,7 +19,7 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def ordered_funnel(cid, t, s, k, w, strict, first_only, step_one_entry, t_max,  # noqa: C901
+def ordered_funnel(cid, t, s, k, w, strict, first_only, t_max,  # noqa: C901
                    level, open_, pos, hist, per_step, off):  # pragma: no cover - compiled
     """One pass over events sorted by (customer, time, step, file order); ``off`` is added to
     the positions written (the events may be a slice starting at ``off``).
@@ -32,8 +32,9 @@ def ordered_funnel(cid, t, s, k, w, strict, first_only, step_one_entry, t_max,  
     (counted from e); ``per_step[j]`` counts customers with any event of step code j. Returns
     the number of main-funnel customers.
 
-    A customer enters at the step of their first step event (with ``step_one_entry``: at
-    step 1 whenever they have a step-1 event, whatever came before). Attempts start at events
+    A customer enters at step 1 whenever they have a step-1 event, whatever came before it
+    (ClickHouse ``windowFunnel``); a customer without one enters at the step of their first
+    step event (mid-journey, counted in ``hist`` only). Attempts start at events
     of the entry step: the first only (``first_only``) or each one, skipping an anchor followed
     at once by another of the same step (the later one reaches at least as far). Each attempt
     matches the following steps greedily (earliest event of the next step, optimal for a fixed
@@ -54,15 +55,13 @@ def ordered_funnel(cid, t, s, k, w, strict, first_only, step_one_entry, t_max,  
                 last_counted[j] = c
                 per_step[j] += 1
             e += 1
-        st = 0  # entry step
+        st = 0  # entry step: 1 whenever there is a step-1 event, else the first step seen
         for i in range(b, e):
-            if step_one_entry:
-                if s[i] == 1:
-                    st = 1
-                    break
-            elif s[i] <= k:
-                st = s[i]
+            if s[i] == 1:
+                st = 1
                 break
+            if st == 0 and s[i] <= k:
+                st = s[i]
         if st == 0:
             b = e
             continue

@@ -140,3 +140,13 @@ def test_map_for_a_segment_and_an_unknown_suffix(tmp_path, capsys):
     assert JourneyMap.from_json(out.read_text()).segment
     assert main(["map", WORKBOOK, "--out", str(tmp_path / "map.docx")]) == 2
     assert "map.docx" in capsys.readouterr().err
+
+
+def test_a_step_that_is_not_in_the_data_stops_the_funnel_with_its_name(events_csv, capsys):
+    # "Purchase" is no stage of the file: exit 2 naming it, never a table of silent zeros
+    assert main(["funnel", events_csv, "--steps", "A,Purchase,C", "--json"]) == 2
+    err = json.loads(capsys.readouterr().out)["error"]
+    assert err["code"] == "unknown-step" and "'Purchase'" in err["message"]
+    assert main(["funnel", events_csv, "--steps", "A,Purchase,C"]) == 2
+    text = capsys.readouterr()
+    assert "'Purchase'" in text.err and "Traceback" not in text.err + text.out

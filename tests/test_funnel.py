@@ -377,7 +377,8 @@ def _ref_customer(evs, k, w, mode, reentry):
     steps_only = [e for e in evs if e[1] <= k]
     if not steps_only:
         return 0, 0, []
-    entry = steps_only[0][1]
+    # step 1 whenever the customer did step 1, whatever came before; else their first step
+    entry = 1 if any(e[1] == 1 for e in steps_only) else steps_only[0][1]
     if mode != "strict":
         evs = steps_only
     if mode == "any":
@@ -502,7 +503,7 @@ def test_ordered_funnel_is_the_existence_definition(raw, minutes):
     idx = {s: i + 1 for i, s in enumerate(steps)}
     want = [0] * 4
     for evs in _ref_groups(ev, idx):
-        if evs[0][1] != 1:
+        if all(s != 1 for _, s in evs):
             continue
         level = max(j for j in range(1, 5) if j == 1 or _exists_chain(evs, j, window))
         if window is None:
