@@ -13,7 +13,7 @@ from cjm_core.errors import CJMError
 from cjm_core.loyalty import loyalty_metrics
 from cjm_core.metric import format_value
 from cjm_core.metrics import all_metrics
-from cjm_core.periods import change, last_periods
+from cjm_core.periods import change, dated_tables, last_periods, no_dates_note
 from cjm_core.support import support_metrics
 
 ws_id = ui.page_setup()
@@ -125,11 +125,16 @@ if not any(data.has(t) for t in ("events", "feedback", "support", "orders")):
     st.info("Comparing periods needs dated rows in events, feedback, support or orders. Upload "
             "them on the Data page.")
     st.stop()
+if not dated_tables(data):  # an undated survey alone: say so rather than compare it with itself
+    st.info(no_dates_note([], any_dated=False))
+    st.stop()
 try:
     current, previous, bounds = ui.compute(key, last_periods, data)
 except CJMError as exc:
     ui.show_error(exc)
     st.stop()
+if bounds["undated"]:
+    st.info(no_dates_note(bounds["undated"]))
 now = ui.compute(f"{key}:current", all_metrics, current)
 before = ui.compute(f"{key}:previous", all_metrics, previous)
 if not now and not before:

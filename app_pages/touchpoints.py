@@ -10,7 +10,7 @@ from cjm_core.benchmarks import target_text, targets_for
 from cjm_core.charts import distribution_chart, heatmap, interval_chart
 from cjm_core.comments import negative_phrases, worst_comments
 from cjm_core.errors import CJMError
-from cjm_core.periods import metrics_frame
+from cjm_core.periods import has_dates, metrics_frame
 from cjm_core.satisfaction import answers_in, ces, csat, distribution, nps, satisfaction_table
 
 ws_id = ui.page_setup()
@@ -36,6 +36,7 @@ if not cuts:
     st.info("The feedback table has no touchpoint, stage or channel column to cut by. Map one "
             "on the Data page.")
     st.stop()
+dated = has_dates(data.feedback, "feedback")
 
 with st.container(border=True):
     a, b = st.columns(2)
@@ -47,8 +48,8 @@ st.caption(f"{SCORES[score]}: {HOW[score]}. Hollow points and ticked rows: fewer
 try:
     table = ui.compute(key, satisfaction_table, data.feedback, by)
     per_cut = metrics_frame(ui.compute(key, SCORE_FN[score], data.feedback, by=[by]))
-    per_month = metrics_frame(ui.compute(key, SCORE_FN[score], data.feedback,
-                                         by=[by, "period"]))
+    per_month = (metrics_frame(ui.compute(key, SCORE_FN[score], data.feedback,
+                                          by=[by, "period"])) if dated else None)
 except CJMError as exc:
     ui.show_error(exc)
     st.stop()
@@ -80,11 +81,17 @@ for s in scores:
     config[f"{s}_n"] = st.column_config.NumberColumn(f"{SCORES[s]} n")
     config[f"{s}_low_sample"] = st.column_config.CheckboxColumn(
         f"{SCORES[s]} low sample", help="fewer than 30 answers")
+names = [SCORES[s] for s in scores]
+st.subheader(f"{' and '.join([', '.join(names[:-1]), names[-1]] if len(names) > 1 else names)} "
+             f"per {by}")
 st.dataframe(table.select(shown), hide_index=True, width="stretch", column_config=config)
 
 # -- heatmap by month ----------------------------------------------------------------------------
-st.subheader(f"{SCORES[score]} per {by} and month")
-if per_month.height:
+if not dated:
+    st.info("No dates in the feedback: its answers cannot be cut by month or compared between "
+            "periods, and the period filter leaves them whole (every answer is counted).")
+elif per_month.height:
+    st.subheader(f"{SCORES[score]} per {by} and month")
     st.altair_chart(
         heatmap(per_month, by, "period", value_format=ALT_FORMAT[score], title=SCORES[score])
         .properties(height=max(160, 24 * per_month[by].n_unique())),
@@ -92,7 +99,8 @@ if per_month.height:
     st.caption("Each cell: the month's answers only; hover for n and interval. Months with few "
                "answers swing widely.")
 else:
-    st.info("No dated answers to cut by month.")
+    st.subheader(f"{SCORES[score]} per {by} and month")
+    st.info("No dated answers in the period to cut by month.")
 
 # -- one touchpoint: distribution and comments ---------------------------------------------------
 if not data.has("feedback", "touchpoint"):

@@ -3,10 +3,11 @@ names, defaults and help, their URL form, and the choices a dataset offers."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from cjm_core.dataset import DATE_COLUMN, Dataset
+from cjm_core.periods import has_dates
 
 
 @dataclass(frozen=True)
@@ -39,14 +40,36 @@ class Filters:
     segment: tuple[str, ...] = ()
 
     def apply(self, dataset: Dataset) -> Dataset:
+        """The dataset under these filters. The period applies only to tables with dates
+        (`cjm_core.periods.has_dates`): an undated survey stays whole, since none of its
+        answers can be placed in or out of the period; in a table with dates, rows without one
+        are left out. Channel and segment apply to every table as usual.
+
+        >>> from datetime import datetime
+        >>> import polars as pl
+        >>> from cjm_core.journey import default_journey
+        >>> ev = pl.DataFrame({"customer_id": ["a", "b"],
+        ...                    "timestamp": [datetime(2025, 1, 2), datetime(2025, 6, 1)]})
+        >>> fb = pl.DataFrame({"touchpoint": ["Web", "Store"], "csat": [5, 2]})
+        >>> out = Filters(start=date(2025, 3, 1)).apply(
+        ...     Dataset(default_journey("4742"), events=ev, feedback=fb))
+        >>> out.events.height, out.feedback.height
+        (1, 2)
+        """
         if self.is_empty():
             return dataset
-        return dataset.filter(
+        channel, segment = list(self.channel) or None, list(self.segment) or None
+        out = dataset.filter(
             start=self.start,
             end=self.end + timedelta(days=1) if self.end else None,
-            channel=list(self.channel) or None,
-            segment=list(self.segment) or None,
+            channel=channel,
+            segment=segment,
         )
+        undated = [t for t, frame in dataset.tables().items() if not has_dates(frame, t)]
+        if undated and (self.start or self.end):
+            whole = dataset.filter(channel=channel, segment=segment)
+            out = replace(out, **{t: getattr(whole, t) for t in undated})
+        return out
 
     def is_empty(self) -> bool:
         return not (self.start or self.end or self.channel or self.segment)
@@ -110,7 +133,7 @@ channels=['store', 'web'], segments=['a'])
     lows, highs, channels, segments = [], [], set(), set()
     for name, frame in dataset.tables().items():
         col = DATE_COLUMN.get(name)
-        if col in frame.columns and frame[col].null_count() < frame.height:
+        if has_dates(frame, name):
             lows.append(frame[col].min())
             highs.append(frame[col].max())
         if "channel" in frame.columns:

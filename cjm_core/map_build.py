@@ -10,11 +10,13 @@ Measured lanes (``source="measured"``), per stage of the journey:
   ``n`` is the stage's events.
 - customer actions: the top three ``event`` values the same way, when events have an ``event``
   column (otherwise the template's assumed text).
-- KPIs: customers reached (the journey funnel of `cjm_core.funnel`, DESIGN §5), drop-off to the
-  next stage (``n`` = customers who reached this stage, interval = Wilson of the step), customers
-  with any event at the stage, and CSAT / NPS / CES of the feedback at the stage with a status
-  (met / within / missed, judged like the scorecard by `cjm_core.benchmarks.evaluate`) against the
-  industry's level target for that score (CSAT: the workspace's CSAT level target, else 0.85).
+- KPIs: customers reached (`stage_customers`: the journey funnel's reached_k of
+  `cjm_core.funnel`, DESIGN §5; the one customer count a stage shows: the KPI and the lane's
+  "n=" caption both read it), drop-off to the next stage (``n`` = customers who reached this
+  stage, interval = Wilson of the step), and CSAT / NPS / CES of the feedback at the stage
+  with a status (met / within / missed, judged like the scorecard by
+  `cjm_core.benchmarks.evaluate`) against the industry's level target for that score (CSAT: the
+  workspace's CSAT level target, else 0.85).
 - emotion (measured): the stage's CSAT (top-two-box share, DESIGN §5) mapped linearly onto
   −2…+2: share 0 → −2, share 1 → +2, i.e. ``4·share − 2`` (= 2 × (satisfied − not satisfied));
   the Wilson interval is mapped the same way, ``n`` is the answers. The CSAT target 0.85 sits
@@ -80,6 +82,7 @@ __all__ = [
     "compare_maps",
     "emotion_of",
     "first_channel",
+    "stage_customers",
     "template_map",
     "with_first_channel",
 ]
@@ -96,6 +99,7 @@ MAX_TOUCHPOINTS = 3
 #: KPI item texts (stable: `compare_maps` and the chart find figures by them)
 KPI_REACHED = "Customers reached"
 KPI_DROPOFF = "Drop-off to next stage"
+#: no longer built (a second count per stage, beside reached); kept so older saved maps read
 KPI_VISITED = "Customers at this stage"
 KPI_CSAT, KPI_NPS, KPI_CES = "CSAT", "NPS", "CES"
 
@@ -396,20 +400,42 @@ def _dominant_kind(events: pl.DataFrame) -> dict[str, str]:
                 .iter_rows())
 
 
-def _funnel_table(data: Dataset) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
-    """The journey funnel table and per-stage counts (None when the data cannot give one)."""
-    if data.has("events", "customer_id", "timestamp", "stage"):
-        try:
-            r = funnel(data.events, FunnelQuery(), data.journey)
-        except QueryError:
-            return None, None
-        return r.table, r.per_stage
-    if data.has("funnel_counts", "stage", "customers"):
-        try:
-            return funnel_from_counts(data.funnel_counts, journey=data.journey).table, None
-        except QueryError:
-            return None, None
-    return None, None
+def _funnel_table(data: Dataset) -> pl.DataFrame | None:
+    """The journey funnel table (None when the data cannot give one)."""
+    try:
+        if data.has("events", "customer_id", "timestamp", "stage"):
+            return funnel(data.events, FunnelQuery(), data.journey).table
+        if data.has("funnel_counts", "stage", "customers"):
+            return funnel_from_counts(data.funnel_counts, journey=data.journey).table
+    except QueryError:
+        return None
+    return None
+
+
+def _reached(table: pl.DataFrame | None, keys: list[str]) -> dict[str, int]:
+    """Stage key -> reached, the funnel table's steps taken in the journey's order."""
+    if table is None or table.height == 0:
+        return {}
+    rows = table.sort("step_index").get_column("reached").to_list()
+    return {k: int(r) for k, r in zip(keys, rows, strict=False) if r is not None}
+
+
+def stage_customers(data: Dataset) -> dict[str, int]:
+    """Customers per stage as the map shows them (KPI "Customers reached" and the KPI cell's
+    "n=" caption): the journey funnel's reached_k (DESIGN §5: a customer reaches a stage by
+    following the journey's steps in order from a step-1 event), so that drop-off, the Funnel
+    page and the map tell the same story. From events, else from ``funnel_counts``; stage key ->
+    count, empty when the data give no funnel.
+
+    >>> from datetime import datetime
+    >>> from cjm_core.journey import journey_from_rows
+    >>> j = journey_from_rows("4742", ["Browse", "Buy"], {"purchase": "Buy"})
+    >>> ev = pl.DataFrame({"customer_id": ["a", "a", "b", "c"], "stage": ["Browse", "Buy",
+    ...     "Browse", "Buy"], "timestamp": [datetime(2025, 1, d) for d in (1, 2, 1, 1)]})
+    >>> stage_customers(Dataset(j, events=ev))  # c bought without browsing: not reached
+    {'browse': 2, 'buy': 1}
+    """
+    return _reached(_funnel_table(data), [s.key for s in data.journey.stages])
 
 
 # ----------------------------------------------------------------------------- scores
@@ -463,6 +489,7 @@ class _Build:
         self.events = _with_stage_key(data.events, self.journey)
         self.feedback = _with_stage_key(data.feedback, self.journey)
         self.csat_target = csat_target_from(targets)
+        self.funnel = _funnel_table(data)
 
     def fill(self, m: JourneyMap) -> None:
         ev = self.events
@@ -478,34 +505,27 @@ class _Build:
 
     # -- KPIs and emotion
 
-    def _funnel_items(self) -> dict[str, list[Item]]:
-        table, per_stage = _funnel_table(self.data)
+    def _funnel_items(self, reached: dict[str, int]) -> dict[str, list[Item]]:
+        """Customers reached and drop-off to the next stage, per stage key."""
         out: dict[str, list[Item]] = {}
-        if table is not None and table.height:
-            rows = table.sort("step_index").to_dicts()
-            for i, row in enumerate(rows):
-                if i >= len(self.keys):
-                    break
-                k = self.keys[i]
-                out.setdefault(k, []).append(
-                    Item(KPI_REACHED, "measured", value=float(row["reached"]),
-                         n=int(rows[0]["reached"]), unit="count"))
-                if i + 1 < len(rows) and rows[i + 1]["dropoff"] is not None:
-                    nxt = rows[i + 1]
-                    lo, hi = wilson(nxt["lost"], row["reached"])
-                    out[k].append(Item(KPI_DROPOFF, "measured", value=nxt["dropoff"],
-                                       n=int(row["reached"]), low=lo, high=hi, unit="rate"))
-        if per_stage is not None:
-            for row in per_stage.sort("step_index").iter_rows(named=True):
-                i = row["step_index"] - 1
-                if 0 <= i < len(self.keys):
-                    out.setdefault(self.keys[i], []).append(
-                        Item(KPI_VISITED, "measured", value=float(row["customers"]),
-                             n=int(row["customers"]), unit="count"))
+        if self.funnel is None or self.funnel.height == 0:
+            return out
+        rows = self.funnel.sort("step_index").to_dicts()
+        for i, (k, row) in enumerate(zip(self.keys, rows, strict=False)):
+            if k not in reached:
+                continue
+            out[k] = [Item(KPI_REACHED, "measured", value=float(reached[k]), n=reached[k],
+                           unit="count")]
+            if i + 1 < len(rows) and rows[i + 1]["dropoff"] is not None:
+                nxt = rows[i + 1]
+                lo, hi = wilson(nxt["lost"], row["reached"])
+                out[k].append(Item(KPI_DROPOFF, "measured", value=nxt["dropoff"],
+                                   n=reached[k], low=lo, high=hi, unit="rate"))
         return out
 
     def _kpis_and_emotion(self, m: JourneyMap) -> None:
-        items = self._funnel_items()
+        reached = _reached(self.funnel, self.keys)
+        items = self._funnel_items(reached)
         fb = self.feedback
         scores = _scores(fb, ["__stage"]) if fb is not None else {}
         labels = {"csat": KPI_CSAT, "nps": KPI_NPS, "ces": KPI_CES}
@@ -521,13 +541,13 @@ class _Build:
                     e.measured, e.n = emotion_of(r.value), r.n
                     e.low, e.high = emotion_of(r.low), emotion_of(r.high)
         for k, its in items.items():
-            n = next((i.n for i in its if i.text == KPI_REACHED), None)
-            m.cells.setdefault("kpis", {})[k] = Cell("", "measured", its, n)
+            # the caption's n is the stage's customers, the very number of the reached KPI
+            m.cells.setdefault("kpis", {})[k] = Cell("", "measured", its, reached.get(k))
 
     # -- pain points
 
     def _step_pains(self) -> dict[str, list[Item]]:
-        table, _ = _funnel_table(self.data)
+        table = self.funnel
         if table is None or table.height < 2:
             return {}
         rows = table.sort("step_index").to_dicts()[: len(self.keys)]

@@ -6,6 +6,7 @@ months against the 12 before)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import polars as pl
@@ -20,13 +21,70 @@ __all__ = [
     "by_period",
     "change",
     "cut",
+    "dated_tables",
+    "has_dates",
     "last_periods",
     "metrics_frame",
+    "no_dates_note",
     "shift_months",
+    "undated_tables",
 ]
 
 #: date column of a table, in the order they are looked for when a "period" cut is asked for
 DATE_COLUMNS = ("timestamp", "opened_at", "order_date")
+
+
+def has_dates(frame: pl.DataFrame | None, table: str) -> bool:
+    """Whether a table can be placed in time: it has its date column (``timestamp`` for events
+    and feedback, ``opened_at`` for support, ``order_date`` for orders) with at least one date.
+    ``funnel_counts`` has none (its ``period`` is a label, not a date).
+
+    >>> fb = pl.DataFrame({"touchpoint": ["Web"], "csat": [5]})
+    >>> has_dates(fb, "feedback"), has_dates(fb.with_columns(timestamp=datetime(2025, 1, 2)),
+    ...                                      "feedback")
+    (False, True)
+    """
+    col = DATE_COLUMN.get(table)
+    return (frame is not None and col is not None and col in frame.columns
+            and frame.get_column(col).null_count() < frame.height)
+
+
+def dated_tables(dataset: Dataset) -> list[str]:
+    """The present tables that have dates (see :func:`has_dates`), in table order."""
+    return [name for name, frame in dataset.tables().items() if has_dates(frame, name)]
+
+
+def undated_tables(dataset: Dataset) -> list[str]:
+    """The present, non-empty tables without dates: a period filter leaves them whole, and
+    period over period leaves them out (they cannot be split into periods).
+
+    >>> from cjm_core.journey import default_journey
+    >>> ev = pl.DataFrame({"customer_id": ["a"], "timestamp": [datetime(2025, 1, 2)]})
+    >>> fb = pl.DataFrame({"touchpoint": ["Web"], "csat": [5]})
+    >>> undated_tables(Dataset(default_journey("4742"), events=ev, feedback=fb))
+    ['feedback']
+    """
+    return [name for name, frame in dataset.tables().items()
+            if frame.height and not has_dates(frame, name)]
+
+
+def no_dates_note(undated: Sequence[str], *, any_dated: bool = True) -> str | None:
+    """What period over period says about tables without dates (None when every table has).
+
+    >>> no_dates_note(["feedback"])
+    'No dates in feedback: its figures are left out of the period comparison.'
+    >>> no_dates_note(["feedback"], any_dated=False)[:42]
+    'No dates: none of the tables has a date, s'
+    """
+    if not any_dated:
+        return ("No dates: none of the tables has a date, so there are no periods to compare. "
+                "Map a date column (" + ", ".join(DATE_COLUMNS) + ") on the Data page.")
+    if not undated:
+        return None
+    names = " and ".join([", ".join(undated[:-1]), undated[-1]] if len(undated) > 1
+                         else undated)
+    whose = "their" if len(undated) > 1 else "its"
+    return f"No dates in {names}: {whose} figures are left out of the period comparison."
 
 
 def _date_column(frame: pl.DataFrame, date_col: str | None) -> str | None:
@@ -189,8 +247,11 @@ def last_periods(dataset: Dataset, months: int = 12, end: date | datetime | None
     ``end`` is exclusive; by default it is midnight after the latest date in any table, so the
     current period is [end − months, end) and the previous one [end − 2·months, end − months).
     The boundaries dict holds ``current_start``, ``current_end``, ``previous_start``,
-    ``previous_end``, ``months``, ``data_start``, ``data_end`` and ``previous_complete``
-    (whether the data reach back to the first day of the previous period).
+    ``previous_end``, ``months``, ``data_start``, ``data_end``, ``previous_complete``
+    (whether the data reach back to the first day of the previous period) and ``undated``
+    (the tables without dates, see :func:`undated_tables`). An undated table is absent from both
+    periods: kept whole in each, it would be compared with itself. With no dated table at all
+    there is nothing to compare: ``CJMError`` saying "No dates".
 
     >>> from cjm_core.journey import default_journey
     >>> ev = pl.DataFrame({"customer_id": ["a", "b", "c"], "stage": ["x"] * 3,
@@ -203,10 +264,9 @@ def last_periods(dataset: Dataset, months: int = 12, end: date | datetime | None
     if months < 1:
         raise ValueError("months must be at least 1")
     data_start, data_end = _data_bounds(dataset)
+    if not dated_tables(dataset) or (end is None and data_end is None):
+        raise CJMError(no_dates_note([], any_dated=False), code="missing-role")
     if end is None:
-        if data_end is None:
-            raise CJMError("no dated rows: cannot choose a period to compare",
-                           code="missing-role")
         stop = datetime(data_end.year, data_end.month, data_end.day) + timedelta(days=1)
     else:
         stop = _as_datetime(end)
@@ -222,9 +282,11 @@ def last_periods(dataset: Dataset, months: int = 12, end: date | datetime | None
         "data_end": data_end,
         "previous_complete": (data_start is not None
                               and data_start < previous_start + timedelta(days=1)),
+        "undated": undated_tables(dataset),
     }
-    current = dataset.filter(start=current_start, end=stop)
-    previous = dataset.filter(start=previous_start, end=current_start)
+    dropped = {t: None for t, frame in dataset.tables().items() if not has_dates(frame, t)}
+    current = replace(dataset.filter(start=current_start, end=stop), **dropped)
+    previous = replace(dataset.filter(start=previous_start, end=current_start), **dropped)
     return current, previous, bounds
 
 
