@@ -513,8 +513,14 @@ def sniff_delimiter(sample: str) -> str:
         score = (sum(c == mode for c in counts) / len(counts), mode, delim)
         if best is None or score[:2] > best[:2]:
             best = score
-    if best is not None and best[0] >= 0.5:
+    # every line with the same number of whitespace-separated fields beats a delimiter that
+    # is not on every line the same number of times (a "1,011.77" among padded columns)
+    ws_counts = {len(ln.split()) for ln in lines}
+    ws_constant = len(ws_counts) == 1 and min(ws_counts) >= 2
+    if best is not None and best[0] >= 0.5 and not (ws_constant and best[0] < 1):
         return best[2]
+    if ws_constant:
+        return WHITESPACE
     for splitter in (r"\s{2,}", r"\s+"):
         ws_counts = [len(re.split(splitter, ln.strip())) for ln in lines]
         mode, freq = Counter(ws_counts).most_common(1)[0]
@@ -694,9 +700,21 @@ def _grid_from_records(records: list[list[str]], starts: list[int]) -> _Grid:
 
 
 def _split_whitespace(body: bytes) -> _Grid:
-    """Columns separated by runs of whitespace (two or more spaces when that is consistent)."""
+    """Columns separated by runs of whitespace.
+
+    Any run of whitespace separates fields when that gives every non-blank line of the file the
+    same number of fields: a log with single spaces in its header and padded columns below
+    (``customer_id date qty`` over ``00001 19970101  1``), where two spaces would merge the
+    first two labels. Otherwise two or more spaces do when that is consistent near the top
+    (values holding single spaces: ``In-store demo``), else any run.
+    """
     lines = _lines(body).str.strip_chars()
-    pattern = r"\s{2,}" if _two_space_consistent(lines.head(_SNIFF_LINES)) else r"\s+"
+    if _any_run_constant(lines):
+        pattern = r"\s+"
+    elif _two_space_consistent(lines.head(_SNIFF_LINES)):
+        pattern = r"\s{2,}"
+    else:
+        pattern = r"\s+"
     parts = lines.str.replace_all(pattern, "\x1f").str.split("\x1f")
     counts = pl.select(
         pl.when(lines == "").then(0).otherwise(parts.list.len()).cast(pl.Int64)
@@ -705,6 +723,13 @@ def _split_whitespace(body: bytes) -> _Grid:
     cells = pl.DataFrame({f"c{j}": parts.list.get(j, null_on_oob=True) for j in range(width)})
     rownum = pl.int_range(1, len(lines) + 1, eager=True, dtype=pl.Int64)
     return _Grid(_normalise(cells), rownum, counts)
+
+
+def _any_run_constant(lines: pl.Series) -> bool:
+    """Whether splitting every non-blank (stripped) line on any run of whitespace gives one
+    field count, of at least two."""
+    counts = lines.filter(lines != "").str.count_matches(r"\s+")
+    return len(counts) > 0 and counts.min() == counts.max() and (counts.min() or 0) >= 1
 
 
 def _two_space_consistent(lines: pl.Series) -> bool:

@@ -463,3 +463,105 @@ def test_a_utf8_bom_never_reaches_a_name_or_cell(text):
     assert t.columns[0] == "id"
     assert (t.frame.rows(), t.problems, t.delimiter) == (
         plain.frame.rows(), plain.problems, plain.delimiter)
+
+
+# --------------------------------------------------------------------------- whitespace logs
+
+#: a purchase log as CDNOW publishes it: fixed-width fields, ids with leading zeros, a
+#: right-aligned quantity and amount; near the top every gap but the first is two spaces wide
+CD_LOG_LINES = [
+    "   00001 19970101  1  11.77",
+    "   00002 19970112  1  12.00",
+    "   00002 19970112  5  77.00",
+    "   00003 19970102  2  20.76",
+    "   00003 19970330  2  20.76",
+    "   00004 19970101  2  29.33",
+]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "customer_id date number_of_cds dollar_value",  # single spaces, as the log's readme
+        "customer_id date  number_of_cds  dollar_value",  # aligned over the padded fields
+    ],
+)
+def test_whitespace_log_splits_on_any_run_when_every_line_agrees(header):
+    """Splitting on any run of spaces gives four fields on every line, so it wins over the
+    two-space split (which read 'customer_id date' as one column and 0 rows loaded)."""
+    t = read_file(("\n".join([header, *CD_LOG_LINES]) + "\n").encode(), "CDNOW_master.txt")[0]
+    assert t.delimiter == "whitespace"
+    assert t.columns == ["customer_id", "date", "number_of_cds", "dollar_value"]
+    assert t.frame.rows() == [
+        (i + 2, *line.split()) for i, line in enumerate(CD_LOG_LINES)
+    ]
+    assert t.problems == []
+
+
+def test_any_run_must_hold_on_every_line_not_only_near_the_top():
+    """A value with a single space far down the file makes the any-run split uneven: the old
+    two-space reading stays (and the row is read right)."""
+    head = ["KUNDE   DATUM      PHASE"] + [f"C{i:03d}    20250304   Kauf" for i in range(80)]
+    text = "\n".join([*head, "C999    20250305   In-store demo"]) + "\n"
+    t = read_file(text.encode(), "log.txt")[0]
+    assert t.columns == ["KUNDE", "DATUM", "PHASE"]
+    assert t.frame["PHASE"][-1] == "In-store demo"
+    assert t.problems == []
+
+
+def test_tab_file_with_spaces_in_values_keeps_its_tabs():
+    """Splitting on any whitespace gives uneven counts here, so nothing changes: tabs separate,
+    single spaces stay inside values, a short row is still reported as short."""
+    text = ("Kunde\tDatum\tPhase\n"
+            "K1\t01.03.2025\tIn-store demo\n"
+            "K2\t02.03.2025\tKauf\n"
+            "K3\t03.03.2025\n")
+    t = read_file(text.encode(), "export.tsv")[0]
+    assert t.delimiter == "\t"
+    assert t.frame["Phase"].to_list() == ["In-store demo", "Kauf", None]
+    assert codes(t) == [("missing-cell", 4)]
+
+
+def test_thousands_commas_in_a_padded_log_do_not_make_it_a_csv():
+    """A comma in some amounts (not on every line) loses to whitespace that splits every line
+    into the same number of fields."""
+    text = ("id date amount\n"
+            "  1 20250101     12.50\n"
+            "  2 20250102  1,011.77\n"
+            "  3 20250103  2,300.00\n"
+            "  4 20250103  1,099.00\n")
+    t = read_file(text.encode(), "log.txt")[0]
+    assert t.delimiter == "whitespace"
+    assert t.frame["amount"].to_list() == ["12.50", "1,011.77", "2,300.00", "1,099.00"]
+
+
+_word = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
+                min_size=1, max_size=9)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    width=st.integers(min_value=2, max_value=6),
+    data=st.data(),
+)
+def test_padded_whitespace_tables_parse_back_to_their_cells(width, data):
+    """Random tables written with random padding (leading, between and trailing spaces, the
+    header's too) read back to exactly the cells written: the brute-force reference is
+    the cells themselves."""
+    names = [f"col{j}" for j in range(width)]
+    rows = data.draw(st.lists(st.lists(_word, min_size=width, max_size=width), min_size=1,
+                              max_size=15))
+    pad = st.integers(min_value=1, max_value=6)
+    lines = []
+    for row in [names, *rows]:
+        lead = " " * data.draw(st.integers(min_value=0, max_value=4))
+        gaps = [" " * data.draw(pad) for _ in range(width - 1)]
+        tail = " " * data.draw(st.integers(min_value=0, max_value=3))
+        lines.append(lead + "".join(c + g for c, g in zip(row, [*gaps, ""], strict=True)) + tail)
+    end = data.draw(st.sampled_from(["\n", "\r\n"]))
+    t = read_file((end.join(lines) + end).encode(), "aligned.txt")[0]
+    assert t.delimiter == "whitespace"
+    assert t.columns == names
+    assert [r[1:] for r in t.frame.rows()] == [tuple(r) for r in rows]
+    assert t.frame[ROW].to_list() == list(range(2, len(rows) + 2))
+    assert t.problems == []
