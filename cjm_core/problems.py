@@ -32,11 +32,14 @@ CODES: dict[str, str] = {
     "bad-date": "A value could not be read as a date in the column's format.",
     "bad-number": "A value could not be read as a number.",
     "bad-boolean": "A value could not be read as yes/no.",
-    "out-of-range": "A number lies outside the range its role allows.",
+    "out-of-range": "A number lies outside the range its role allows (a score: its scale).",
     "negative-duration": "An end time lies before its start time.",
     # table level
     "ambiguous-date-order": (
         "Every date fits both day-first and month-first; the order must be chosen."
+    ),
+    "ambiguous-scale": (
+        "A score column states no scale and its answers fit two; the scale must be chosen."
     ),
 }
 
@@ -64,27 +67,36 @@ class Problem:
         return d
 
 
-def code_counts(problems: list[Problem], rejected_codes: list[str | None] | None = None
-                ) -> dict[str, int]:
-    """How many rows each problem code concerns (1 for a note about the whole table), most
-    frequent first.
+def code_counts(problems: list[Problem], rejected_codes: list[str | None] | None = None,
+                blanked: dict[str, int] | None = None) -> dict[str, int]:
+    """How many rows (or cells) each problem code concerns (1 for a note about the whole
+    table), most frequent first.
 
     ``problems`` may be a truncated listing, so rows rejected for a code are counted from
-    ``rejected_codes`` (one comma-joined string of codes per rejected row) when given; warnings on
-    kept rows and table-level notes that rejected nothing are counted from the listing.
+    ``rejected_codes`` (one comma-joined string of codes per rejected row) when given, and cells
+    blanked in loaded rows from ``blanked`` (code -> cells, ``LoadResult.blanked_codes``); other
+    warnings on kept rows and table-level notes that rejected nothing are counted from the listing.
 
     >>> p = [Problem("blank-row", "…", row=3, severity="warning"), Problem("bad-date", "…", row=4)]
     >>> code_counts(p, ["bad-date", "bad-date, bad-number"])
     {'bad-date': 2, 'blank-row': 1, 'bad-number': 1}
     >>> code_counts([Problem("missing-role", "…")], ["missing-role"] * 5)
     {'missing-role': 5}
+    >>> code_counts([Problem("bad-number", "…", row=2, severity="warning")], [], {"bad-number": 7})
+    {'bad-number': 7}
     """
     counts: dict[str, int] = {}
     for joined in rejected_codes or []:
         for code in {c.strip() for c in (joined or "").split(",") if c.strip()}:
             counts[code] = counts.get(code, 0) + 1
     by_rows = set(counts)
+    for code, n in (blanked or {}).items():
+        counts[code] = counts.get(code, 0) + n
     for p in problems:
+        if p.severity == "warning" and p.row is not None and blanked is not None and (
+            p.code in blanked
+        ):
+            continue  # a blanked cell, counted exactly above
         if rejected_codes is None or p.severity == "warning" or (
             p.row is None and p.code not in by_rows
         ):

@@ -1,14 +1,19 @@
 """From a raw text table and a role mapping to a typed table, with every rejected row accounted for.
 
-Rows in = rows loaded + rows rejected, always. A row is rejected when any mapped value in it is
-unusable: a required value is empty, a date, number or yes/no cannot be read, a score or count lies
-outside its range, a case is resolved before it was opened, or the reader already found the row
-broken (too many or too few cells). Bad values in *optional* roles reject the row too: a row is
-either loaded as the user wrote it or listed with its reason, never loaded half-blank.
+Rows in = rows loaded + rows rejected, always. A row is rejected when a *required* value is
+unusable (empty, or a date or number that cannot be read), when the reader already found the row
+broken (too many or too few cells), or when every score a feedback row gives is bad. A bad value in
+an *optional* role (a score, amount, count, comment, optional date or yes/no) costs that cell only:
+it is blanked, reported with its code, row, column and raw value, and counted in
+``cells_blanked``; the row stays.
+
+Score scales come from, in order: the user's choice, a scale written in the header ("CSAT (1-5)",
+"von 10", "/7"), the standard scale holding the bulk of the answers; never the largest value.
 
 Table-level failures (a required role unmapped, a mapped column missing) load nothing; a date column
-whose day/month order cannot be told from the data loads nothing until the user answers
-(``status == "needs_answer"``, one question, one problem, no per-row noise).
+whose day/month order cannot be told from the data, or a score column whose scale the answers do not
+settle, loads nothing until the user answers (``status == "needs_answer"``, one question and one
+problem per column, no per-row noise).
 
 Everything is vectorised: per role one typed column and one column of problem codes; Problem
 objects with messages are built only for the first ``max_listed`` problems.
@@ -17,6 +22,7 @@ objects with messages are built only for the first ``max_listed`` problems.
 from __future__ import annotations
 
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -60,6 +66,8 @@ class Question:
     message: str
     examples: list[str]
     options: list[str]
+    #: the role the answer is for (a score column's scale), None for the table's date order
+    role: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape used by ``inspect --json``."""
@@ -82,8 +90,15 @@ class LoadResult:
     status: Status
     date_formats: dict[str, str] = field(default_factory=dict)
     number_formats: dict[str, str] = field(default_factory=dict)
+    #: score role -> highest point of the scale it was read on (5, 7, 10)
     scales: dict[str, int] = field(default_factory=dict)
     questions: list[Question] = field(default_factory=list)
+    #: score role -> the scale, its low end and what decided it
+    scale_details: dict[str, Scale] = field(default_factory=dict)
+    #: bad values in optional roles of loaded rows, blanked (the row was kept)
+    cells_blanked: int = 0
+    #: problem code -> how many cells it blanked
+    blanked_codes: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         """One line for a status bar or the command line.
@@ -92,15 +107,22 @@ class LoadResult:
         >>> r = LoadResult("orders", {}, pl.DataFrame(), pl.DataFrame(), [], 2, 10, 8, 2, "partial")
         >>> r.summary()
         'orders: 8 of 10 rows loaded, 2 rejected (2 problems) - partial'
+        >>> r.cells_blanked = 3
+        >>> r.summary()
+        'orders: 8 of 10 rows loaded, 2 rejected, 3 cells blanked (2 problems) - partial'
         """
         if self.status == "needs_answer":
             return f"{self.table}: {self.rows_in} rows waiting for an answer - " + "; ".join(
                 q.message for q in self.questions
             )
         noun = "problem" if self.problem_count == 1 else "problems"
+        blanked = ""
+        if self.cells_blanked:
+            cells = "cell" if self.cells_blanked == 1 else "cells"
+            blanked = f", {self.cells_blanked} {cells} blanked"
         return (
             f"{self.table}: {self.rows_loaded} of {self.rows_in} rows loaded, "
-            f"{self.rows_rejected} rejected ({self.problem_count} {noun}) - {self.status}"
+            f"{self.rows_rejected} rejected{blanked} ({self.problem_count} {noun}) - {self.status}"
         )
 
 
@@ -234,6 +256,9 @@ class _Checked:
     codes: pl.Series
     #: code -> what the message says is wrong ("is not a number", "is outside 1–5 for csat")
     details: dict[str, str] = field(default_factory=dict)
+    #: whether a bad value rejects the row (a required role) or only blanks the cell
+    required: bool = False
+    kind: str = ""
 
 
 def _falses(n: int) -> pl.Series:
@@ -289,37 +314,30 @@ def _check_datetime(role: Role, column: str, text: pl.Series, fmt: DateFormat) -
     return _Checked(role.name, column, values, codes, {"bad-date": detail})
 
 
-def _scale(role: Role, values: pl.Series) -> int | None:
-    """Scale of a score column from its largest in-range value (csat 5/7/10, ces 5/7, nps 10)."""
-    if role.name == "nps":
-        return 10
-    fine = values.filter((values >= (role.low or 0)) & (values <= (role.high or 10)))
-    top = fine.max() if len(fine) else None
-    steps = (5, 7, 10) if role.name == "csat" else (5, 7)
-    if top is None:
-        return steps[0]
-    return next((s for s in steps if top <= s), steps[-1])
-
-
 def _check_number(
-    role: Role, column: str, text: pl.Series, decimal: str
-) -> tuple[_Checked, int | None]:
+    role: Role, column: str, text: pl.Series, decimal: str, scale: Scale | None = None,
+    values: pl.Series | None = None,
+) -> _Checked:
+    """A number, integer or score column; a score is checked against its ``scale``.
+    ``values`` are the column already parsed under ``decimal`` (score columns are parsed once,
+    to decide their scale)."""
     empty = _empty(text)
-    values = _parse_number(text, decimal).alias(role.name)
+    if values is None:
+        values = _parse_number(text, decimal)
+    values = values.alias(role.name)
     bad_number = values.is_null()
     detail = f"is not a number (read with a {decimal})"
     if role.kind == "integer":
         not_whole = values.is_not_null() & (values != values.round(0))
         bad_number = bad_number | not_whole
         detail = "is not a whole number"
-    scale = _scale(role, values) if role.kind == "score" else None
-    low, high = role.low, (scale if scale is not None and role.name != "nps" else role.high)
+    low, high = (scale.low, scale.high) if scale is not None else (role.low, role.high)
     details = {"bad-number": detail, "out-of-range": f"is {_range_text(low, high)} for {role.name}"}
     if (role.kind == "number" and low is None and high is None
             and values.null_count() == text.null_count()
             and not (role.required and text.null_count())):
         # every value read, no range to keep, nothing required missing: no code to give
-        return _Checked(role.name, column, values, _no_codes(len(values)), details), scale
+        return _Checked(role.name, column, values, _no_codes(len(values)), details)
     out = _falses(len(values)) if low is None else (values < low).fill_null(False)
     if high is not None:
         out = out | (values > high).fill_null(False)
@@ -337,7 +355,139 @@ def _check_number(
         codes = _no_codes(len(values))
     if role.kind == "integer":
         values = values.cast(pl.Int64, strict=False)
-    return _Checked(role.name, column, values, codes, details), scale
+    return _Checked(role.name, column, values, codes, details)
+
+
+# ---------------------------------------------------------------------------------------------
+# score scales
+
+#: the standard scales of each score (their highest point); NPS is 0–10 by definition
+SCALES: dict[str, tuple[int, ...]] = {"csat": (5, 7, 10), "ces": (5, 7), "nps": (10,)}
+#: answers outside the bulk's scale may be at most this share of the answers (stray values)
+STRAY_SHARE = 0.05
+#: when a smaller scale holds more than this share but not the bulk, the user is asked
+UNSETTLED_SHARE = 0.5
+
+_TO = r"(?:-|–|—|to|bis|a|à|al|tot)"
+_HEADER_RANGE = re.compile(rf"(?<![\d.,])([01])\s*{_TO}\s*(\d{{1,2}})(?![\d.,])", re.IGNORECASE)
+_HEADER_TOP = re.compile(
+    r"(?:/|(?<![^\W\d_])(?:von|of|out of|sur|de|su|van|auf|из)\s)\s*(\d{1,2})(?![\d.,])",
+    re.IGNORECASE)
+
+ScaleSource = Literal["your choice", "header", "answers", "fixed"]
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The scale a score column is read on (``low``–``high``) and what decided it."""
+
+    column: str
+    low: int
+    high: int
+    source: ScaleSource
+
+    def text(self) -> str:
+        """``'1–5'``."""
+        return f"{self.low}–{self.high}"
+
+    def describe(self) -> str:
+        """What the Data page and ``inspect`` say, e.g. ``1–5 (from the header)``.
+
+        >>> Scale("CSAT (1-5)", 1, 5, "header").describe()
+        '1–5 (from the header)'
+        """
+        why = {"your choice": "your choice", "header": "from the header",
+               "answers": "from the bulk of the answers", "fixed": "NPS is always 0–10"}
+        return f"{self.text()} ({why[self.source]})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape used by ``inspect --json``."""
+        return {**asdict(self), "scale": self.text()}
+
+
+def header_scale(header: str, options: tuple[int, ...] = SCALES["csat"]
+                 ) -> tuple[int | None, int] | None:
+    """The scale a column header states, as (low or None, high), if it is one of ``options``.
+
+    >>> [header_scale(h) for h in ("CSAT (1-5)", "Zufriedenheit (1 bis 5)", "Score /7",
+    ...                            "Weiterempfehlung von 10", "Rating 0–10", "Umsatz 2021-10")]
+    [(1, 5), (1, 5), (None, 7), (None, 10), (0, 10), None]
+    """
+    for match in _HEADER_RANGE.finditer(header):
+        if int(match.group(2)) in options:
+            return int(match.group(1)), int(match.group(2))
+    for match in _HEADER_TOP.finditer(header):
+        if int(match.group(1)) in options:
+            return None, int(match.group(1))
+    return None
+
+
+def _bulk_scale(values: pl.Series, low: int, options: tuple[int, ...]
+                ) -> tuple[int, int | None, float]:
+    """The smallest standard scale holding the bulk of the answers: all but at most
+    :data:`STRAY_SHARE` of what the largest scale holds. Returns (scale, the smaller scale to
+    ask about or None, the share above that smaller scale): when the next smaller scale still
+    holds more than :data:`UNSETTLED_SHARE` of the answers, the values cannot settle it."""
+    held = pl.select(
+        pl.lit(values).is_not_null().sum().alias("n"),
+        *[pl.lit(values).is_between(low, s).sum().alias(str(s)) for s in options],
+    ).row(0, named=True)
+    n = held["n"]
+    if n == 0:
+        return options[0], None, 0.0
+    share = {s: held[str(s)] / n for s in options}
+    top = share[options[-1]]
+    pick = next(i for i, s in enumerate(options) if top - share[s] <= STRAY_SHARE)
+    if pick > 0 and share[options[pick - 1]] > UNSETTLED_SHARE:
+        smaller = options[pick - 1]
+        return options[pick], smaller, top - share[smaller]
+    return options[pick], None, 0.0
+
+
+def decide_scale(role: Role, column: str, values: pl.Series, chosen: int | None = None
+                 ) -> Scale | Question:
+    """The scale of a score column, or the question to ask when nothing settles it.
+
+    In order: the user's ``chosen`` scale, a scale written in the header, the standard scale
+    holding the bulk of the answers. Never the largest value: stray 7s in a "(1-5)" column are
+    out of range, not a 7-point scale.
+
+    >>> csat = roles_of("feedback")["csat"]
+    >>> decide_scale(csat, "CSAT (1-5)", pl.Series([1.0, 5, 4, 7])).describe()
+    '1–5 (from the header)'
+    >>> decide_scale(csat, "Rating", pl.Series([4.0] * 30 + [7])).describe()
+    '1–5 (from the bulk of the answers)'
+    >>> decide_scale(csat, "Rating", pl.Series([4.0] * 20 + [7] * 10)).options
+    ['5', '7']
+    >>> decide_scale(csat, "Rating", pl.Series([4.0] * 20 + [7] * 10), chosen=7).describe()
+    '1–7 (your choice)'
+    """
+    options = SCALES[role.name]
+    if chosen is not None and chosen not in options:
+        raise ValueError(f"{chosen} is not a scale for {role.name}; choose one of "
+                         f"{', '.join(map(str, options))}")
+    if role.name == "nps":
+        return Scale(column, 0, 10, "fixed")
+    stated = header_scale(column, options)
+    low = int(role.low or 0)
+    if stated is not None and stated[0] is not None:
+        low = stated[0]
+    if chosen is not None:
+        return Scale(column, low, chosen, "your choice")
+    if stated is not None:
+        return Scale(column, low, stated[1], "header")
+    high, smaller, above = _bulk_scale(values, low, options)
+    if smaller is None:
+        return Scale(column, low, high, "answers")
+    above_values = values.filter(values > smaller).unique(maintain_order=True).head(5)
+    examples = [f"{v:g}" for v in above_values.to_list()]
+    message = (
+        f"Column '{column}' ({role.name}) does not say its scale and its answers do not settle "
+        f"it: {above:.0%} of them lie above {smaller} (e.g. {', '.join(examples)}). Is it a "
+        f"{low}–{smaller} scale (answers above {smaller} are then out of range) or {low}–{high}?"
+    )
+    return Question("ambiguous-scale", column, message, examples, [str(smaller), str(high)],
+                    role=role.name)
 
 
 def _range_text(low: float | None, high: float | None) -> str:
@@ -424,13 +574,15 @@ def load_table(
     roles: dict[str, str],
     *,
     date_order: Literal["dmy", "mdy"] | None = None,
+    scales: dict[str, int] | None = None,
     max_listed: int = 1000,
 ) -> LoadResult:
     """Validate and type a raw table as ``table`` under a role -> column mapping.
 
     Role columns are renamed to their role and cast by kind; other columns are kept as text
-    (breakdown dimensions). A row with any problem is rejected as a whole, optional roles included.
-    ``date_order`` answers the day/month question when the dates cannot settle it.
+    (breakdown dimensions). A bad value in a required role rejects its row; in an optional role
+    it blanks that cell. ``date_order`` answers the day/month question when the dates cannot
+    settle it; ``scales`` (score role -> 5, 7 or 10) is the user's choice of score scales.
 
     >>> from types import SimpleNamespace as Raw
     >>> frame = pl.DataFrame({"__row__": [2, 3], "Kunde": ["K1", "K2"],
@@ -461,17 +613,55 @@ def load_table(
     for role, column in roles.items():
         if schema[role].kind == "datetime" and column not in sniffed:
             sniffed[column] = _sniff(texts[column], date_order, confirm=False, stripped=True)
+    scored, questions = _score_scales(raw, schema, roles, texts, scales or {})
     ambiguous = [c for c, f in sniffed.items() if f.ambiguous and f.format is None]
     if ambiguous:
-        question = _date_question(ambiguous, sniffed)
-        problem = Problem("ambiguous-date-order", question.message, column=question.column)
-        return _nothing_loaded(raw, table, roles, [*reader_notes, problem], max_listed,
-                               "needs_answer", [problem], questions=[question])
+        questions.insert(0, _date_question(ambiguous, sniffed))
+    if questions:
+        asked = [Problem(q.code, q.message, column=q.column) for q in questions]
+        return _nothing_loaded(raw, table, roles, [*reader_notes, *asked], max_listed,
+                               "needs_answer", asked, questions=questions)
     date_formats = {c: f.format for c, f in sniffed.items() if f.format is not None}
 
-    checked, number_formats, scales = _check_roles(raw, schema, roles, texts, sniffed)
+    checked, number_formats = _check_roles(raw, schema, roles, texts, sniffed, scored)
+    details = {r: sc.scale for r, sc in scored.items()}
     return _assemble(raw, frame, table, roles, checked, reader_notes, max_listed,
-                     date_formats=date_formats, number_formats=number_formats, scales=scales)
+                     date_formats=date_formats, number_formats=number_formats,
+                     scales={r: sc.high for r, sc in details.items()}, scale_details=details)
+
+
+@dataclass
+class _Scored:
+    """A score column parsed once: its decimal style, values and scale."""
+
+    decimal: str
+    values: pl.Series
+    scale: Scale
+
+
+def _score_scales(
+    raw: RawTable,
+    schema: dict[str, Role],
+    roles: dict[str, str],
+    texts: dict[str, pl.Series],
+    chosen: dict[str, int],
+) -> tuple[dict[str, _Scored], list[Question]]:
+    """The scale of every mapped score role, and a question for each the values cannot settle."""
+    scored: dict[str, _Scored] = {}
+    questions: list[Question] = []
+    for role_name, column in roles.items():
+        role = schema[role_name]
+        if role.kind != "score":
+            continue
+        text = texts[column]
+        decimal = sniff_decimal(text, raw.delimiter)
+        values = _parse_number(text, decimal)
+        decided = decide_scale(role, column, values, chosen.get(role_name))
+        if isinstance(decided, Question):
+            questions.append(decided)
+        else:
+            scored[role_name] = _Scored(decimal, values, decided)
+    return scored, questions
 
 
 def _texts(raw: RawTable, frame: pl.DataFrame, columns: list[str]) -> dict[str, pl.Series]:
@@ -494,17 +684,26 @@ def _check_roles(
     roles: dict[str, str],
     texts: dict[str, pl.Series],
     sniffed: dict[str, DateFormat],
-) -> tuple[list[_Checked], dict[str, str], dict[str, int]]:
-    def check(role_name: str, column: str) -> tuple[_Checked, int | None, str | None]:
+    scored: dict[str, _Scored],
+) -> tuple[list[_Checked], dict[str, str]]:
+    def check(role_name: str, column: str) -> tuple[_Checked, str | None]:
         role, text = schema[role_name], texts[column]
+        decimal = None
         if role.kind == "datetime":
-            return _check_datetime(role, column, text, sniffed[column]), None, None
-        if role.kind in _NUMBER_KINDS:
+            done = _check_datetime(role, column, text, sniffed[column])
+        elif role_name in scored:
+            sc = scored[role_name]
+            decimal = sc.decimal
+            done = _check_number(role, column, text, decimal, sc.scale, sc.values)
+        elif role.kind in _NUMBER_KINDS:
             decimal = sniff_decimal(text, raw.delimiter)
-            return (*_check_number(role, column, text, decimal), decimal)
-        if role.kind == "boolean":
-            return _check_boolean(role, column, text), None, None
-        return _check_text(role, column, text), None, None
+            done = _check_number(role, column, text, decimal)
+        elif role.kind == "boolean":
+            done = _check_boolean(role, column, text)
+        else:
+            done = _check_text(role, column, text)
+        done.required, done.kind = role.required, role.kind
+        return done, decimal
 
     # polars releases the GIL while it works, so the roles are checked side by side; dates,
     # the slowest to check, go first so that the other roles share the second core meanwhile
@@ -518,13 +717,11 @@ def _check_roles(
         results = [done[item] for item in items]
     else:
         results = [check(r, c) for r, c in items]
-    checked = [c for c, _, _ in results]
-    scales = {r: scale for (r, _), (_, scale, _) in zip(items, results, strict=True)
-              if scale is not None}
-    number_formats = {c: decimal for (_, c), (_, _, decimal) in zip(items, results, strict=True)
+    checked = [c for c, _ in results]
+    number_formats = {c: decimal for (_, c), (_, decimal) in zip(items, results, strict=True)
                       if decimal is not None}
     _check_durations(checked)
-    return checked, number_formats, scales
+    return checked, number_formats
 
 
 _NUMBER_KINDS = ("number", "integer", "score")
@@ -583,7 +780,6 @@ def _assemble(
     **extra: Any,
 ) -> LoadResult:
     reader = _reader_rows(raw)
-    typed = [c.values for c in checked]
     mapped = set(roles.values())
     role_names = {c.role for c in checked}
     others = [
@@ -592,6 +788,7 @@ def _assemble(
     ]
     if reader.height == 0 and all(c.codes.null_count() == len(c.codes) for c in checked):
         # the common case, a clean file: no row to reject or list, no code columns to join
+        typed = [c.values for c in checked]
         data = pl.DataFrame(typed + others) if typed or others else pl.DataFrame()
         rejected = frame.clear().with_columns(pl.lit(None, dtype=pl.String).alias("problems"))
         return LoadResult(
@@ -600,35 +797,79 @@ def _assemble(
             rows_in=frame.height, rows_loaded=frame.height, rows_rejected=0,
             status="loaded", **extra,
         )
-    reader_codes = (
-        reader.filter(pl.col("error"))
-        .group_by(ROW, maintain_order=True)
-        .agg(pl.col("code").unique(maintain_order=True).str.join(", ").alias("__reader__"))
-    )
-    codes = frame.select(ROW).with_columns(
-        *[c.codes.alias(f"__c{i}") for i, c in enumerate(checked)]
-    )
-    codes = codes.join(reader_codes, on=ROW, how="left", maintain_order="left")
-    code_cols = ["__reader__"] + [f"__c{i}" for i in range(len(checked))]
-    row_codes = codes.select(
-        pl.concat_str([pl.col(c) for c in code_cols], separator=", ", ignore_nulls=True)
-    ).to_series()
-    bad = row_codes != ""
+    row_codes, bad = _row_codes(frame, table, checked, reader)
+    typed = [_blanked(c) for c in checked]
     data = pl.DataFrame(typed + others).filter(~bad) if typed or others else pl.DataFrame()
     rejected = frame.with_columns(row_codes.alias("problems")).filter(bad)
+    blanked_codes = _blanked_codes(checked, bad)
 
-    listed, total = _list_problems(frame, checked, reader, raw.problems, max_listed)
+    listed, total = _list_problems(frame, checked, reader, raw.problems, max_listed, bad)
     rows_in = frame.height
     rows_rejected = rejected.height
     rows_loaded = rows_in - rows_rejected
-    status: Status = ("loaded" if rows_rejected == 0 else
+    cells_blanked = sum(blanked_codes.values())
+    status: Status = ("loaded" if rows_rejected == 0 and cells_blanked == 0 else
                       "failed" if rows_loaded == 0 else "partial")
     problems = (reader_notes + listed)[:max_listed]
     return LoadResult(
         table=table, roles=dict(roles), data=data, rejected=rejected, problems=problems,
         problem_count=len(reader_notes) + total, rows_in=rows_in, rows_loaded=rows_loaded,
-        rows_rejected=rows_rejected, status=status, **extra,
+        rows_rejected=rows_rejected, status=status, cells_blanked=cells_blanked,
+        blanked_codes=blanked_codes, **extra,
     )
+
+
+def _row_codes(
+    frame: pl.DataFrame, table: str, checked: list[_Checked], reader: pl.DataFrame
+) -> tuple[pl.Series, pl.Series]:
+    """Every code of each row joined (the rejected rows' ``problems``), and which rows are
+    rejected: a reader error, a bad required value, or a feedback row whose every given score
+    is bad (one bad score, the others empty or bad)."""
+    reader_codes = (
+        reader.filter(pl.col("error"))
+        .group_by(ROW, maintain_order=True)
+        .agg(pl.col("code").unique(maintain_order=True).str.join(", ").alias("__reader__"))
+    )
+    scores = [i for i, c in enumerate(checked) if c.kind == "score"] if table == "feedback" else []
+    codes = frame.select(ROW).with_columns(
+        *[c.codes.alias(f"__c{i}") for i, c in enumerate(checked)],
+        *[checked[i].values.is_not_null().alias(f"__v{i}") for i in scores],
+    )
+    codes = codes.join(reader_codes, on=ROW, how="left", maintain_order="left")
+    every = [pl.col("__reader__")] + [pl.col(f"__c{i}") for i in range(len(checked))]
+    fatal = [pl.col("__reader__")] + [pl.col(f"__c{i}") for i, c in enumerate(checked)
+                                      if c.required]
+    if scores:
+        some_bad = pl.any_horizontal(pl.col(f"__c{i}").is_not_null() for i in scores)
+        some_good = pl.any_horizontal(pl.col(f"__v{i}") & pl.col(f"__c{i}").is_null()
+                                      for i in scores)
+        lost = some_bad & ~some_good
+        fatal += [pl.when(lost).then(pl.col(f"__c{i}")) for i in scores]
+    out = codes.select(
+        pl.concat_str(every, separator=", ", ignore_nulls=True).alias("all"),
+        (pl.concat_str(fatal, separator=", ", ignore_nulls=True) != "").alias("bad"),
+    )
+    return out.get_column("all"), out.get_column("bad")
+
+
+def _blanked(c: _Checked) -> pl.Series:
+    """The typed values of a role with its bad cells blanked (rows a required role rejects are
+    dropped anyway, so only optional roles need it)."""
+    if c.required or c.codes.null_count() == len(c.codes):
+        return c.values
+    return pl.select(pl.when(c.codes.is_null()).then(c.values)).to_series().alias(c.role)
+
+
+def _blanked_codes(checked: list[_Checked], bad: pl.Series) -> dict[str, int]:
+    """code -> cells of optional roles blanked in rows that were kept."""
+    counts: dict[str, int] = {}
+    for c in checked:
+        if c.required or c.codes.null_count() == len(c.codes):
+            continue
+        kept = c.codes.filter(~bad).drop_nulls()
+        for code, n in kept.value_counts().iter_rows():
+            counts[code] = counts.get(code, 0) + n
+    return counts
 
 
 def _list_problems(
@@ -637,16 +878,19 @@ def _list_problems(
     reader: pl.DataFrame,
     reader_problems: list[Problem],
     max_listed: int,
+    bad: pl.Series,
 ) -> tuple[list[Problem], int]:
     """The first ``max_listed`` row-level problems in row order, and how many there are."""
     parts = [reader.select(ROW, pl.lit(-1, dtype=pl.Int64).alias("__k__"), "__i__", "code",
-                           pl.lit(None, dtype=pl.String).alias("value"))]
+                           pl.lit(None, dtype=pl.String).alias("value"),
+                           pl.lit(False).alias("__blank__"))]
     for k, c in enumerate(checked):
         part = frame.select(ROW).with_columns(
             pl.lit(k, dtype=pl.Int64).alias("__k__"),
             pl.lit(None, dtype=pl.Int64).alias("__i__"),
             c.codes.alias("code"),
             frame.get_column(c.column).alias("value"),
+            (~bad if not c.required else _falses(len(bad))).alias("__blank__"),
         )
         parts.append(part.filter(pl.col("code").is_not_null()))
     long = pl.concat(parts)
@@ -654,18 +898,27 @@ def _list_problems(
     head = long.sort([ROW, "__k__", "__i__"], nulls_last=True, maintain_order=True).head(
         max_listed)
     out = []
-    for row, k, i, code, value in head.iter_rows():
+    for row, k, i, code, value, blank in head.iter_rows():
         if k < 0:
             out.append(reader_problems[i])
         else:
-            out.append(_problem(code, int(row), checked[k], value))
+            out.append(_problem(code, int(row), checked[k], value, blank))
     return out, total
 
 
-def _problem(code: str, row: int, c: _Checked, raw_value: str | None) -> Problem:
+def _problem(code: str, row: int, c: _Checked, raw_value: str | None, blanked: bool = False
+             ) -> Problem:
+    """A row-level problem; a blanked cell (the row kept) is a warning that says so."""
     where = f"Row {row}, column '{c.column}'"
     if code == "missing-value":
         message = f"{where}: a value for {c.role} is required but the cell is empty"
     else:
         message = f"{where}: '{raw_value or ''}' {c.details.get(code, 'is not usable')}"
+    if blanked:
+        return Problem(code, message + BLANKED_NOTE, row=row, column=c.column, value=raw_value,
+                       severity="warning")
     return Problem(code, message, row=row, column=c.column, value=raw_value)
+
+
+#: said after the message of a bad value in an optional role whose row was loaded
+BLANKED_NOTE = "; the cell was left empty and the rest of the row loaded"

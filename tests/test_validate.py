@@ -13,6 +13,7 @@ from cjm_core.problems import CODES, Problem
 from cjm_core.readers import RawTable
 from cjm_core.schema import TABLES
 from cjm_core.validate import (
+    BLANKED_NOTE,
     COMMA,
     POINT,
     LoadResult,
@@ -126,7 +127,9 @@ def test_bad_number_out_of_range_bad_boolean_negative_duration():
                                     "resolved_at": "Gelöst", "contacts": "Kontakte",
                                     "first_contact_resolved": "FCR"})
     check_counts(r)
-    assert r.rows_loaded == 1
+    # every bad value is in an optional role: its cell is blanked, every row loads (issue 10)
+    assert (r.rows_loaded, r.rows_rejected, r.cells_blanked) == (5, 0, 4)
+    assert r.status == "partial"
     got = [(p.code, p.row, p.column, p.value) for p in r.problems]
     assert got == [
         ("bad-number", 3, "Kontakte", "zwei"),
@@ -134,13 +137,17 @@ def test_bad_number_out_of_range_bad_boolean_negative_duration():
         ("negative-duration", 5, "Gelöst", "2025-03-01 10:00"),
         ("bad-boolean", 6, "FCR", "vielleicht"),
     ]
-    assert r.problems[1].message == "Row 4, column 'Kontakte': '-1' is below 0 for contacts"
+    assert r.problems[1].message == ("Row 4, column 'Kontakte': '-1' is below 0 for contacts"
+                                     + BLANKED_NOTE)
     assert r.problems[2].message == (
         "Row 5, column 'Gelöst': '2025-03-01 10:00' lies before the opening time in column "
-        "'Eröffnet'")
+        "'Eröffnet'" + BLANKED_NOTE)
+    assert {p.severity for p in r.problems} == {"warning"}
     assert r.data.schema["contacts"] == pl.Int64
     assert r.data.schema["first_contact_resolved"] == pl.Boolean
-    assert r.data["first_contact_resolved"].to_list() == [True]
+    assert r.data["contacts"].to_list() == [1, None, None, 2, 1]
+    assert r.data["resolved_at"].null_count() == 2  # the negative duration and the empty cell
+    assert r.data["first_contact_resolved"].to_list() == [True, False, True, True, None]
 
 
 def test_integer_role_refuses_fractions():
@@ -173,7 +180,10 @@ def test_nps_and_ces_ranges():
     r = load_table(raw, "feedback", {"nps": "NPS", "ces": "CES"})
     assert r.scales == {"nps": 10, "ces": 7}
     assert [(p.row, p.column, p.value) for p in r.problems] == [(4, "NPS", "11"), (5, "CES", "8")]
-    assert r.problems[1].message == "Row 5, column 'CES': '8' is outside 1–7 for ces"
+    # each of those rows keeps its other, valid score (issue 10): the message says so
+    assert r.problems[1].message == ("Row 5, column 'CES': '8' is outside 1–7 for ces"
+                                     + BLANKED_NOTE)
+    assert (r.rows_loaded, r.cells_blanked) == (4, 2)
 
 
 def test_reader_errors_reject_their_row_and_keep_their_code():
@@ -200,13 +210,20 @@ def test_several_problems_in_one_row_are_all_listed_and_joined():
     assert r.status == "failed"
 
 
-def test_optional_role_bad_value_rejects_the_row():
+def test_optional_role_bad_value_blanks_the_cell_and_keeps_the_row():
     raw = raw_table({"K": ["1", "2"], "D": ["2025-01-01", "2025-01-02"], "P": ["a", "b"],
                      "U": ["12.50", "abc"]})
     r = load_table(raw, "events", {"customer_id": "K", "timestamp": "D", "stage": "P",
                                    "revenue": "U"})
-    assert (r.rows_loaded, r.rows_rejected) == (1, 1)
-    assert only(r, "bad-number").value == "abc"
+    check_counts(r)
+    assert (r.rows_loaded, r.rows_rejected, r.cells_blanked) == (2, 0, 1)
+    assert r.data["revenue"].to_list() == [12.5, None]
+    p = only(r, "bad-number")
+    assert (p.row, p.column, p.value, p.severity) == (3, "U", "abc", "warning")
+    assert r.blanked_codes == {"bad-number": 1}
+    assert r.status == "partial"
+    assert r.summary() == ("events: 2 of 2 rows loaded, 0 rejected, 1 cell blanked "
+                           "(1 problem) - partial")
 
 
 # --- table-level failures ---------------------------------------------------------------------
@@ -429,7 +446,7 @@ def test_rows_in_equals_loaded_plus_rejected(case):
     if r.rows_in and r.status == "loaded":
         assert r.rows_rejected == 0
     if r.status == "partial":
-        assert r.rows_loaded > 0 and r.rows_rejected > 0
+        assert r.rows_loaded > 0 and (r.rows_rejected > 0 or r.cells_blanked > 0)
     for p in r.problems:
         assert p.code in CODES
 
@@ -456,7 +473,7 @@ def test_threaded_checks_give_the_same_result_as_serial(monkeypatch):
     n = 300
     raw = raw_table({
         "k": [f"C{i}" if i % 50 else "" for i in range(n)],
-        "opened": [f"2025-03-{1 + i % 28:02d} 10:00" for i in range(n)],
+        "opened": [f"2025-03-{1 + i % 28:02d} 10:00" if i % 13 else "nope" for i in range(n)],
         "closed": [f"2025-03-{1 + (i * 7) % 28:02d} 09:00" if i % 9 else "x" for i in range(n)],
         "fcr": ["ja", "nein", "vielleicht"] * (n // 3),
         "contacts": [str(i % 5) if i % 11 else "1,5" for i in range(n)],
@@ -468,6 +485,7 @@ def test_threaded_checks_give_the_same_result_as_serial(monkeypatch):
     monkeypatch.setattr(validate_module, "_PARALLEL_MIN_ROWS", 0)
     threaded = load_table(raw, "support", roles)
     assert threaded.rows_rejected == serial.rows_rejected > 0
+    assert threaded.cells_blanked == serial.cells_blanked > 0
     assert threaded.data.equals(serial.data) and threaded.rejected.equals(serial.rejected)
     assert threaded.problems == serial.problems
     assert (threaded.number_formats, threaded.date_formats) == (serial.number_formats,
