@@ -289,15 +289,55 @@ def _synonym_index(synonyms: tuple[str, ...]) -> _SynonymIndex:
     return _SynonymIndex(exact, phrases, compounds)
 
 
+#: roles that identify one thing (a customer, an order, a case): a quantity never plays them
+ID_ROLES = frozenset({"customer_id", "order_id", "ticket_id"})
+
+#: folded words that make a name a quantity ("number of CDs", "Anzahl Artikel", "qty")
+_QUANTITY_WORDS = frozenset({
+    "qty", "qties", "quantity", "quantities", "count", "counts", "anzahl", "menge", "stuckzahl",
+    "quantite", "quantites", "cantidad", "cantidades", "nb", "pcs", "pieces",
+})
+#: folded word pairs that do: "number of", "no. of", "nombre de" ("nombre d'articles")
+_QUANTITY_PAIRS = frozenset({
+    ("number", "of"), ("no", "of"), ("num", "of"), ("nr", "of"), ("nombre", "de"),
+    ("nombre", "d"),
+})
+
+
+def is_quantity_name(column: str) -> bool:
+    """Whether a column's name says it counts something, so it is never an identifier.
+
+    "number" alone is an id word ("Kundennummer", "order number"); "number of" is a quantity.
+    German compounds count too ("Artikelanzahl", "Bestellmenge").
+
+    >>> [is_quantity_name(c) for c in ("number_of_cds", "No. of items", "Anzahl Artikel",
+    ...                                 "Bestellmenge", "order number", "account_id")]
+    [True, True, True, True, False, False]
+    """
+    tokens = fold(column).split("_")
+    if _QUANTITY_WORDS.intersection(tokens):
+        return True
+    if any(t.endswith(("anzahl", "menge")) for t in tokens):
+        return True
+    return any(tuple(tokens[i:i + 2]) in _QUANTITY_PAIRS for i in range(len(tokens) - 1))
+
+
 def _by_name(columns: list[str], table: str) -> dict[str, _Match]:
-    """Greedy assignment of name matches, best score first, each column and role used once."""
+    """Greedy assignment of name matches, best score first, each column and role used once.
+
+    A quantity ("number of customers", "Anzahl Bestellungen") is never matched to an id role,
+    however much of an id role's synonym its name holds.
+    """
     roles = list(roles_of(table))
     folded = {c: fold(c) for c in columns}
+    quantities = {c for c in columns if is_quantity_name(c)}
     cands = []
     for ri, role in enumerate(roles):
         lists = [(SYNONYMS.get(role, ()), 0)]
         lists += [(SYNONYMS[b], 150) for b in _BORROWED.get(role, ()) if b in SYNONYMS]
         for ci, col in enumerate(columns):
+            if role in ID_ROLES and col in quantities:
+                continue
             for syns, penalty in lists:
                 hit = _name_score(folded[col], syns)
                 if hit is not None:
@@ -397,17 +437,30 @@ def _parses_all(text: pl.Series, fmt: str) -> bool:
 
 #: a column named like an identifier is never read as a score or an amount, whatever its values
 _ID_WORDS = _words("id nr no num number nummer numero key code ref")
+#: distinct values in a profile that make a column varied enough to be an identifier
+_ID_MIN_DISTINCT = 100
+
+
+def _varied(p: _Profile) -> bool:
+    """Whether a column has the many distinct values an identifier needs: half of its values,
+    or 100 of the (up to 5,000) profiled ones. A store number or a quantity repeats far more."""
+    return p.distinct >= min(0.5 * p.n, _ID_MIN_DISTINCT)
 
 
 def _kind(p: _Profile, col: str) -> tuple[str, str] | None:
     """(kind, reason) for a column by its values; kind picks the roles it may fill."""
-    if _ID_WORDS & set(fold(col).split("_")) and not p.date and not p.yyyymmdd:
-        return "id", "name and values look like ids"
+    quantity = is_quantity_name(col)
+    if (not quantity and _ID_WORDS & set(fold(col).split("_")) and not p.date
+            and not p.yyyymmdd):
+        # named like an id: an id when its values vary enough, else nothing (never a score)
+        return ("id", "name and values look like ids") if _varied(p) else None
     if p.boolean:
         return "boolean", "values look like yes/no"
     if p.yyyymmdd:
         return "date", "8-digit values read as dates yyyymmdd"
     if p.ints is not None:
+        if quantity:
+            return "quantity", "name says a quantity (how many), not an id"
         return _int_kind(p, col)
     if p.decimals:
         return "money", "decimal numbers look like amounts"
@@ -427,7 +480,7 @@ def _int_kind(p: _Profile, col: str) -> tuple[str, str]:
         return ("ces" if effort else "score"), f"values {lo}–{hi} look like a 1–{scale} score"
     if lo >= 0 and p.distinct >= max(2, 0.5 * p.n):
         return "id", "many distinct whole numbers look like ids"
-    if lo >= 1000 and p.same_width:
+    if lo >= 1000 and p.same_width and _varied(p):
         return "id", "whole numbers of one width look like ids"
     return "count", "whole numbers look like counts"
 
@@ -462,6 +515,7 @@ _KIND_ROLES: dict[str, tuple[str, ...]] = {
     "ces": ("ces", "csat"),
     "id": ("customer_id", "ticket_id", "order_id"),
     "count": ("customers", "contacts", "amount", "revenue"),
+    "quantity": ("customers", "contacts"),
     "money": ("amount", "revenue"),
     "text": ("comment",),
     "period": ("period",),

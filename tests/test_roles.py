@@ -292,3 +292,71 @@ def test_name_score_index_matches_the_plain_loop():
             assert _name_score(name, synonyms) == _name_score_reference(name, synonyms), name
             checked += 1
     assert checked > 5000
+
+
+# --------------------------------------------------------------------------- quantities and ids
+
+ID_ROLES = ("customer_id", "order_id", "ticket_id")
+
+#: how many of something, in the languages the synonyms cover; the last ones hold an id role's
+#: synonym ("Bestellungen", "customers", "commandes") that must not win either
+QUANTITY_HEADERS = [
+    "number_of_cds", "Anzahl Artikel", "nombre de produits", "cantidad", "qty", "no. of items",
+    "count", "Artikelanzahl", "Bestellmenge", "Number of customers", "Anzahl Bestellungen",
+    "nombre de commandes", "Cantidad pedido", "item_count", "Qty ordered",
+]
+
+
+@pytest.mark.parametrize("header", QUANTITY_HEADERS)
+@pytest.mark.parametrize("table", ["orders", "events", "support", "feedback"])
+def test_quantity_headers_never_become_an_id(header, table):
+    """Even when every value differs (what an id's values look like), a quantity is no id."""
+    n = 40
+    df = _frame({
+        "Datum": [f"{1 + i % 28:02d}.03.2025" for i in range(n)],
+        header: [str(3 + 7 * i) for i in range(n)],
+        "Betrag": [f"{10 + i}.50" for i in range(n)],
+    })
+    roles = suggest_roles(df, table)
+    assert header not in {roles.get(r) for r in ID_ROLES}, roles
+
+
+def test_purchase_log_quantity_is_not_the_order_id():
+    """The public purchase log's columns: 'number' in 'number_of_cds' once made it order_id,
+    which collapsed each customer's orders into one per quantity."""
+    df = _frame({
+        "customer_id": ["00001", "00002", "00002", "00003", "00003", "00003", "00004", "00005"],
+        "date": ["19970101", "19970112", "19970112", "19970102", "19970330", "19970402",
+                 "19970101", "19970101"],
+        "number_of_cds": ["1", "1", "5", "2", "2", "2", "2", "1"],
+        "dollar_value": ["11.77", "12.00", "77.00", "20.76", "20.76", "19.54", "29.33", "29.33"],
+    })
+    assert suggest_table(df, hint="CDNOW_master.txt") == "orders"
+    assert suggest_roles(df, "orders") == {
+        "customer_id": "customer_id", "order_date": "date", "amount": "dollar_value"}
+
+
+def test_an_id_name_on_a_column_that_repeats_a_few_values_is_no_id():
+    """'Filial-Nr.' (store number) holds 4 values over 40 rows: no id role, and no score
+    either (a column named like an id is never read as one). With varied values it is an id."""
+    n = 40
+    base = {"Datum": [f"{1 + i % 28:02d}.03.2025" for i in range(n)],
+            "Betrag": [f"{10 + i}.50" for i in range(n)]}
+    few = _frame({**base, "Filial-Nr.": [str(1 + i % 4) for i in range(n)]})
+    for table in ("orders", "events", "feedback", "support"):
+        assert "Filial-Nr." not in suggest_roles(few, table).values(), table
+    many = _frame({**base, "Filial-Nr.": [str(1000 + i) for i in range(n)]})
+    assert suggest_roles(many, "orders")["customer_id"] == "Filial-Nr."
+    codes = _frame({**base, "Code": [f"{1 + i % 3}" for i in range(n)],
+                    "Kunde": [f"K{i % 15}" for i in range(n)]})
+    assert "Code" not in suggest_roles(codes, "orders").values()
+
+
+def test_whole_numbers_of_one_width_need_variety_to_be_ids():
+    """Four-digit numbers repeating two values (a year, a branch code) are counts, not ids."""
+    from cjm_core.roles import _kind, _profile
+
+    p = _profile(pl.Series([str(2024 + i % 2) for i in range(50)]))
+    assert _kind(p, "x")[0] != "id"
+    p = _profile(pl.Series([str(5000 + i) for i in range(50)]))
+    assert _kind(p, "x")[0] == "id"
