@@ -4,6 +4,9 @@ is shown."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -129,6 +132,80 @@ def test_touchpoints_cut_by_stage(sample):
     at.radio(key="tp_by").set_value("stage").run()
     assert not at.exception, at.exception
     assert set(at.dataframe[0].value["stage"]) == set(sample.values("feedback", "stage"))
+
+
+# -- an undated survey --------------------------------------------------------------------------
+
+#: a survey export with touchpoint, CSAT, NPS and CES and no date column
+UNDATED_SURVEY = pl.DataFrame({"touchpoint": ["Web shop", "Web shop", "Web shop", "Store",
+                                              "Store"],
+                               "csat": [5, 2, 4, 4, 1], "nps": [10, 6, 9, 8, 0],
+                               "ces": [1, 4, 2, 2, 5]})
+#: worked by hand: CSAT = share of 4–5; NPS = 100 × (share 9–10 − share 0–6); CES = mean
+UNDATED_BY_HAND = {
+    "Web shop": {"answers": 3, "csat": 2 / 3, "csat_n": 3, "nps": 100 * (2 / 3 - 1 / 3),
+                 "nps_n": 3, "ces": (1 + 4 + 2) / 3, "ces_n": 3},
+    "Store": {"answers": 2, "csat": 1 / 2, "csat_n": 2, "nps": 100 * (0 - 1 / 2), "nps_n": 2,
+              "ces": (2 + 5) / 2, "ces_n": 2},
+}
+
+
+def _workspace_with(name: str, **tables: pl.DataFrame) -> str:
+    import ui  # the app's own store (Streamlit caches it for the whole process)
+
+    store = ui.get_store()
+    ws = new_workspace(store, name, "4742")
+    for table, frame in tables.items():
+        store.save_table(ws, table, frame)
+    return ws
+
+
+def test_touchpoints_of_an_undated_survey_show_csat_nps_and_ces_per_touchpoint(db_path):
+    at = open_page("touchpoints", _workspace_with("Survey, no dates", feedback=UNDATED_SURVEY))
+    assert not at.error, [e.value for e in at.error]
+    assert any("CSAT, NPS and CES per touchpoint" in h.value for h in at.subheader)
+    rows = {r["touchpoint"]: r for r in at.dataframe[0].value.to_dict("records")}
+    assert set(rows) == set(UNDATED_BY_HAND)
+    for touchpoint, expected in UNDATED_BY_HAND.items():
+        for column, value in expected.items():
+            assert rows[touchpoint][column] == pytest.approx(value), (touchpoint, column)
+    assert any(i.value.startswith("No dates in the feedback") for i in at.info)
+    assert not any("and month" in h.value for h in at.subheader)
+
+    at.radio(key="tp_score").set_value("nps").run()
+    assert not at.exception and not at.error
+    assert any(h.value == "NPS per touchpoint" for h in at.subheader)
+    assert at.selectbox(key="tp_touchpoint").value == "Store"  # NPS −50, the worst
+    at.radio(key="tp_score").set_value("ces").run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="tp_touchpoint").value == "Store"  # effort 3.5, the highest
+    assert any("n = 2 answers" in c.value for c in at.caption)
+
+
+def test_period_over_period_of_an_undated_survey_says_no_dates(db_path):
+    at = open_page("post_purchase", _workspace_with("Survey, no dates", feedback=UNDATED_SURVEY))
+    assert not at.error, [e.value for e in at.error]
+    assert any(i.value.startswith("No dates: none of the tables has a date") for i in at.info)
+    assert not any(c.value.startswith("Now:") for c in at.caption)  # nothing compared
+
+
+def test_a_period_leaves_an_undated_survey_whole_and_pop_leaves_it_out(db_path):
+    events = pl.DataFrame({"customer_id": ["a", "b"], "stage": ["Discovery", "Purchase"],
+                           "timestamp": [datetime(2024, 1, 10), datetime(2025, 6, 10)]})
+    ws = _workspace_with("Dated events, undated survey", events=events, feedback=UNDATED_SURVEY)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.query_params.update(ws=ws, start="2025-01-01")
+    at.run()
+    at.switch_page("app_pages/touchpoints.py").run()
+    assert not at.exception and not at.error
+    assert at.sidebar.date_input(key="period").value[0] == date(2025, 1, 1)
+    assert at.dataframe[0].value["answers"].sum() == UNDATED_SURVEY.height  # every answer
+    at.switch_page("app_pages/post_purchase.py").run()
+    assert not at.exception and not at.error
+    assert any(i.value == "No dates in feedback: its figures are left out of the period "
+               "comparison." for i in at.info)
+    compared = at.dataframe[-1].value
+    assert not set(compared["metric"]) & {"csat", "nps", "ces"}
 
 
 # -- Post-purchase -------------------------------------------------------------------------------

@@ -11,14 +11,19 @@ from cjm_core.dataset import Dataset
 from cjm_core.errors import CJMError
 from cjm_core.journey import default_journey
 from cjm_core.metric import Metric
+from cjm_core.metrics import all_metrics
 from cjm_core.periods import (
     add_period,
     by_period,
     change,
     cut,
+    dated_tables,
+    has_dates,
     last_periods,
     metrics_frame,
+    no_dates_note,
     shift_months,
+    undated_tables,
 )
 from cjm_core.sample import generate
 from cjm_core.satisfaction import csat
@@ -125,3 +130,57 @@ def test_metrics_frame_and_by_period():
     assert {"low", "high", "low_sample"} <= set(trend.columns)
     frame = metrics_frame([])
     assert frame.height == 0 and "value" in frame.columns
+
+
+# -- tables without dates ------------------------------------------------------------------------
+
+UNDATED_SURVEY = pl.DataFrame({"touchpoint": ["Web", "Web", "Store"], "csat": [5, 2, 4],
+                               "nps": [10, 6, 9], "ces": [1, 4, 2]})
+
+
+@pytest.mark.parametrize(("frame", "table", "expected"), [
+    (UNDATED_SURVEY, "feedback", False),
+    (UNDATED_SURVEY.with_columns(timestamp=pl.lit(None, pl.Datetime)), "feedback", False),
+    (UNDATED_SURVEY.with_columns(timestamp=pl.Series([None, datetime(2025, 1, 1), None])),
+     "feedback", True),
+    (pl.DataFrame({"opened_at": [datetime(2025, 1, 1)]}), "support", True),
+    (pl.DataFrame({"timestamp": [datetime(2025, 1, 1)]}), "support", False),  # not its column
+    (pl.DataFrame({"stage": ["a"], "customers": [3], "period": ["2025-01"]}), "funnel_counts",
+     False),
+    (None, "feedback", False),
+])
+def test_has_dates(frame, table, expected):
+    assert has_dates(frame, table) is expected
+
+
+def test_period_over_period_of_an_undated_survey_says_no_dates():
+    data = Dataset(default_journey("4742"), feedback=UNDATED_SURVEY)
+    assert dated_tables(data) == [] and undated_tables(data) == ["feedback"]
+    with pytest.raises(CJMError, match=r"^No dates: none of the tables has a date") as err:
+        last_periods(data)
+    assert err.value.code == "missing-role"
+    with pytest.raises(CJMError, match=r"^No dates"):
+        last_periods(data, end=date(2025, 1, 1))  # even with an end, nothing can be placed
+
+
+def test_period_over_period_leaves_undated_tables_out_instead_of_comparing_them_with_themselves():
+    data = Dataset(_dataset().journey, events=_dataset().events, feedback=UNDATED_SURVEY)
+    cur, prev, b = last_periods(data)
+    assert b["undated"] == ["feedback"]
+    assert cur.feedback is None and prev.feedback is None
+    assert cur.events["customer_id"].to_list() == ["c", "d"]  # dated tables split as before
+    assert prev.events["customer_id"].to_list() == ["a", "b"]
+    now, before = all_metrics(cur), all_metrics(prev)
+    table = change(now, before)
+    assert not table.filter(pl.col("metric").is_in(["csat", "nps", "ces"])).height
+    assert no_dates_note(b["undated"]) == (
+        "No dates in feedback: its figures are left out of the period comparison.")
+
+
+def test_no_dates_note_golden():
+    assert no_dates_note([]) is None
+    assert no_dates_note(["feedback", "funnel_counts"]) == (
+        "No dates in feedback and funnel_counts: their figures are left out of the period "
+        "comparison.")
+    assert no_dates_note(["a", "b", "c"]).startswith("No dates in a, b and c: their")
+    assert no_dates_note([], any_dated=False).startswith("No dates: none of the tables")

@@ -203,3 +203,79 @@ def test_planted_low_csat_touchpoint_is_lowest(sample):
     assert table["csat"][1:].min() >= facts["other_csat_min"]
     by_stage = {m.by["stage"]: m.value for m in csat(data["feedback"], by=["stage"])}
     assert min(by_stage, key=by_stage.get) == facts["low_csat_stage"]
+
+
+# -- per touchpoint, brute force (an undated survey: no timestamp column) ------------------------
+
+
+def _brute_nps(answers: list[int]) -> tuple[float, int, float, float]:
+    n = len(answers)
+    p = sum(a >= 9 for a in answers) / n
+    d = sum(a <= 6 for a in answers) / n
+    se = 100 * max(p + d - (p - d) ** 2, 0.0) ** 0.5 / n ** 0.5
+    value = 100 * (p - d)
+    return value, n, max(-100.0, value - 1.96 * se), min(100.0, value + 1.96 * se)
+
+
+def _brute_ces(answers: list[int]) -> tuple[float, int, float | None, float | None]:
+    from statistics import mean, stdev
+
+    from scipy.stats import t
+
+    n, m = len(answers), mean(answers)
+    if n < 2:
+        return m, n, None, None
+    half = t.ppf(0.975, n - 1) * stdev(answers) / n ** 0.5
+    return m, n, m - half, m + half
+
+
+SURVEY_ROWS = st.lists(st.tuples(st.sampled_from(["Web shop", "Store", "Hotline"]),
+                                 st.none() | st.integers(0, 10), st.none() | st.integers(1, 7)),
+                       min_size=1, max_size=50)
+
+
+@settings(max_examples=80, deadline=None)
+@given(SURVEY_ROWS)
+def test_per_touchpoint_nps_and_ces_equal_a_brute_force_count(rows):
+    fb = pl.DataFrame(rows, schema={"touchpoint": pl.String, "nps": pl.Int64, "ces": pl.Int64},
+                      orient="row")
+    table = {r["touchpoint"]: r for r in satisfaction_table(fb, "touchpoint").to_dicts()}
+    by_nps = {m.by["touchpoint"]: m for m in nps(fb, by=["touchpoint"])}
+    by_ces = {m.by["touchpoint"]: m for m in ces(fb, by=["touchpoint"])}
+    all_ces = [c for _, _, c in rows if c is not None]
+    scale = 5 if all_ces and max(all_ces) <= 5 else 7  # CES scale: from the whole survey
+    for tp in {t for t, _, _ in rows}:
+        row = table[tp]
+        assert row["answers"] == sum(t == tp for t, _, _ in rows)
+        answers = [a for t, a, _ in rows if t == tp and a is not None]
+        assert row["nps_n"] == len(answers)
+        if answers:
+            value, n, low, high = _brute_nps(answers)
+            for got in ((row["nps"], row["nps_n"], row["nps_low"], row["nps_high"]),
+                        (by_nps[tp].value, by_nps[tp].n, by_nps[tp].low, by_nps[tp].high)):
+                assert got == (pytest.approx(value), n, pytest.approx(low), pytest.approx(high))
+        else:
+            assert row["nps"] is None and tp not in by_nps
+        efforts = [c for t, _, c in rows if t == tp and c is not None and c <= scale]
+        assert row["ces_n"] == len(efforts)
+        if efforts:
+            value, n, low, high = _brute_ces(efforts)
+            for got in ((row["ces"], row["ces_n"], row["ces_low"], row["ces_high"]),
+                        (by_ces[tp].value, by_ces[tp].n, by_ces[tp].low, by_ces[tp].high)):
+                assert got[:2] == (pytest.approx(value), n)
+                assert (got[2], got[3]) == ((None, None) if low is None else
+                                            (pytest.approx(low), pytest.approx(high)))
+        else:
+            assert row["ces"] is None and tp not in by_ces
+
+
+def test_undated_survey_per_touchpoint_by_hand():
+    fb = pl.DataFrame({"touchpoint": ["Web", "Web", "Web", "Store", "Store"],
+                       "csat": [5, 2, 4, 4, 1], "nps": [10, 6, 9, 8, 0], "ces": [1, 4, 2, 2, 5]})
+    got = satisfaction_table(fb, "touchpoint").select("touchpoint", "csat", "nps", "ces").rows()
+    # Web: CSAT 2 of 3 in 4–5; NPS 2 promoters, 1 detractor of 3; CES (1 + 4 + 2) / 3
+    # Store: CSAT 1 of 2; NPS 0 promoters, 1 detractor of 2; CES (2 + 5) / 2
+    assert got == [("Store", 0.5, -50.0, 3.5), ("Web", pytest.approx(2 / 3),
+                                                 pytest.approx(100 / 3), pytest.approx(7 / 3))]
+    with pytest.raises(CJMError, match="cannot cut by period"):
+        nps(fb, by=["touchpoint", "period"])
