@@ -145,9 +145,33 @@ def _dataset(args: argparse.Namespace):
         loads += ingest(data, path.name, overrides=_parse_map(args.map) or None,
                         date_order=args.date_order)
     for ld in loads:
-        if ld.result.status in ("partial", "failed", "needs_answer"):
+        if ld.result.status in ("partial", "failed", "needs_answer") or not ld.result.rows_loaded:
             print(f"note: {ld.source}: {ld.result.summary()}", file=sys.stderr)
+    _refuse_nothing_loaded(loads)
     return dataset_from_loads(loads, getattr(args, "industry", None) or DEFAULT_SAMPLE)
+
+
+def _refuse_nothing_loaded(loads: list[TableLoad]) -> None:
+    """No row loaded from any file: an error naming why, never figures of nothing."""
+    if any(ld.result.rows_loaded for ld in loads):
+        return
+    reasons, codes = [], []
+    for ld in loads:
+        empty = [p for p in ld.raw.problems if p.code == "empty-file"]
+        errors = [p for p in ld.result.problems if p.severity == "error"]
+        first = (empty if ld.result.rows_in == 0 else []) or errors or list(ld.result.problems)
+        why = first[0].message if first else "it holds no data rows"
+        codes.append(first[0].code if first else "empty-file")
+        if codes[-1] == "ambiguous-date-order":
+            why += " Run again with --date-order dmy or --date-order mdy."
+        where = ld.source + (f" [{ld.sheet}]" if ld.sheet else "")
+        reasons.append(f"{where}: {ld.result.rows_loaded} of {ld.result.rows_in} rows loaded "
+                       f"as {ld.result.table}; {why}")
+    raise CJMError("Nothing was loaded, so there is nothing to measure. "
+                   + " ".join(reasons or ["No table was found in the files."]),
+                   code=codes[0] if codes else "empty-file")
+
+
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
