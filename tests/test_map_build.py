@@ -39,10 +39,13 @@ from cjm_core.map_build import (
     compare_maps,
     emotion_of,
     first_channel,
+    stage_customers,
     suggest_code,
     template_map,
     with_first_channel,
 )
+from cjm_core.map_chart import swimlane_chart
+from cjm_core.metric import format_value
 from cjm_core.sample import PLANTED_FACTS, generate
 from cjm_core.stats import wilson
 
@@ -154,6 +157,58 @@ def test_reached_dropoff_and_customers_per_stage(tiny_map):
     assert not [i for s in ("browse", "cart", "buy") for i in items(tiny_map, "kpis", s)
                 if i.text == KPI_VISITED]  # no second customer count per stage
     assert tiny_map.cell("kpis", "browse").source == "measured"
+
+
+#: a walk-in who starts at the cart: under the old map, Cart showed three customer counts (reached
+#: 2, "customers at this stage" 3, and the KPI caption's n = the 3 who reached Browse)
+WALK_IN = _events({
+    "browsed_carted_bought": [("Browse", "web", "Web shop", "View"),
+                              ("Cart", "web", "Web cart", "Add"), ("Buy", "web", "Web", "Pay")],
+    "browsed_carted_left": [("Browse", "web", "Web shop", "View"),
+                            ("Cart", "web", "Web cart", "Add")],
+    "browsed_only": [("Browse", "app", "App", "View")],
+    "walked_in_carted_bought": [("Cart", "store", "Basket", "Add"),
+                                ("Buy", "store", "Till", "Pay")],
+})
+
+
+def _sample_workspace_data(store) -> Dataset:
+    from cjm_core.workspace import ensure_sample_workspace, load_dataset
+
+    return load_dataset(store, ensure_sample_workspace(store))
+
+
+def _drawn(m: JourneyMap) -> tuple[dict[str, str], dict[str, str]]:
+    """What the chart draws in the KPI lane, per stage name: the caption and the reached chip's
+    value."""
+    spec = swimlane_chart(m).to_dict()
+    layer = {la["description"]: la["data"]["values"] for la in spec["layer"]}
+    captions = {r["stage"]: r["text"] for r in layer["text-caption"] if r["lane"] == "kpis"}
+    chips = {c["stage"]: c["value"] for c in layer["chips"]
+             if c["lane"] == "kpis" and c["item"] == KPI_REACHED}
+    return captions, chips
+
+
+def test_stage_customers_is_the_funnels_reached_by_hand():
+    assert stage_customers(tiny(events=WALK_IN)) == {"browse": 3, "cart": 2, "buy": 1}
+
+
+@pytest.mark.parametrize("which", ["walk_in", "sample_workspace"])
+def test_kpi_lane_and_its_caption_show_one_customer_count_per_stage(which, store):
+    data = tiny(events=WALK_IN) if which == "walk_in" else _sample_workspace_data(store)
+    m = build_map(data)
+    counts = stage_customers(data)
+    assert set(counts) == {s.key for s in m.stages}
+    captions, chips = _drawn(m)
+    for s in m.stages:
+        its = items(m, "kpis", s.key)
+        reached = kpi(m, s.key, KPI_REACHED)
+        assert reached.value == reached.n == m.cell("kpis", s.key).n == counts[s.key], s.key
+        assert [i.text for i in its if i.unit == "count"] == [KPI_REACHED]  # no second count
+        assert captions[s.name] == f"measured · n={counts[s.key]:,}"
+        assert chips[s.name] == format_value(counts[s.key], "count")
+    if which == "walk_in":  # where the old definitions parted: reached 3, 2, 1 by hand
+        assert [counts[k] for k in ("browse", "cart", "buy")] == [3, 2, 1]
 
 
 def test_scores_per_stage_with_target_status(tiny_map):

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui
 from cjm_core.journey_map import JourneyMap
+from cjm_core.map_build import KPI_REACHED, stage_customers
+from cjm_core.metric import format_value
+from cjm_core.workspace import load_dataset
 from tests.conftest import ROOT
 
 
@@ -95,3 +100,20 @@ def test_a_link_with_a_version_opens_that_version(page):
     assert not fresh.exception, fresh.exception
     assert "Second version" not in fresh.session_state["map_json"]
     assert "Version 1" in fresh.caption[0].value
+
+
+def test_the_map_on_screen_shows_one_customer_count_per_stage(page):
+    """KPI lane and its caption: the same customers per stage, those of `stage_customers`."""
+    data = load_dataset(ui.get_store(), page.session_state["workspace_id"])
+    counts = stage_customers(data)
+    names = {s.key: s.name for s in data.journey.stages}
+    spec = json.loads(page.get("vega_lite_chart")[0].proto.spec)
+    layer = {la.get("description"): la["data"]["values"] for la in spec["layer"]}
+    captions = {r["stage"]: r["text"] for r in layer["text-caption"] if r["lane"] == "kpis"}
+    chips = {c["stage"]: c["value"] for c in layer["chips"]
+             if c["lane"] == "kpis" and c["item"] == KPI_REACHED}
+    assert len(counts) == 7
+    for key, n in counts.items():
+        assert captions[names[key]] == f"measured · n={n:,}"
+        assert chips[names[key]] == format_value(n, "count")
+    assert not [c for c in layer["chips"] if c["item"] == "Customers at this stage"]
