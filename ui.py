@@ -245,10 +245,11 @@ def read_upload(key: str, _data: bytes, name: str) -> list[RawTable]:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def load_choice(key: str, _raw: RawTable, table: str, roles: tuple, date_order: str | None
-                ) -> TableLoad:
-    """A raw table loaded under a choice, cached by digest + choice."""
-    return load(_raw, Choice(table, dict(roles), date_order))
+def load_choice(key: str, _raw: RawTable, table: str, roles: tuple, date_order: str | None,
+                scales: tuple = ()) -> TableLoad:
+    """A raw table loaded under a choice, cached by digest + choice (``scales``: sorted
+    (score role, scale) pairs the user chose)."""
+    return load(_raw, Choice(table, dict(roles), date_order, scales=dict(scales)))
 
 
 # -- data and shared filters -----------------------------------------------------------------

@@ -12,12 +12,14 @@ from cjm_core.ingest import choose, dedupe_problems, digest, holds_table, sugges
 from cjm_core.journey import INDUSTRIES, STAGE_ROLES, journey_from_rows, unknown_stages
 from cjm_core.problems import CODES, code_counts
 from cjm_core.schema import TABLES
+from cjm_core.validate import SCALES
 from cjm_core.workspace import new_workspace, save_loads
 
 NONE = "— none —"
 STATUS = {
     "loaded": (st.success, "Loaded: every row is valid."),
-    "partial": (st.warning, "Partial load: some rows were rejected and will not be saved."),
+    "partial": (st.warning, "Partial load: some rows were rejected (they will not be saved) "
+                "or some bad cells were left empty."),
     "failed": (st.error, "Nothing can be loaded from this table."),
     "needs_answer": (st.info, "A question must be answered before this table can load."),
 }
@@ -44,16 +46,15 @@ def table_panel(file_key: str, index: int, raw) -> object | None:
                              help="Which kind of table this is (suggested from its columns)")
         choice = base if table == base.table else choose(raw, table)
         roles = role_editor(key, raw, table, choice)
+        scales = scale_editor(key, table, roles, choice.scales)
         date_order = choice.date_order
-        loaded = ui.load_choice(key, raw, table, tuple(sorted(roles.items())), date_order)
+        mapped = tuple(sorted(roles.items()))
+        loaded = ui.load_choice(key, raw, table, mapped, date_order, tuple(sorted(scales.items())))
         if loaded.result.status == "needs_answer":
-            question = loaded.result.questions[0]
-            answer = st.radio(question.message, question.options, horizontal=True,
-                              format_func={"dmy": "day first (31.12.)",
-                                           "mdy": "month first (12/31)"}.get,
-                              index=None, key=f"order:{key}")
-            if answer:
-                loaded = ui.load_choice(key, raw, table, tuple(sorted(roles.items())), answer)
+            date_order, scales = answer_questions(key, loaded.result.questions, date_order,
+                                                  scales)
+            loaded = ui.load_choice(key, raw, table, mapped, date_order,
+                                    tuple(sorted(scales.items())))
         report(key, loaded)
         return loaded if use else None
 
@@ -77,20 +78,70 @@ def role_editor(key: str, raw, table: str, choice) -> dict[str, str]:
     return roles
 
 
+def scale_editor(key: str, table: str, roles: dict[str, str], saved: dict[str, int]
+                 ) -> dict[str, int]:
+    """A scale choice per mapped score column (NPS is always 0–10); "automatic" reads it from the
+    header, else from the bulk of the answers."""
+    scores = [r for r in roles if len(SCALES.get(r, ())) > 1]
+    chosen: dict[str, int] = {}
+    if not scores:
+        return chosen
+    grid = st.columns(3)
+    for i, role in enumerate(scores):
+        options = [0, *SCALES[role]]
+        picked = grid[i % 3].selectbox(
+            f"{role} scale", options, index=options.index(saved.get(role, 0))
+            if saved.get(role, 0) in options else 0,
+            format_func=lambda n: "automatic (header, else most answers)" if n == 0
+            else f"{n}-point",
+            key=f"scale:{key}:{table}:{role}",
+            help=f"The scale of column '{roles[role]}'; answers outside it are out of range.")
+        if picked:
+            chosen[role] = picked
+    return chosen
+
+
+def answer_questions(key: str, questions: list, date_order: str | None, scales: dict[str, int]
+                     ) -> tuple[str | None, dict[str, int]]:
+    """A radio per question (day/month order, a score's scale); the answers given so far."""
+    scales = dict(scales)
+    for question in questions:
+        if question.code == "ambiguous-scale":
+            answer = st.radio(question.message, question.options, horizontal=True,
+                              format_func=lambda o: f"{o}-point", index=None,
+                              key=f"scale_answer:{key}:{question.role}")
+            if answer:
+                scales[question.role] = int(answer)
+        else:
+            answer = st.radio(question.message, question.options, horizontal=True,
+                              format_func={"dmy": "day first (31.12.)",
+                                           "mdy": "month first (12/31)"}.get,
+                              index=None, key=f"order:{key}")
+            date_order = answer or date_order
+    return date_order, scales
+
+
 def report(key: str, loaded) -> None:
     r = loaded.result
     show, text = STATUS[r.status]
-    show(f"{text} {r.rows_loaded:,} of {r.rows_in:,} rows loaded, {r.rows_rejected:,} rejected.")
-    a, b, c = st.columns(3)
+    blanked = f", {r.cells_blanked:,} bad cells left empty" if r.cells_blanked else ""
+    show(f"{text} {r.rows_loaded:,} of {r.rows_in:,} rows loaded, {r.rows_rejected:,} rejected"
+         f"{blanked}.")
+    a, b, c, d = st.columns(4)
     a.metric("Rows in", f"{r.rows_in:,}")
     b.metric("Loaded", f"{r.rows_loaded:,}")
     c.metric("Rejected", f"{r.rows_rejected:,}")
+    d.metric("Cells blanked", f"{r.cells_blanked:,}")
+    if r.scale_details:
+        st.markdown("Score scales: " + "; ".join(
+            f"{role} (column '{ui.md_escape(s.column)}'): {s.describe()}"
+            for role, s in r.scale_details.items()))
     listed = dedupe_problems(list(loaded.raw.problems) + list(r.problems))
     problems = [p.to_dict() for p in listed]
     if problems:
         st.markdown("**Validation report**")
         codes = r.rejected["problems"].to_list() if "problems" in r.rejected.columns else []
-        for code, n in code_counts(listed, codes).items():
+        for code, n in code_counts(listed, codes, r.blanked_codes).items():
             st.markdown(f"- `{code}` × {n:,}: {CODES[code]}")
         frame = pl.DataFrame(problems, schema={
             "code": pl.String, "row": pl.Int64, "column": pl.String, "value": pl.String,

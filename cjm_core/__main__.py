@@ -22,6 +22,7 @@ from cjm_core.ingest import TableLoad, ingest
 from cjm_core.journey import INDUSTRIES
 from cjm_core.metrics import all_metrics, scorecard
 from cjm_core.schema import TABLES
+from cjm_core.validate import SCALES
 from cjm_core.workspace import DEFAULT_SAMPLE, dataset_from_loads
 
 
@@ -32,6 +33,21 @@ def _parse_map(items: list[str]) -> dict[str, str | None]:
         if not sep or not role:
             raise SystemExit(f"--map expects ROLE=COLUMN, got {item!r}")
         out[role.strip()] = column or None
+    return out
+
+
+def _parse_scales(items: list[str]) -> dict[str, int]:
+    """``--scale csat=5`` (repeatable) as {role: scale}; a role or scale that does not exist is
+    refused with the choices."""
+    out: dict[str, int] = {}
+    for item in items:
+        role, _, number = item.partition("=")
+        role = role.strip()
+        options = SCALES.get(role)
+        if options is None or not number.strip().isdigit() or int(number) not in options:
+            allowed = "; ".join(f"{r}={'|'.join(map(str, o))}" for r, o in SCALES.items())
+            raise SystemExit(f"--scale expects ROLE=SCALE ({allowed}), got {item!r}")
+        out[role] = int(number)
     return out
 
 
@@ -46,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="assign a column to a role (repeatable); ROLE= unassigns")
     ins.add_argument("--date-order", choices=["dmy", "mdy"],
                      help="settle day-first vs month-first when the dates cannot")
+    ins.add_argument("--scale", action="append", default=[], metavar="ROLE=SCALE",
+                     help=_SCALE_HELP)
     ins.add_argument("--json", action="store_true", help="print one JSON object")
 
     fun = sub.add_parser("funnel", help="the funnel over chosen steps")
@@ -89,6 +107,12 @@ def _file_args(parser: argparse.ArgumentParser, *, many: bool) -> None:
                         help="assign a column to a role (repeatable); ROLE= unassigns")
     parser.add_argument("--date-order", choices=["dmy", "mdy"],
                         help="settle day-first vs month-first when the dates cannot")
+    parser.add_argument("--scale", action="append", default=[], metavar="ROLE=SCALE",
+                        help=_SCALE_HELP)
+
+
+_SCALE_HELP = ("read a score on this scale, e.g. csat=5 (repeatable); otherwise the header's or "
+               "the one most answers fit")
 
 
 def _summary(load: TableLoad) -> str:
@@ -96,13 +120,19 @@ def _summary(load: TableLoad) -> str:
     where = load.source + (f" [{load.sheet}]" if load.sheet else "")
     lines = [
         f"{where}: {r.table} — {r.status}",
-        f"  rows in {r.rows_in}, loaded {r.rows_loaded}, rejected {r.rows_rejected}",
+        f"  rows in {r.rows_in}, loaded {r.rows_loaded}, rejected {r.rows_rejected}, "
+        f"cells blanked {r.cells_blanked}",
         "  roles: " + (", ".join(f"{role}={col}" for role, col in r.roles.items()) or "none"),
     ]
+    if r.scale_details:
+        lines.append("  scales: " + ", ".join(f"{role}={scale.describe()}"
+                                               for role, scale in r.scale_details.items()))
     if load.raw.encoding or load.raw.delimiter:
         lines.append(f"  encoding {load.raw.encoding}, delimiter {load.raw.delimiter!r}")
     for q in r.questions:
-        lines.append(f"  question: {q.message}")
+        hint = (f" (answer with --scale {q.role}={' or '.join(q.options)})"
+                if q.code == "ambiguous-scale" else "")
+        lines.append(f"  question: {q.message}{hint}")
     entry = load.to_dict()
     for p in entry["problems"][:20]:
         lines.append(f"  [{p['code']}] {p['message']}")
@@ -118,7 +148,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         return _fail(args, "unreadable-file", f"cannot open {args.file}: {exc.strerror}")
     try:
         loads = ingest(data, args.file.name, sheets=args.sheet, table=args.table,
-                       overrides=_parse_map(args.map), date_order=args.date_order)
+                       overrides=_parse_map(args.map), date_order=args.date_order,
+                       scales=_parse_scales(args.scale))
     except CJMError as exc:
         return _fail(args, exc.code, exc.message)
     if args.json:
@@ -143,7 +174,7 @@ def _dataset(args: argparse.Namespace):
     for path in args.files:
         data = path.read_bytes()
         loads += ingest(data, path.name, overrides=_parse_map(args.map) or None,
-                        date_order=args.date_order)
+                        date_order=args.date_order, scales=_parse_scales(args.scale))
     for ld in loads:
         if ld.result.status in ("partial", "failed", "needs_answer") or not ld.result.rows_loaded:
             print(f"note: {ld.source}: {ld.result.summary()}", file=sys.stderr)

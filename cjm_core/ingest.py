@@ -15,7 +15,7 @@ from cjm_core.roles import suggest_table, suggest_with_reasons
 from cjm_core.schema import FEEDBACK_SCORES, TABLES, required_roles
 from cjm_core.validate import LoadResult, load_table
 
-#: a function that returns a saved mapping (table, roles, date_order) for a list of columns
+#: a function that returns a saved mapping (table, roles, date_order, scales) for a list of columns
 MappingLookup = Callable[[list[str]], Any]
 
 
@@ -28,6 +28,8 @@ class Choice:
     date_order: str | None = None
     reasons: dict[str, str] = field(default_factory=dict)
     mapping_reused: bool = False
+    #: score role -> the scale the user chose (5, 7, 10); others are read from header or answers
+    scales: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -61,7 +63,9 @@ class TableLoad:
             "rows_in": self.result.rows_in,
             "rows_loaded": self.result.rows_loaded,
             "rows_rejected": self.result.rows_rejected,
+            "cells_blanked": self.result.cells_blanked,
             "roles": dict(self.result.roles),
+            "scales": {r: s.to_dict() for r, s in self.result.scale_details.items()},
             "mapping_reused": self.choice.mapping_reused,
             "date_formats": dict(self.result.date_formats),
             "encoding": self.raw.encoding,
@@ -116,7 +120,8 @@ def suggest(raw: RawTable, *, lookup: MappingLookup | None = None) -> Choice:
     columns = data_columns(raw)
     saved = lookup(columns) if lookup else None
     if saved is not None and set(saved.roles.values()) <= set(columns):
-        return Choice(saved.table, dict(saved.roles), saved.date_order, mapping_reused=True)
+        return Choice(saved.table, dict(saved.roles), saved.date_order, mapping_reused=True,
+                      scales=dict(getattr(saved, "scales", None) or {}))
     profiles: dict = {}  # value profiles shared by the table and the role suggestions
     table = suggest_table(raw.frame, hint=raw.sheet or raw.source, profiles=profiles)
     return choose(raw, table, profiles=profiles)
@@ -152,7 +157,8 @@ def choose(
 
 def load(raw: RawTable, choice: Choice) -> TableLoad:
     """Validate and type one raw table under a choice."""
-    result = load_table(raw, choice.table, choice.roles, date_order=choice.date_order)
+    result = load_table(raw, choice.table, choice.roles, date_order=choice.date_order,
+                        scales=choice.scales)
     return TableLoad(raw, choice, result)
 
 
@@ -164,15 +170,16 @@ def ingest(
     table: str | None = None,
     overrides: dict[str, str | None] | None = None,
     date_order: str | None = None,
+    scales: dict[str, int] | None = None,
     lookup: MappingLookup | None = None,
     keep_all_sheets: bool = False,
 ) -> list[TableLoad]:
     """Read an upload and load every table it holds, exactly as the app does.
 
-    ``table``, ``overrides`` and ``date_order`` apply to every raw table read (the command line's
-    ``--table``, ``--map`` and ``--date-order``). Sheets that hold no table are left out unless
-    nothing in the file holds one (then every sheet is returned so its problems can be shown) or
-    ``keep_all_sheets`` is set.
+    ``table``, ``overrides``, ``date_order`` and ``scales`` apply to every raw table read (the
+    command line's ``--table``, ``--map``, ``--date-order`` and ``--scale``). Sheets that hold no
+    table are left out unless nothing in the file holds one (then every sheet is returned so its
+    problems can be shown) or ``keep_all_sheets`` is set.
     """
     loads = []
     for raw in read_file(data, name, sheets=sheets):
@@ -185,6 +192,8 @@ def ingest(
             choice = choose(raw, picked, overrides, profiles=profiles)
         if date_order is not None:
             choice.date_order = date_order
+        if scales:
+            choice.scales = {**choice.scales, **scales}
         loads.append((raw, choice))
     kept = [(r, c) for r, c in loads if holds_table(r, c)]
     if keep_all_sheets or not kept or sheets:

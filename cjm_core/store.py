@@ -19,8 +19,9 @@ Layout
   quotes, markup or letters that differ only in case never meet SQL; the stored schema maps
   them back and restores dtypes DuckDB does not keep (Categorical, Enum, Duration, Int128).
 - ``uploads``: upload history (source, sheet, table, rows in / loaded / rejected, time).
-- ``mappings``: column roles keyed by :meth:`Store.column_signature` of the export's header, so
-  the same export uploaded again is mapped without clicks.
+- ``mappings``: column roles (and the date order and score scales the user chose, migration 5)
+  keyed by :meth:`Store.column_signature` of the export's header, so the same export uploaded
+  again is mapped without clicks.
 - ``share_links`` (migration 4): one row per share link: its role (view / edit), who made it and
   when, optional expiry, revocation time and label. The token itself is never stored, only its
   SHA-256 hash; see :meth:`Store.create_share_link`.
@@ -177,6 +178,11 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             "CREATE INDEX share_links_workspace ON share_links (workspace_id)",
         ),
     ),
+    (
+        5,
+        "score scales chosen by the user, saved with the column mapping",
+        ("ALTER TABLE mappings ADD COLUMN scales VARCHAR",),
+    ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -217,6 +223,8 @@ class Mapping:
     roles: dict[str, str]
     date_order: str | None = None
     columns: list[str] = field(default_factory=list)
+    #: score role -> the scale the user chose (5, 7, 10)
+    scales: dict[str, int] = field(default_factory=dict)
     signature: str = ""
     saved_at: datetime | None = None
 
@@ -991,22 +999,26 @@ class Store:
         return hashlib.sha256(json.dumps(names, ensure_ascii=False).encode()).hexdigest()[:32]
 
     def save_mapping(self, columns: list[str], table: str, roles: dict[str, str], *,
-                     date_order: str | None = None) -> None:
+                     date_order: str | None = None, scales: dict[str, int] | None = None
+                     ) -> None:
         """Remember which table and roles an export with these columns maps to.
 
-        ``roles`` maps role name -> column name. Saving again for the same header replaces it.
+        ``roles`` maps role name -> column name; ``scales`` score role -> the scale the user
+        chose. Saving again for the same header replaces it.
         """
         self._check_table(table)
         signature = self.column_signature(columns)
         with self._transaction() as cur:
             _q(
                 cur,
-                "INSERT INTO mappings VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (signature) DO UPDATE "
+                "INSERT INTO mappings (signature, table_name, columns, roles, date_order, "
+                "saved_at, scales) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (signature) DO UPDATE "
                 "SET table_name = excluded.table_name, columns = excluded.columns, "
                 "roles = excluded.roles, date_order = excluded.date_order, "
-                "saved_at = excluded.saved_at",
+                "saved_at = excluded.saved_at, scales = excluded.scales",
                 [signature, table, json.dumps(list(columns), ensure_ascii=False),
-                 json.dumps(dict(roles), ensure_ascii=False), date_order, _now()],
+                 json.dumps(dict(roles), ensure_ascii=False), date_order, _now(),
+                 json.dumps({r: int(n) for r, n in (scales or {}).items()})],
             )
 
     def find_mapping(self, columns: list[str]) -> Mapping | None:
@@ -1017,13 +1029,13 @@ class Store:
         """
         signature = self.column_signature(columns)
         rows = self._rows(
-            "SELECT table_name, columns, roles, date_order, saved_at FROM mappings "
+            "SELECT table_name, columns, roles, date_order, saved_at, scales FROM mappings "
             "WHERE signature = ?",
             [signature],
         )
         if not rows:
             return None
-        table, _saved_columns, roles_json, date_order, saved_at = rows[0]
+        table, _saved_columns, roles_json, date_order, saved_at, scales_json = rows[0]
         by_fold: dict[str, str] = {}
         for column in columns:
             by_fold.setdefault(signature_fold(column), column)
@@ -1034,7 +1046,8 @@ class Store:
             elif signature_fold(column) in by_fold:
                 roles[role] = by_fold[signature_fold(column)]
         return Mapping(table=table, roles=roles, date_order=date_order, columns=list(columns),
-                       signature=signature, saved_at=_utc(saved_at))
+                       signature=signature, saved_at=_utc(saved_at),
+                       scales=json.loads(scales_json) if scales_json else {})
 
     # -- share links (migration 4) ------------------------------------------------------------
 
@@ -1357,13 +1370,14 @@ class ScopedStore:
         return self._store.find_mapping(columns)
 
     def save_mapping(self, columns: list[str], table: str, roles: dict[str, str], *,
-                     date_order: str | None = None) -> None:
+                     date_order: str | None = None, scales: dict[str, int] | None = None
+                     ) -> None:
         """Remember a column mapping (edit handles only)."""
         self._live()
         if self.read_only:
             raise ReadOnlyError("This workspace is shared with you read-only; mappings cannot "
                                 "be saved through this link.")
-        self._store.save_mapping(columns, table, roles, date_order=date_order)
+        self._store.save_mapping(columns, table, roles, date_order=date_order, scales=scales)
 
     # owner-only operations, refused on any share-link handle
     def create_workspace(self, *args: Any, **kwargs: Any) -> str:

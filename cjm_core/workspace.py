@@ -86,7 +86,7 @@ def save_loads(
     if remember_mapping:
         for ld in saving:
             store.save_mapping(ld.columns, ld.result.table, ld.result.roles,
-                               date_order=ld.choice.date_order)
+                               date_order=ld.choice.date_order, scales=ld.choice.scales)
     return {t: f.height for t, f in tables.items()}
 
 
