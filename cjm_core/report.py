@@ -31,7 +31,7 @@ from cjm_core.funnel import FunnelQuery, FunnelResult, funnel, funnel_from_count
 from cjm_core.journey import INDUSTRIES
 from cjm_core.metric import LOW_SAMPLE_N, Metric, format_value
 from cjm_core.metrics import all_metrics, scorecard, top_friction
-from cjm_core.periods import by_period, change, metrics_frame
+from cjm_core.periods import by_period, change, metrics_frame, no_dates_note
 from cjm_core.satisfaction import csat, distribution, satisfaction_table
 
 __all__ = ["METRIC_LABELS", "build_report", "format_interval", "format_value"]
@@ -455,6 +455,8 @@ def _period(ctx: _Context) -> _Html:
     if not p.get("previous_complete"):
         parts.append(_tag("p", "The data do not reach back to the start of the previous "
                                "period: its figures cover only part of it.", cls="missing"))
+    if p.get("undated"):  # tables without dates are left out, not compared with themselves
+        parts.append(_tag("p", no_dates_note(p["undated"]), cls="missing"))
     parts.append(_table(["Metric", "Before", "Now", "Change", "Relative change", "n before",
                          "n now"], _change_rows(table), numeric=(1, 2, 3, 4, 5, 6)))
     if ctx.data.has("feedback", "csat", "timestamp"):
