@@ -565,3 +565,233 @@ def test_typed_columns_keep_the_chunks_of_the_raw_frame(stamp, n):
     assert {c: r.data[c].chunk_lengths() for c in r.data.columns} == {
         c: sizes for c in r.data.columns}
     assert raw.frame.get_column("timestamp").chunk_lengths() == sizes
+
+
+# --- score scales: the user's choice, the header, the bulk of the answers (issue 10) -----------
+
+
+def survey(header: str, answers: list[str], **more: list[str]) -> RawTable:
+    return raw_table({"Kunde": [f"K{i}" for i in range(len(answers))], header: answers, **more})
+
+
+# 16 answers in the top two boxes, 6 below, 3 stray 7s (12% of the answers: not a few strays)
+STRAY_SEVENS = ["5", "4", "2", "5", "7", "4", "4", "1", "5", "3", "4", "7", "5", "4", "2",
+                "5", "4", "3", "4", "7", "5", "4", "1", "5", "4"]
+
+
+def test_header_scale_wins_over_stray_sevens_and_csat_is_on_one_to_five():
+    from cjm_core.satisfaction import csat
+
+    r = load_table(survey("CSAT (1-5)", STRAY_SEVENS), "feedback", {"csat": "CSAT (1-5)"})
+    check_counts(r)
+    assert r.scales == {"csat": 5}
+    assert r.scale_details["csat"].describe() == "1–5 (from the header)"
+    strays = [(p.code, p.row, p.column, p.value) for p in r.problems]
+    assert strays == [("out-of-range", row, "CSAT (1-5)", "7") for row in (6, 13, 21)]
+    assert r.problems[0].message == "Row 6, column 'CSAT (1-5)': '7' is outside 1–5 for csat"
+    # csat is the row's only score: a row whose every score is bad is rejected
+    assert (r.rows_loaded, r.rows_rejected, r.cells_blanked) == (22, 3, 0)
+    assert r.rejected["problems"].to_list() == ["out-of-range"] * 3
+    assert r.data["csat"].max() == 5
+    [m] = csat(r.data)
+    assert (m.value, m.n) == (16 / 22, 22)  # the 1–7 reading gave 3 / 25
+
+
+@pytest.mark.parametrize(
+    ("header", "role", "answers", "scale", "out"),
+    [
+        ("Zufriedenheit (1 bis 5)", "csat", ["4", "5", "7", "3", "7", "7", "5"], (1, 5),
+         ["7", "7", "7"]),
+        ("Weiterempfehlung von 10", "csat", ["3", "4", "5", "10", "11"], (1, 10), ["11"]),
+        ("Weiterempfehlung von 10", "nps", ["0", "4", "10", "11"], (0, 10), ["11"]),
+        ("Score /7", "ces", ["1", "2", "3", "2", "8"], (1, 7), ["8"]),
+        ("Aufwand 1–7", "ces", ["1", "2", "3", "0"], (1, 7), ["0"]),
+        ("Satisfaction (0-10)", "csat", ["0", "2", "3", "4", "12"], (0, 10), ["12"]),
+        ("Note sur 5", "csat", ["1", "2", "7"], (1, 5), ["7"]),
+        ("Puntuación de 1 a 7", "csat", ["1", "2", "3"], (1, 7), []),
+    ],
+)
+def test_scale_written_in_the_header(header, role, answers, scale, out):
+    r = load_table(survey(header, answers), "feedback", {role: header})
+    check_counts(r)
+    details = r.scale_details[role]
+    assert (details.low, details.high) == scale
+    assert details.source == ("fixed" if role == "nps" else "header")
+    assert [p.value for p in r.problems if p.code == "out-of-range"] == out
+
+
+def test_no_header_hint_the_bulk_settles_it():
+    few_strays = ["4", "5", "3", "5", "4", "2", "5", "4", "1", "5"] * 4 + ["7"]  # 1 in 41
+    r = load_table(survey("Bewertung", few_strays), "feedback", {"csat": "Bewertung"})
+    assert r.scale_details["csat"].describe() == "1–5 (from the bulk of the answers)"
+    assert [(p.code, p.row, p.value) for p in r.problems] == [("out-of-range", 42, "7")]
+
+    seven_point = ["6", "7", "7", "6", "5", "3", "7", "6", "2", "7"]  # 60% above 5
+    r = load_table(survey("Bewertung", seven_point), "feedback", {"csat": "Bewertung"})
+    assert r.scale_details["csat"].describe() == "1–7 (from the bulk of the answers)"
+    assert r.problems == [] and r.status == "loaded"
+
+
+AMBIGUOUS = ["4", "5", "3", "7", "5", "4", "6", "2", "7", "5", "1", "6"]  # a third above 5
+
+
+def test_ambiguous_scale_asks_and_nothing_loads():
+    r = load_table(survey("Bewertung", AMBIGUOUS), "feedback", {"csat": "Bewertung"})
+    check_counts(r)
+    assert r.status == "needs_answer" and r.rows_loaded == 0
+    [q] = r.questions
+    assert (q.code, q.column, q.role, q.options) == ("ambiguous-scale", "Bewertung", "csat",
+                                                    ["5", "7"])
+    assert "33% of them lie above 5" in q.message and q.examples == ["7", "6"]
+    assert q.to_dict()["role"] == "csat"
+    assert [(p.code, p.column) for p in r.problems] == [("ambiguous-scale", "Bewertung")]
+    assert r.rejected["problems"].unique().to_list() == ["ambiguous-scale"]
+
+
+@pytest.mark.parametrize(("chosen", "rejected"), [(7, []), (5, [5, 8, 10, 13])])
+def test_the_users_choice_of_scale_applies(chosen, rejected):
+    r = load_table(survey("Bewertung", AMBIGUOUS), "feedback", {"csat": "Bewertung"},
+                   scales={"csat": chosen})
+    check_counts(r)
+    assert r.scales == {"csat": chosen}
+    assert r.scale_details["csat"].source == "your choice"
+    assert r.rejected["__row__"].to_list() == rejected
+
+
+def test_the_users_choice_beats_the_header_and_must_be_a_scale_of_the_role():
+    r = load_table(survey("CSAT (1-5)", ["6", "7"]), "feedback", {"csat": "CSAT (1-5)"},
+                   scales={"csat": 7})
+    assert r.status == "loaded" and r.scales == {"csat": 7}
+    with pytest.raises(ValueError, match="not a scale for ces"):
+        load_table(survey("CES", ["1"]), "feedback", {"ces": "CES"}, scales={"ces": 10})
+
+
+def test_date_and_scale_questions_are_asked_together():
+    raw = survey("Bewertung", AMBIGUOUS, Datum=["03/04/2025"] * len(AMBIGUOUS))
+    r = load_table(raw, "feedback", {"csat": "Bewertung", "timestamp": "Datum"})
+    assert [q.code for q in r.questions] == ["ambiguous-date-order", "ambiguous-scale"]
+    r = load_table(raw, "feedback", {"csat": "Bewertung", "timestamp": "Datum"},
+                   date_order="dmy", scales={"csat": 7})
+    assert r.status == "loaded"
+
+
+# --- a bad cell costs that cell, not the whole row (issue 10) -----------------------------------
+
+
+def test_one_bad_score_per_row_blanks_that_cell_only():
+    from cjm_core.satisfaction import csat, nps
+
+    raw = raw_table({
+        "Kunde": ["K1", "K2", "K3", "K4", "K5", "K6"],
+        "Touchpoint": ["Web", "Web", "Filiale", "Filiale", "Hotline", "Web"],
+        "CSAT (1-5)": ["5", "4", "kaputt", "2", "n/a", "4"],
+        "NPS (0-10)": ["junk", "9", "10", "-", "??", ""],
+        "Kommentar": ["gut", "", "schnell", "langsam", "", "ok"],
+    })
+    roles = {"customer_id": "Kunde", "touchpoint": "Touchpoint", "csat": "CSAT (1-5)",
+             "nps": "NPS (0-10)", "comment": "Kommentar"}
+    r = load_table(raw, "feedback", roles)
+    check_counts(r)
+    # K5: every score bad -> rejected; K6: CSAT fine, NPS empty (not bad) -> loaded as is
+    assert (r.rows_in, r.rows_loaded, r.rows_rejected, r.cells_blanked) == (6, 5, 1, 3)
+    assert r.status == "partial"
+    assert r.data["customer_id"].to_list() == ["K1", "K2", "K3", "K4", "K6"]
+    assert r.data["csat"].to_list() == [5, 4, None, 2, 4]
+    assert r.data["nps"].to_list() == [None, 9, 10, None, None]
+    assert r.data["comment"].to_list() == ["gut", None, "schnell", "langsam", "ok"]
+    assert r.rejected.select("__row__", "problems").rows() == [(6, "bad-number, bad-number")]
+    got = [(p.code, p.row, p.column, p.value, p.severity) for p in r.problems]
+    assert got == [
+        ("bad-number", 2, "NPS (0-10)", "junk", "warning"),
+        ("bad-number", 4, "CSAT (1-5)", "kaputt", "warning"),
+        ("bad-number", 5, "NPS (0-10)", "-", "warning"),
+        ("bad-number", 6, "CSAT (1-5)", "n/a", "error"),
+        ("bad-number", 6, "NPS (0-10)", "??", "error"),
+    ]
+    assert r.problems[0].message.endswith(BLANKED_NOTE)
+    assert not r.problems[3].message.endswith(BLANKED_NOTE)
+    assert r.blanked_codes == {"bad-number": 3}
+    # n per metric: each score counts the answers it has
+    assert [(m.value, m.n) for m in csat(r.data)] == [(3 / 4, 4)]
+    assert [(m.value, m.n) for m in nps(r.data)] == [(100.0, 2)]
+
+
+def test_a_bad_required_value_still_rejects_the_row():
+    raw = raw_table({"Kunde": ["K1", "K2", ""], "Datum": ["2025-03-01"] * 3,
+                     "Betrag": ["10", "zehn", "5"]})
+    r = load_table(raw, "orders", {"customer_id": "Kunde", "order_date": "Datum",
+                                   "amount": "Betrag"})
+    check_counts(r)
+    assert (r.rows_loaded, r.rows_rejected, r.cells_blanked) == (1, 2, 0)
+    assert r.rejected["problems"].to_list() == ["bad-number", "missing-value"]
+    assert {p.severity for p in r.problems} == {"error"}
+
+
+def test_support_ces_is_not_a_feedback_score_its_row_stays():
+    raw = raw_table({"Eröffnet": ["2025-03-01 10:00"] * 2, "CES": ["3", "neun"]})
+    r = load_table(raw, "support", {"opened_at": "Eröffnet", "ces": "CES"})
+    assert (r.rows_loaded, r.cells_blanked) == (2, 1)
+    assert r.data["ces"].to_list() == [3.0, None]
+
+
+# --- property: blanked cells and rejected rows against a brute-force reference -----------------
+
+_SCORE_CELL = st.sampled_from(["", "1", "3", "5", "7", "0", "10", "11", "x", "n/a", "-2", "4,5"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(["K1", "", "K3"]), _SCORE_CELL, _SCORE_CELL,
+                          _SCORE_CELL, st.sampled_from(["12,50", "", "abc", "3"])),
+                min_size=1, max_size=15))
+def test_blanked_cells_and_rejected_rows_match_a_brute_force_count(rows):
+    scales = {"csat": 5, "nps": 10, "ces": 7}
+    ranges = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
+    columns = {"id": [r[0] for r in rows], "csat": [r[1] for r in rows],
+               "nps": [r[2] for r in rows], "ces": [r[3] for r in rows]}
+
+    def bad(value: str, role: str) -> bool:
+        if value == "":
+            return False
+        try:
+            number = float(value.replace(",", "."))
+        except ValueError:
+            return True
+        low, high = ranges[role]
+        return not low <= number <= high
+
+    r = load_table(raw_table(columns, delimiter=";"), "feedback",
+                   {"customer_id": "id", "csat": "csat", "nps": "nps", "ces": "ces"},
+                   scales=scales)
+    check_counts(r)
+    expect_rejected, expect_blanked = 0, 0
+    for row in rows:
+        cells = dict(zip(("csat", "nps", "ces"), row[1:4], strict=True))
+        n_bad = sum(bad(v, k) for k, v in cells.items())
+        n_good = sum(v != "" and not bad(v, k) for k, v in cells.items())
+        if n_bad and not n_good:
+            expect_rejected += 1
+        else:
+            expect_blanked += n_bad
+    assert r.rows_in == len(rows) == r.rows_loaded + r.rows_rejected
+    assert (r.rows_rejected, r.cells_blanked) == (expect_rejected, expect_blanked)
+    assert sum(r.blanked_codes.values()) == r.cells_blanked
+    assert r.problem_count == sum(bad(v, k) for row in rows
+                                  for k, v in zip(("csat", "nps", "ces"), row[1:4], strict=True))
+    for role, (low, high) in ranges.items():
+        if r.data.height:
+            values = r.data[role].drop_nulls()
+            assert values.is_between(low, high).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["K1", ""]), st.sampled_from(["12.5", "", "abc", "-3"])),
+                min_size=1, max_size=15))
+def test_events_revenue_blanks_only_its_cell(rows):
+    raw = raw_table({"K": [r[0] for r in rows], "D": ["2025-01-01"] * len(rows),
+                     "P": ["a"] * len(rows), "U": [r[1] for r in rows]})
+    r = load_table(raw, "events", {"customer_id": "K", "timestamp": "D", "stage": "P",
+                                   "revenue": "U"})
+    check_counts(r)
+    assert r.rows_rejected == sum(k == "" for k, _ in rows)
+    assert r.cells_blanked == sum(k != "" and u == "abc" for k, u in rows)
+    assert r.data["revenue"].null_count() == sum(u in ("", "abc") for k, u in rows if k)
