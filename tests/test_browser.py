@@ -27,4 +27,4 @@ def test_upload_messy_csv_shows_roles_and_report(server, browser_page):
     body = page.locator("body").inner_text()
     assert "Partial load" in body
     assert "bad-date × 1" in body and "bad-number × 1" in body
-    assert "4 of 6 rows loaded, 2 rejected" in body
+    assert "5 of 6 rows loaded, 1 rejected, 1 bad cell left empty" in body

@@ -50,7 +50,9 @@ def test_german_export_parses_day_first_dates_and_decimal_commas(capsys):
 def test_messy_rows_are_reported_with_code_row_column_and_value(capsys):
     _, out = inspect(str(FILES / "messy_german_export_bad_date_and_number.csv"), capsys=capsys)
     entry = out["tables"][0]
-    assert (entry["rows_in"], entry["rows_loaded"], entry["rows_rejected"]) == (6, 4, 2)
+    # the bad date (a required role) rejects its row; the bad revenue (optional) blanks its cell
+    assert (entry["rows_in"], entry["rows_loaded"], entry["rows_rejected"]) == (6, 5, 1)
+    assert entry["cells_blanked"] == 1
     found = {(p["code"], p["row"], p["column"], p["value"]) for p in entry["problems"]}
     assert ("bad-date", 5, "Datum", "31.02.2025 11:00") in found
     assert ("bad-number", 6, "Umsatz", "zwölf") in found
