@@ -124,7 +124,8 @@ def answer_questions(key: str, questions: list, date_order: str | None, scales: 
 def report(key: str, loaded) -> None:
     r = loaded.result
     show, text = STATUS[r.status]
-    blanked = f", {r.cells_blanked:,} bad cells left empty" if r.cells_blanked else ""
+    cells = "cell" if r.cells_blanked == 1 else "cells"
+    blanked = f", {r.cells_blanked:,} bad {cells} left empty" if r.cells_blanked else ""
     show(f"{text} {r.rows_loaded:,} of {r.rows_in:,} rows loaded, {r.rows_rejected:,} rejected"
          f"{blanked}.")
     a, b, c, d = st.columns(4)
