@@ -4,6 +4,10 @@ Polars' generic date inference is about 3x slower than parsing with an explicit 
 guesses between day-first and month-first silently. Here every candidate format is explicit, the
 order is settled from the data (a first field above 12 means day-first), and when every value fits
 both orders the caller is told (``ambiguous=True``) instead of getting a guess.
+
+Two-digit years follow Python's ``%y`` (the POSIX rule): 69-99 are 1969-1999 and 00-68 are
+2000-2068, so ``03.12.26`` is 3 December 2026 and ``12/03/98`` is in 1998. A load that reads such
+dates carries a ``two-digit-year`` note saying so (:func:`two_digit_year_notes`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from cjm_core.problems import Problem
 from cjm_core.text_kernels import ISO_LAYOUTS, iso_datetimes
 
 Order = Literal["dmy", "mdy"]
@@ -196,10 +201,81 @@ def _parse_one(values: pl.Series, fmt: str) -> pl.Series:
     earliest = out.min()
     if earliest is not None and earliest < _YEAR_1000:
         out = pl.select(pl.when(out >= _YEAR_1000).then(out)).to_series()
+    if "%y" in fmt:
+        out = _posix_century(out)
     return out.alias(values.name)
 
 
 _YEAR_1000 = datetime(1000, 1, 1)
+
+#: the pivot of two-digit years: from this year on (69 -> 1969) a two-digit year is in the 1900s
+PIVOT_YY = 69
+#: the rule in words, for notes and the README
+PIVOT_RULE = (f"two-digit years {PIVOT_YY}-99 are read as 19{PIVOT_YY}-1999 and "
+              f"00-{PIVOT_YY - 1} as 2000-20{PIVOT_YY - 1} (Python's and POSIX's %y rule)")
+
+
+def _posix_century(out: pl.Series) -> pl.Series:
+    """Dates parsed from two-digit years, moved to the POSIX century: chrono puts 00-69 in the
+    2000s, Python and POSIX put 69 in 1969, so the one year they differ on moves back 100 years.
+
+    >>> s = pl.Series([datetime(2069, 5, 1), datetime(2068, 5, 1), datetime(1970, 1, 1)])
+    >>> [d.year for d in _posix_century(s)]
+    [1969, 2068, 1970]
+    """
+    late = 2000 + PIVOT_YY
+    if not (out.dt.year() >= late).any():
+        return out
+    years = out.dt.year()
+    return pl.select(
+        pl.when((years >= late) & (years < 2070)).then(out.dt.offset_by("-100y"))
+        .otherwise(out)
+    ).to_series().alias(out.name)
+
+
+def uses_two_digit_year(fmt: str | None) -> bool:
+    """Whether a format reads two-digit years (and so depends on :data:`PIVOT_RULE`).
+
+    >>> uses_two_digit_year("%d.%m.%y"), uses_two_digit_year("%d.%m.%Y %H:%M")
+    (True, False)
+    """
+    return fmt is not None and "%y" in fmt
+
+
+def two_digit_year_notes(frame: pl.DataFrame, formats: dict[str, str]) -> list[Problem]:
+    """A ``two-digit-year`` warning for each column read with a two-digit-year format, stating
+    the pivot and how one of its values was read, so the century is never a silent guess.
+
+    >>> f = pl.DataFrame({"Datum": ["03.12.26", "12.03.98"], "x": ["a", "b"]})
+    >>> [(p.code, p.column, p.value) for p in two_digit_year_notes(f, {"Datum": "%d.%m.%y"})]
+    [('two-digit-year', 'Datum', '03.12.26')]
+    >>> note = two_digit_year_notes(f, {"Datum": "%d.%m.%y"})[0].message
+    >>> "the earliest, '12.03.98', was read as 1998-03-12" in note, "69-99" in note
+    (True, True)
+    """
+    notes = []
+    for column, fmt in formats.items():
+        if not uses_two_digit_year(fmt) or column not in frame.columns:
+            continue
+        text = _nonempty_head(_as_text(frame.get_column(column)), SAMPLE_SIZE)
+        parsed = parse_datetime(text, fmt)
+        read = pl.DataFrame({"text": text, "date": parsed}).drop_nulls()
+        if read.height == 0:
+            continue
+        shown = read.unique("text", keep="first", maintain_order=True)
+        shown = shown.sort("date").gather([0, shown.height - 1]).unique(maintain_order=True)
+        (first, day), *last = shown.iter_rows()
+        examples = [f"'{first}' was read as {day:%Y-%m-%d}"]
+        if last:
+            examples = [f"the earliest, '{first}', was read as {day:%Y-%m-%d}",
+                        f"the latest, '{last[0][0]}', as {last[0][1]:%Y-%m-%d}"]
+        notes.append(Problem(
+            "two-digit-year",
+            f"Column '{column}' writes years with two digits: {' and '.join(examples)}; "
+            f"{PIVOT_RULE}. If a century is wrong, export the dates with four-digit years.",
+            column=column, value=read.item(0, "text"), severity="warning",
+        ))
+    return notes
 
 
 def _as_text(values: pl.Series) -> pl.Series:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cjm_core.dates import two_digit_year_notes
 from cjm_core.readers import RawTable, read_file
 from cjm_core.roles import suggest_table, suggest_with_reasons
 from cjm_core.schema import FEEDBACK_SCORES, TABLES, required_roles
@@ -159,7 +160,17 @@ def load(raw: RawTable, choice: Choice) -> TableLoad:
     """Validate and type one raw table under a choice."""
     result = load_table(raw, choice.table, choice.roles, date_order=choice.date_order,
                         scales=choice.scales)
+    _note_two_digit_years(raw, result)
     return TableLoad(raw, choice, result)
+
+
+def _note_two_digit_years(raw: RawTable, result: LoadResult) -> None:
+    """The ``two-digit-year`` note (the pivot, with the earliest and latest date read) first in
+    the load's report, where ``inspect`` and the Data page show it."""
+    notes = two_digit_year_notes(raw.frame, result.date_formats)
+    if notes:
+        result.problems[:0] = notes
+        result.problem_count += len(notes)
 
 
 def ingest(

@@ -41,6 +41,10 @@ CODES: dict[str, str] = {
     "ambiguous-scale": (
         "A score column states no scale and its answers fit two; the scale must be chosen."
     ),
+    "two-digit-year": (
+        "Dates with two-digit years were read with the pivot 69: 69-99 are 1969-1999, "
+        "00-68 are 2000-2068 (a note; every such date loads)."
+    ),
 }
 
 

@@ -270,3 +270,82 @@ def test_compiled_iso_parse_never_reads_a_null_slot():
         out = _iso_to_datetime(nulled, fmt)
         assert out.is_null().to_list() == (~keep | out.is_null()).to_list()
         assert out.null_count() >= 5000
+
+
+# --------------------------------------------------------------------------- two-digit years
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt", "read"),
+    [
+        ("03.12.26", "%d.%m.%y", datetime(2026, 12, 3)),
+        ("01.01.68", "%d.%m.%y", datetime(2068, 1, 1)),
+        ("31.12.69", "%d.%m.%y", datetime(1969, 12, 31)),  # chrono alone reads 2069
+        ("01.01.70", "%d.%m.%y", datetime(1970, 1, 1)),
+        ("01.01.00", "%d.%m.%y", datetime(2000, 1, 1)),
+        ("12/03/98", "%m/%d/%y", datetime(1998, 12, 3)),
+        ("12/03/98", "%d/%m/%y", datetime(1998, 3, 12)),
+        ("15.06.69 10:30", "%d.%m.%y %H:%M", datetime(1969, 6, 15, 10, 30)),
+    ],
+)
+def test_two_digit_years_follow_the_posix_pivot(text, fmt, read):
+    assert parse_datetime(pl.Series([text]), fmt).to_list() == [read]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(min_value=datetime(1969, 1, 1).date(), max_value=datetime(2068, 12, 31).date()),
+       st.sampled_from(["%d.%m.%y", "%d/%m/%y", "%m/%d/%y"]))
+def test_two_digit_years_read_as_python_reads_them(day, fmt):
+    """Python's own ``strptime('%y')`` is the reference: every date its pivot window can write
+    with two digits reads back to itself."""
+    text = day.strftime(fmt)
+    expected = datetime.strptime(text, fmt)
+    assert expected.date() == day
+    assert parse_datetime(pl.Series([text, text]), fmt).to_list() == [expected, expected]
+
+
+def test_two_digit_years_get_a_note_with_the_pivot_in_inspect(tmp_path, capsys):
+    """The load reports the pivot and how the earliest and latest dates were read; every row
+    loads, and the note is a warning, not a rejection."""
+    import json
+
+    from cjm_core.__main__ import main
+
+    path = tmp_path / "bestellungen.csv"
+    path.write_text("Kunde;Bestelldatum;Betrag\n"
+                    "K1;03.12.26;12,50\n"
+                    "K2;12.03.98;7,00\n"
+                    "K1;01.01.69;3,10\n", encoding="utf-8")
+    assert main(["inspect", str(path), "--json"]) == 0
+    [entry] = json.loads(capsys.readouterr().out)["tables"]
+    assert (entry["table"], entry["rows_loaded"], entry["rows_rejected"]) == ("orders", 3, 0)
+    assert entry["date_formats"] == {"Bestelldatum": "%d.%m.%y"}
+    [note] = [p for p in entry["problems"] if p["code"] == "two-digit-year"]
+    assert (note["column"], note["severity"], note["row"]) == ("Bestelldatum", "warning", None)
+    assert "the earliest, '01.01.69', was read as 1969-01-01" in note["message"]
+    assert "the latest, '03.12.26', as 2026-12-03" in note["message"]
+    assert "69-99 are read as 1969-1999 and 00-68 as 2000-2068" in note["message"]
+    assert main(["inspect", str(path)]) == 0
+    assert "[two-digit-year] Column 'Bestelldatum' writes years with two digits" in (
+        capsys.readouterr().out)
+
+
+def test_four_digit_years_get_no_note():
+    from cjm_core.ingest import ingest
+
+    [ld] = ingest(b"Kunde;Bestelldatum;Betrag\nK1;03.12.2026;12,50\nK2;12.03.1998;7,00\n",
+                  "orders.csv")
+    assert ld.result.rows_loaded == 2
+    assert not [p for p in ld.result.problems if p.code == "two-digit-year"]
+
+
+def test_the_data_page_lists_the_two_digit_year_note():
+    """The Data page's report lists the load's problems (raw notes and result problems): the
+    note is among them with its code, so it is shown with the other notes."""
+    from cjm_core.ingest import dedupe_problems, ingest
+
+    [ld] = ingest(b"Kunde;Bestelldatum;Betrag\nK1;03.12.26;12,50\nK2;12.03.98;7,00\n",
+                  "orders.csv")
+    listed = dedupe_problems(list(ld.raw.problems) + list(ld.result.problems))
+    assert [p.code for p in listed] == ["two-digit-year"]
+    assert ld.result.problem_count == 1 and ld.result.status == "loaded"
