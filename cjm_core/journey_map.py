@@ -71,12 +71,15 @@ class Item:
 
 @dataclass
 class Cell:
-    """What a lane says at a stage: free text and/or items."""
+    """What a lane says at a stage: free text and/or items; ``n`` and what it counts
+    (``n_of``: "customers", "events", "answers"), so a caption never passes events for
+    customers."""
 
     text: str = ""
     source: Source = "assumed"
     items: list[Item] = field(default_factory=list)
     n: int | None = None
+    n_of: str | None = None
 
 
 @dataclass
@@ -202,7 +205,8 @@ class JourneyMap:
 
 def _cell(c: dict[str, Any]) -> Cell:
     return Cell(text=c.get("text", ""), source=c.get("source", "assumed"),
-                items=[Item(**i) for i in c.get("items", [])], n=c.get("n"))
+                items=[Item(**i) for i in c.get("items", [])], n=c.get("n"),
+                n_of=c.get("n_of"))
 
 
 # -- editing (the page's table editors hand rows back; these apply them) ----------------------

@@ -499,7 +499,8 @@ class _Build:
                 if col in ev.columns and ev[col].null_count() < ev.height:
                     items, totals = _top_items(ev, col)
                     for k, its in items.items():
-                        m.cells.setdefault(lane, {})[k] = Cell("", "measured", its, totals[k])
+                        m.cells.setdefault(lane, {})[k] = Cell("", "measured", its, totals[k],
+                                                               "events")
         self._kpis_and_emotion(m)
         self._pain_points(m)
 
@@ -542,7 +543,8 @@ class _Build:
                     e.low, e.high = emotion_of(r.low), emotion_of(r.high)
         for k, its in items.items():
             # the caption's n is the stage's customers, the very number of the reached KPI
-            m.cells.setdefault("kpis", {})[k] = Cell("", "measured", its, reached.get(k))
+            m.cells.setdefault("kpis", {})[k] = Cell("", "measured", its, reached.get(k),
+                                                     "customers" if k in reached else None)
 
     # -- pain points
 
@@ -699,8 +701,9 @@ def _merge_cell(old: Cell | None, new: Cell | None) -> Cell | None:
         text, source = old.text, "assumed"
     else:
         text, source = (new.text, "measured") if new_measured else ("", "assumed")
-    n = new.n if new_measured else (old.n if old.source == "assumed" else None)
-    return Cell(text, source, measured + assumed, n)
+    n, n_of = ((new.n, new.n_of) if new_measured else
+               (old.n, old.n_of) if old.source == "assumed" else (None, None))
+    return Cell(text, source, measured + assumed, n, n_of)
 
 
 def _merge(old: JourneyMap, new: JourneyMap, title: str | None) -> JourneyMap:
@@ -720,7 +723,7 @@ def _merge(old: JourneyMap, new: JourneyMap, title: str | None) -> JourneyMap:
                 n = n if n.source == "measured" else None
                 if n is not None:
                     n = Cell(n.text, n.source, [i for i in n.items if i.source == "measured"],
-                             n.n)
+                             n.n, n.n_of)
             c = _merge_cell(o, n)
             if c is not None:
                 cells.setdefault(lane, {})[st.key] = c

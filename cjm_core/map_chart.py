@@ -177,11 +177,18 @@ def _chip(cv: _Canvas, lane: str, stage: str, item: Item, x: float, y: float) ->
     return h + st.pad / 2
 
 
-def _caption(n: int | None, chars: int) -> str:
-    """"measured · n=…", shortened to what fits the column."""
+def _caption(n: int | None, chars: int, of: str | None = None) -> str:
+    """"measured · n=… customers" (what n counts, when known), shortened to what fits the
+    column: what n counts goes last, so "n=560 customers" is never read as events.
+
+    >>> _caption(1358, 40, "events"), _caption(1358, 14, "events"), _caption(560, 40)
+    ('measured · n=1,358 events', 'n=1,358 events', 'measured · n=560')
+    """
     count = f"n={n:,}" if n is not None else ""
-    for text in (f"measured · {count}", f"measured {count}", count or "measured"):
-        if len(text.strip(" ·")) <= chars:
+    full = f"{count} {of}" if count and of else count
+    for text in (f"measured · {full}", full, f"measured · {count}", f"measured {count}",
+                 count or "measured"):
+        if text.strip(" ·") and len(text.strip(" ·")) <= chars:
             return text.strip(" ·")
     return _clip(count or "measured", chars)
 
@@ -217,7 +224,8 @@ def _draw_cell(cv: _Canvas, lane: str, stage: str, cell: Cell, x: float, y: floa
                         **tags)
     if cell.source == "measured" and (cell.text or cell.items or cell.n is not None):
         cv.text("caption", x_in, y + st.pad / 2,
-                _caption(cell.n, st.chars(st.col_w, st.small)), baseline="top", **tags)
+                _caption(cell.n, st.chars(st.col_w, st.small), cell.n_of), baseline="top",
+                **tags)
         y += st.small * 1.4 + st.pad / 2
     return y - top + st.pad
 
@@ -314,8 +322,8 @@ def _draw_emotion_row(cv: _Canvas, m: JourneyMap, centres: dict[str, float],
                     lane="emotion", stage=s.name, key=s.key)
         if e.measured is not None:
             cv.text("caption", x + st.pad, y0 + h - cap_h + st.pad / 2,
-                    _caption(e.n, st.chars(st.col_w, st.small)), baseline="top",
-                    lane="emotion", stage=s.name)
+                    _caption(e.n, st.chars(st.col_w, st.small), "answers"),
+                    baseline="top", lane="emotion", stage=s.name)
     span = (y_bot - y_top) / (_EMOTION_DOMAIN[1] - _EMOTION_DOMAIN[0])
     for v in (2, 0, -2):
         cv.text("scale", st.title_w - st.pad, y_bot - (v - _EMOTION_DOMAIN[0]) * span,

@@ -205,10 +205,18 @@ def test_kpi_lane_and_its_caption_show_one_customer_count_per_stage(which, store
         reached = kpi(m, s.key, KPI_REACHED)
         assert reached.value == reached.n == m.cell("kpis", s.key).n == counts[s.key], s.key
         assert [i.text for i in its if i.unit == "count"] == [KPI_REACHED]  # no second count
-        assert captions[s.name] == f"measured · n={counts[s.key]:,}"
+        assert captions[s.name].endswith(f"n={counts[s.key]:,} customers")
         assert chips[s.name] == format_value(counts[s.key], "count")
     if which == "walk_in":  # where the old definitions parted: reached 3, 2, 1 by hand
         assert [counts[k] for k in ("browse", "cart", "buy")] == [3, 2, 1]
+        # the other lanes' n counts events, and their captions say so (Cart: 3 events)
+        assert (m.cell("touchpoints", "cart").n, m.cell("touchpoints", "cart").n_of) == (
+            3, "events")
+        assert JourneyMap.from_json(m.to_json()).cell("kpis", "cart").n_of == "customers"
+        spec = swimlane_chart(m).to_dict()
+        texts = [r["text"] for la in spec["layer"] if la["description"] == "text-caption"
+                 for r in la["data"]["values"] if r["lane"] == "touchpoints"]
+        assert texts and all(t.endswith(" events") for t in texts)
 
 
 def test_scores_per_stage_with_target_status(tiny_map):
