@@ -514,10 +514,13 @@ def sniff_delimiter(sample: str) -> str:
         if best is None or score[:2] > best[:2]:
             best = score
     # every line with the same number of whitespace-separated fields beats a delimiter that
-    # is not on every line the same number of times (a "1,011.77" among padded columns)
+    # is not on every line the same number of times and not in the first line (a "1,011.77"
+    # among padded columns); a real delimiter separates the header's labels too
     ws_counts = {len(ln.split()) for ln in lines}
     ws_constant = len(ws_counts) == 1 and min(ws_counts) >= 2
-    if best is not None and best[0] >= 0.5 and not (ws_constant and best[0] < 1):
+    if best is not None and best[0] >= 0.5 and not (
+        ws_constant and best[0] < 1 and best[2] not in lines[0]
+    ):
         return best[2]
     if ws_constant:
         return WHITESPACE

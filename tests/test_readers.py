@@ -535,6 +535,14 @@ def test_thousands_commas_in_a_padded_log_do_not_make_it_a_csv():
     assert t.frame["amount"].to_list() == ["12.50", "1,011.77", "2,300.00", "1,099.00"]
 
 
+def test_a_csv_with_spaces_after_commas_and_a_trailing_comma_stays_a_csv():
+    """Whitespace splits every line into two fields here too, but the header holds the comma:
+    a delimiter that separates the header's labels is the file's delimiter."""
+    t = read_file(b"id, stage\n1, Kauf\n2, Web,\n", "x.csv")[0]
+    assert t.delimiter == ","
+    assert t.frame.rows() == [(2, "1", "Kauf"), (3, "2", "Web")]
+
+
 _word = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
                 min_size=1, max_size=9)
 
