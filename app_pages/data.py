@@ -9,11 +9,19 @@ import streamlit as st
 import ui
 from cjm_core.errors import CJMError
 from cjm_core.ingest import choose, dedupe_problems, digest, holds_table, suggest
-from cjm_core.journey import INDUSTRIES, STAGE_ROLES, journey_from_rows, unknown_stages
+from cjm_core.journey import (
+    INDUSTRIES,
+    STAGE_ROLES,
+    journey_from_rows,
+    proposal_table,
+    roles_text,
+    stage_order,
+    unknown_stages,
+)
 from cjm_core.problems import CODES, code_counts
 from cjm_core.schema import TABLES
 from cjm_core.validate import SCALES
-from cjm_core.workspace import new_workspace, save_loads
+from cjm_core.workspace import data_journey, new_workspace, save_loads
 
 NONE = "— none —"
 STATUS = {
@@ -181,17 +189,56 @@ def upload_section() -> None:
             if loaded is not None:
                 chosen.append(loaded)
     if chosen and st.button("Save to workspace", type="primary", key="save_uploads"):
+        before = store.get_journey(ws_id)
         try:
             saved = save_loads(store, ws_id, chosen)
         except CJMError as exc:
             ui.show_error(exc)
         else:
             st.success("Saved: " + ", ".join(f"{t} ({n:,} rows)" for t, n in saved.items()))
+            if store.get_journey(ws_id) != before:
+                st.info("The journey now follows your data (stages in the order customers "
+                        "meet them); check it under Journey below.")
+
+
+JOURNEY_WIDGETS = ("journey_isic", "journey_stages", *(f"stage_role:{r}" for r in STAGE_ROLES))
+
+
+def data_journey_panel(journey) -> None:
+    """The journey the saved data show (stages in the order customers meet them), beside the
+    saved one, with a button that makes it the workspace's journey."""
+    data, key = ui.dataset(ws_id)
+    proposed = ui.compute(key, data_journey, data)
+    if proposed is None:
+        return
+    if proposed == journey:
+        st.caption("The journey follows your data: its stages in the order customers meet "
+                   "them. Edit it below if your process differs.")
+        return
+    order = (ui.compute(key, stage_order, data.events)
+             if data.has("events", "customer_id", "timestamp", "stage") else None)
+    st.info("Your data show this journey, its stages in the order customers meet them: "
+            + ui.md_escape(" → ".join(s.name for s in proposed.stages)))
+    st.dataframe(proposal_table(proposed, order), hide_index=True, key="data_journey_table",
+                 column_config={
+                     "share_of_customers": st.column_config.NumberColumn(
+                         "share of customers", format="percent"),
+                     "median_position": st.column_config.NumberColumn(
+                         "typical position (1 = first)", format="%.1f")})
+    st.caption("Roles: " + ui.md_escape(roles_text(proposed) or "none"))
+    if st.button("Use this journey", key="use_data_journey", type="primary"):
+        store.save_journey(ws_id, proposed)
+        for widget in JOURNEY_WIDGETS:
+            st.session_state.pop(widget, None)
+        ui.flash("Journey set from your data; edit it below if your process differs.")
+        st.rerun()
 
 
 def journey_section() -> None:
     st.header("Journey")
+    ui.show_flash()
     journey = store.get_journey(ws_id)
+    data_journey_panel(journey)
     isics = list(INDUSTRIES)
     isic = st.selectbox("Industry (ISIC)", isics, index=isics.index(journey.isic)
                         if journey.isic in isics else 0,

@@ -19,7 +19,7 @@ from cjm_core.benchmarks import gaps_table, targets_for
 from cjm_core.errors import CJMError, QueryError
 from cjm_core.funnel import FunnelQuery, funnel, funnel_from_counts
 from cjm_core.ingest import TableLoad, ingest
-from cjm_core.journey import INDUSTRIES
+from cjm_core.journey import INDUSTRIES, describe
 from cjm_core.metrics import all_metrics, scorecard
 from cjm_core.schema import TABLES
 from cjm_core.validate import SCALES
@@ -179,7 +179,11 @@ def _dataset(args: argparse.Namespace):
         if ld.result.status in ("partial", "failed", "needs_answer") or not ld.result.rows_loaded:
             print(f"note: {ld.source}: {ld.result.summary()}", file=sys.stderr)
     _refuse_nothing_loaded(loads)
-    return dataset_from_loads(loads, getattr(args, "industry", None) or DEFAULT_SAMPLE)
+    dataset = dataset_from_loads(loads, getattr(args, "industry", None) or DEFAULT_SAMPLE)
+    source = ("from the data" if dataset.has("events", "stage")
+              or dataset.has("funnel_counts", "stage") else "the industry template")
+    print(f"journey ({source}): {describe(dataset.journey)}", file=sys.stderr)
+    return dataset
 
 
 def _refuse_nothing_loaded(loads: list[TableLoad]) -> None:
@@ -201,8 +205,6 @@ def _refuse_nothing_loaded(loads: list[TableLoad]) -> None:
     raise CJMError("Nothing was loaded, so there is nothing to measure. "
                    + " ".join(reasons or ["No table was found in the files."]),
                    code=codes[0] if codes else "empty-file")
-
-
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}

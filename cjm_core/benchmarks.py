@@ -341,7 +341,9 @@ _CUT_NEEDS = {
 def availability(dataset: Any) -> dict[str, bool]:
     """What a `cjm_core.dataset.Dataset` offers, as ``evaluate``'s ``available`` dict: keys
     ``"<table>"`` (present with rows), ``"<table>.<role>"`` (column with some value) and
-    ``"role.<stage role>"`` (set in the journey)."""
+    ``"role.<stage role>"`` (set in the journey and, when there are events with stages, given
+    to a stage the events have: a role no data stage plays is "no data", never a 0% or 100%
+    figure measured against a stage with no events)."""
     from cjm_core.schema import TABLES
 
     out: dict[str, bool] = {}
@@ -349,8 +351,9 @@ def availability(dataset: Any) -> dict[str, bool]:
         out[table] = dataset.has(table)
         for role in roles:
             out[f"{table}.{role.name}"] = dataset.has(table, role.name)
+    played = dataset.roles_played
     for role in ("inquiry", "consultation", "cart", "purchase", "support"):
-        out[f"role.{role}"] = bool(dataset.journey.stage_roles.get(role))
+        out[f"role.{role}"] = bool(played.get(role))
     return out
 
 
@@ -381,6 +384,21 @@ def _missing(t: Target, available: dict[str, bool] | None) -> list[str]:
         if not any(v is True for v in known) and any(v is False for v in known):
             out.append(reason)
     return out
+
+
+def _unplayed_roles(t: Target, available: dict[str, bool] | None) -> str | None:
+    """The reasons of the metric's stage-role requirements that ``available`` says no data
+    stage meets, joined; None when they are met or not known."""
+    if available is None:
+        return None
+    out = []
+    for keys, reason in _NEEDS.get(t.metric, []):
+        if not any(k.startswith("role.") for k in keys):
+            continue
+        known = [_known(available, k) for k in keys]
+        if not any(v is True for v in known) and any(v is False for v in known):
+            out.append(reason)
+    return "; ".join(out) or None
 
 
 def _needs_text(t: Target) -> str:
@@ -555,6 +573,9 @@ def _one(t: Target, by: dict[str, str], cur: dict[tuple, Metric], prev: dict[tup
          have_previous: bool, available: dict[str, bool] | None) -> Gap:
     k = (t.metric, tuple(sorted(by.items())))
     m = cur.get(k)
+    unplayed = _unplayed_roles(t, available)
+    if unplayed:  # a figure over a stage with no data (e.g. 100% drop-off) is not a measurement
+        return _no_data(t, by, unplayed)
     if m is None or m.value is None:
         missing = _missing(t, available)
         if missing:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import cached_property
 
 import polars as pl
 
-from cjm_core.journey import Journey
+from cjm_core.journey import Journey, stage_names, stages_played
 
 #: the date column of each table that a period filter applies to
 DATE_COLUMN = {
@@ -73,6 +74,42 @@ class Dataset:
         return [c for c, t in frame.schema.items()
                 if c not in skip and (t in (pl.String, pl.Categorical) or isinstance(t, pl.Enum))
                 if frame[c].n_unique() <= max_values]
+
+    def with_stage_names(self) -> Dataset:
+        """The dataset with stage values that mean a journey stage but are spelt differently
+        (case, accents, punctuation: "online research" for "Online research") renamed to that
+        stage's name in every table with a stage column, so every figure counts them there.
+
+        >>> from cjm_core.journey import default_journey
+        >>> ev = pl.DataFrame({"stage": ["online research", "PURCHASE", "Unboxing"]})
+        >>> Dataset(default_journey("4742"), events=ev).with_stage_names().events["stage"].to_list()
+        ['Online research', 'Purchase', 'Unboxing']
+        """
+        out = {}
+        for name, frame in self.tables().items():
+            if "stage" not in frame.columns or frame.height == 0:
+                continue
+            values = frame["stage"].cast(pl.String).drop_nulls().unique().to_list()
+            mapping = stage_names(self.journey, values)
+            if mapping:
+                out[name] = frame.with_columns(pl.col("stage").cast(pl.String).replace(mapping))
+        return replace(self, **out) if out else self
+
+    @cached_property
+    def roles_played(self) -> dict[str, bool]:
+        """For each stage role, whether the journey gives it to a stage the events have (any
+        role the journey sets counts when there are no events with stages to check).
+
+        >>> from cjm_core.journey import default_journey
+        >>> ev = pl.DataFrame({"stage": ["Cart", "Purchase"]})
+        >>> played = Dataset(default_journey("4773"), events=ev).roles_played
+        >>> played["cart"], played["support"]
+        (True, False)
+        """
+        if not self.has("events", "stage"):
+            return {r: bool(k) for r, k in self.journey.stage_roles.items()}
+        values = self.events["stage"].cast(pl.String).drop_nulls().unique().to_list()
+        return stages_played(self.journey, values)
 
     def digest(self) -> str:
         """Content digest of the tables and journey: the cache key for everything derived."""

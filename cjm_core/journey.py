@@ -7,9 +7,12 @@ Each seed industry has a default template drawn from its seed document.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+
+import polars as pl
 
 from cjm_core.errors import QueryError
+from cjm_core.roles import fold
 
 #: stage roles that benchmark metrics refer to (DESIGN §3)
 STAGE_ROLES = ("inquiry", "consultation", "cart", "purchase", "support")
@@ -48,6 +51,16 @@ class Journey:
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
+
+    def keeping_roles(self, keep: dict[str, bool]) -> Journey:
+        """The journey with only the stage roles ``keep`` says yes to (e.g. those a data stage
+        plays, see :meth:`cjm_core.dataset.Dataset.roles_played`).
+
+        >>> sorted(default_journey("4742").keeping_roles({"purchase": True}).stage_roles)
+        ['purchase']
+        """
+        roles = {r: k for r, k in self.stage_roles.items() if keep.get(r)}
+        return self if roles == self.stage_roles else replace(self, stage_roles=roles)
 
     @classmethod
     def from_json(cls, text: str) -> Journey:
@@ -143,3 +156,279 @@ def unknown_stages(journey: Journey, values: list[str]) -> list[str]:
     """
     known = {s.name for s in journey.stages} | {s.key for s in journey.stages}
     return sorted({v for v in values if v is not None and v not in known and _key(v) not in known})
+
+
+# ----------------------------------------------------------------------------- journey from data
+
+#: stage role -> folded names that say the role (en, de, fr, es). Multi-word entries are matched
+#: as whole word runs, single words as whole words or, when 5+ letters, as the tail of a German
+#: compound ("Kaufberatung" is a consultation, "Kundenreklamation" support).
+ROLE_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "inquiry": (
+        "inquiry", "inquiries", "enquiry", "enquiries", "anfrage", "anfragen", "question",
+        "questions", "request", "store_visit", "visit_store", "shop_visit", "visit_shop",
+        "store_inquiry", "ladenbesuch", "filialbesuch", "geschaftsbesuch", "demande", "consulta",
+    ),
+    "consultation": (
+        "consultation", "consult", "consulting", "beratung", "advice", "advisory", "expert_advice",
+        "demo", "demonstration", "vorfuhrung", "conseil", "asesoramiento",
+    ),
+    "cart": (
+        "cart", "basket", "warenkorb", "add_to_cart", "shopping_cart", "trolley", "einkaufswagen",
+        "panier", "carrito", "carrello",
+    ),
+    "purchase": (
+        "purchase", "purchased", "buy", "bought", "checkout", "check_out", "order", "ordered",
+        "kauf", "kaufen", "gekauft", "kaufabschluss", "bestellung", "bestellt", "payment",
+        "zahlung", "kasse", "achat", "commande", "compra", "transaction", "sale",
+    ),
+    "support": (
+        "support", "helpdesk", "help_desk", "service_desk", "customer_service", "kundendienst",
+        "kundenservice", "reklamation", "beschwerde", "complaint", "complaints", "ticket",
+        "hotline", "repair", "reparatur", "return", "returns", "retoure", "warranty", "garantie",
+        "after_sales", "sav", "soporte",
+    ),
+}
+
+
+def _role_score(folded: str, role: str) -> int:
+    """How plainly a folded stage name says a role: 3 the whole name, 2 a word or word run,
+    1 the tail of a compound word, 0 not at all."""
+    words = folded.split("_")
+    best = 0
+    for syn in ROLE_SYNONYMS[role]:
+        if folded == syn:
+            return 3
+        parts = syn.split("_")
+        if any(words[i:i + len(parts)] == parts for i in range(len(words) - len(parts) + 1)):
+            best = 2
+        elif best < 1 and len(syn) >= 5 and any(w.endswith(syn) for w in words):
+            best = 1
+    return best
+
+
+def role_by_meaning(name: str) -> str | None:
+    """The stage role a stage's name says, if any (the plainest match; ties in
+    ``STAGE_ROLES`` order).
+
+    >>> [role_by_meaning(n) for n in ["Kauf", "Beratung im Laden", "Helpdesk", "Browse"]]
+    ['purchase', 'consultation', 'support', None]
+    """
+    scores = [(_role_score(fold(name), r), -i, r) for i, r in enumerate(STAGE_ROLES)]
+    score, _, role = max(scores)
+    return role if score else None
+
+
+#: above this many events, :func:`stage_order` reads a fixed sample of customers (the order is
+#: an estimate; the sample keeps it to a fraction of a second on millions of rows)
+ORDER_SAMPLE_EVENTS = 400_000
+
+
+def stage_order(events: pl.DataFrame) -> pl.DataFrame:
+    """The stages of an events table in the order customers meet them, with the evidence.
+
+    Per customer, each stage's first occurrence is ranked among the customer's stages (0 = the
+    stage they met first; equal times are ordered by the stage's first row in the file).
+    ``precedes`` is, over the other stages, the number that customers having both mostly meet
+    after this one minus the number they mostly meet before it: a stage skipped by walk-ins
+    still sorts after the stages that come before it whenever both are seen. ``position`` is the
+    median rank of the stage's first occurrence (``mean_position`` its mean) and ``share`` the
+    share of customers who have the stage. Sorted by ``precedes`` (descending), then
+    ``position``, ``mean_position``, ``share`` (descending), ``first_seen`` and the name, so
+    the order is the same on every run. Rows missing customer, stage or timestamp are left out;
+    above ``ORDER_SAMPLE_EVENTS`` events only a fixed hash sample of customers is read.
+
+    >>> from datetime import datetime as dt
+    >>> ev = pl.DataFrame({
+    ...     "customer_id": ["a", "a", "a", "b", "b", "c", "c"],
+    ...     "stage": ["Ad", "Shop", "Buy", "Shop", "Buy", "Ad", "Buy"],
+    ...     "timestamp": [dt(2025, 1, d) for d in (1, 2, 3, 1, 2, 1, 2)]})
+    >>> stage_order(ev).select("stage", "precedes", "position").rows()
+    [('Ad', 2, 0.0), ('Shop', 0, 0.5), ('Buy', -2, 1.0)]
+    """
+    ev = (events.select("customer_id", pl.col("stage").cast(pl.String), "timestamp")
+          .with_row_index("__row").drop_nulls())
+    if ev.height > ORDER_SAMPLE_EVENTS:
+        every = -(-ev.height // ORDER_SAMPLE_EVENTS)
+        ev = ev.filter(pl.col("customer_id").hash(seed=0) % every == 0)
+    firsts = (ev.group_by("customer_id", "stage")
+              .agg(pl.col("timestamp").min().alias("t"), pl.col("__row").min())
+              .sort("customer_id", "t", "__row")
+              .with_columns(pl.int_range(pl.len()).over("customer_id").alias("rank")))
+    pairs = (firsts.select("customer_id", "stage", "rank")
+             .join(firsts.select("customer_id", pl.col("stage").alias("other"),
+                                 pl.col("rank").alias("other_rank")), on="customer_id")
+             .filter(pl.col("stage") != pl.col("other"))
+             .group_by("stage", "other")
+             .agg((pl.col("rank") < pl.col("other_rank")).mean().alias("before"))
+             .group_by("stage")
+             .agg(((pl.col("before") > 0.5).sum().cast(pl.Int64)
+                   - (pl.col("before") < 0.5).sum().cast(pl.Int64)).alias("precedes")))
+    customers = firsts["customer_id"].n_unique()
+    return (firsts.group_by("stage")
+            .agg(pl.col("rank").median().alias("position"),
+                 pl.col("rank").mean().alias("mean_position"),
+                 (pl.len() / max(customers, 1)).alias("share"),
+                 pl.col("t").min().alias("first_seen"))
+            .join(pairs, on="stage", how="left")
+            .with_columns(pl.col("precedes").fill_null(0))
+            .select("stage", "precedes", "position", "mean_position", "share", "first_seen")
+            .sort(["precedes", "position", "mean_position", "share", "first_seen", "stage"],
+                  descending=[True, False, False, True, False, False]))
+
+
+def journey_from_stages(isic: str, names: list[str]) -> Journey:
+    """A journey over the data's own stages, in the order given, with the industry template's
+    display names, keys and stage roles where a name corresponds to a template stage (same name
+    after case, accent and punctuation folding), and the remaining roles matched by meaning
+    (:data:`ROLE_SYNONYMS`; each stage plays at most one role, the earliest stage wins a tie).
+    Names that fold alike are one stage (the first spelling given is its name).
+
+    >>> j = journey_from_stages("4742", ["Werbung gesehen", "ONLINE RESEARCH", "Kauf"])
+    >>> [s.name for s in j.stages], j.stage_roles
+    (['Werbung gesehen', 'Online research', 'Kauf'], {'inquiry': 'online_research', \
+'purchase': 'kauf'})
+    """
+    template = _TEMPLATES.get(isic)
+    by_fold = {}
+    if template is not None:
+        for st in template[0]:
+            by_fold.setdefault(fold(st.name), st)
+            by_fold.setdefault(fold(st.key), st)
+    stages: list[Stage] = []
+    seen: set[str] = set()
+    for name in names:
+        if name is None or not str(name).strip():
+            continue
+        f = fold(name) or str(name).strip()
+        if f in seen:
+            continue
+        seen.add(f)
+        st = by_fold.get(f) or Stage(_key(str(name).strip()) or f, str(name).strip())
+        if st.key in {s.key for s in stages}:
+            st = Stage(f"{st.key}_{len(stages) + 1}", st.name)
+        stages.append(st)
+    keys = {s.key for s in stages}
+    roles = {r: k for r, k in (template[1] if template else {}).items() if k in keys}
+    taken = set(roles.values())
+    for role in STAGE_ROLES:
+        if role in roles:
+            continue
+        free = [(_role_score(fold(s.name), role), -i, s.key)
+                for i, s in enumerate(stages) if s.key not in taken]
+        best = max(free, default=(0, 0, ""))
+        if best[0]:
+            roles[role] = best[2]
+            taken.add(best[2])
+    roles = {r: roles[r] for r in STAGE_ROLES if r in roles}
+    return Journey(isic=isic, stages=stages, stage_roles=roles)
+
+
+def journey_from_events(events: pl.DataFrame, isic: str) -> Journey:
+    """The journey an events table shows: its stages in :func:`stage_order`, named and given
+    roles by :func:`journey_from_stages`.
+
+    >>> from datetime import datetime as dt
+    >>> ev = pl.DataFrame({"customer_id": ["a", "a", "b", "b"],
+    ...     "stage": ["Helpdesk", "Checkout", "Checkout", "Helpdesk"],
+    ...     "timestamp": [dt(2025, 1, d) for d in (2, 1, 1, 3)]})
+    >>> j = journey_from_events(ev, "4773")
+    >>> j.stage_keys, j.stage_roles
+    (['checkout', 'helpdesk'], {'purchase': 'checkout', 'support': 'helpdesk'})
+    """
+    return journey_from_stages(isic, stage_order(events)["stage"].to_list())
+
+
+def journey_from_counts(counts: pl.DataFrame, isic: str) -> Journey:
+    """The journey of an aggregated ``funnel_counts`` table: its stages in file order."""
+    names = (counts.select(pl.col("stage").cast(pl.String)).drop_nulls()
+             .unique(maintain_order=True)["stage"].to_list())
+    return journey_from_stages(isic, names)
+
+
+def proposal_table(journey: Journey, order: pl.DataFrame | None = None) -> pl.DataFrame:
+    """A journey's stages as the Data page lists a proposal: order, stage, the role it plays,
+    and, with a :func:`stage_order` frame of the data, the share of customers who have the
+    stage and its median position in their paths (1 = the first stage they meet; matched by
+    folded name).
+
+    >>> proposal_table(journey_from_stages("4773", ["Browse", "Kauf"])).rows()
+    [(1, 'Browse', None, None, None), (2, 'Kauf', 'purchase', None, None)]
+    """
+    evidence: dict[str, tuple[float, float]] = {}
+    if order is not None:
+        for row in order.iter_rows(named=True):
+            evidence.setdefault(fold(row["stage"]), (row["share"], row["position"] + 1))
+    role_of = {k: r for r, k in journey.stage_roles.items()}
+    rows = []
+    for i, st in enumerate(journey.stages, start=1):
+        share, position = evidence.get(fold(st.name)) or evidence.get(fold(st.key)) or (None, None)
+        rows.append({"order": i, "stage": st.name, "role": role_of.get(st.key),
+                     "share_of_customers": share, "median_position": position})
+    return pl.DataFrame(rows, schema={"order": pl.Int64, "stage": pl.String, "role": pl.String,
+                                      "share_of_customers": pl.Float64,
+                                      "median_position": pl.Float64})
+
+
+def stage_names(journey: Journey, values: list[str]) -> dict[str, str]:
+    """Data stage values that mean a journey stage but are spelt differently from its name and
+    key (case, accents, punctuation), mapped to the stage's name: so "online research" in the
+    data counts for the stage "Online research".
+
+    >>> stage_names(default_journey("4742"), ["online research", "Purchase", "Unboxing"])
+    {'online research': 'Online research'}
+    """
+    exact = {s.name for s in journey.stages} | {s.key for s in journey.stages}
+    by_fold: dict[str, str] = {}
+    for s in journey.stages:
+        by_fold.setdefault(fold(s.name), s.name)
+        by_fold.setdefault(fold(s.key), s.name)
+    return {v: by_fold[fold(v)] for v in values
+            if v is not None and v not in exact and fold(v) in by_fold}
+
+
+def stages_played(journey: Journey, values: list[str]) -> dict[str, bool]:
+    """For each stage role, whether the journey gives it to a stage found among ``values``
+    (the data's stage values, matched by name or key as the funnel matches them).
+
+    >>> stages_played(default_journey("4773"), ["Cart", "purchase"])["cart"]
+    True
+    >>> stages_played(default_journey("4773"), ["Cart", "purchase"])["support"]
+    False
+    """
+    found = set(values)
+    names = {s.key: s.name for s in journey.stages}
+    out = {}
+    for role in STAGE_ROLES:
+        key = journey.stage_roles.get(role)
+        out[role] = bool(key) and (key in found or names.get(key, key) in found)
+    return out
+
+
+def roles_text(journey: Journey) -> str:
+    """Which stage plays each stage role, and the roles no stage plays.
+
+    >>> roles_text(journey_from_stages("4773", ["Ad seen", "Browse", "Checkout"]))
+    'purchase = Checkout; no stage plays: inquiry, consultation, cart, support'
+    """
+    names = {s.key: s.name for s in journey.stages}
+    played = [f"{r} = {names.get(k, k)}" for r, k in journey.stage_roles.items()]
+    missing = [r for r in STAGE_ROLES if r not in journey.stage_roles]
+    parts = [", ".join(played)] if played else []
+    if missing:
+        parts.append("no stage plays: " + ", ".join(missing))
+    return "; ".join(parts)
+
+
+def describe(journey: Journey) -> str:
+    """The journey in one line, as the command line prints it.
+
+    >>> describe(journey_from_stages("4773", ["Ad seen", "Browse", "Checkout"]))
+    'Ad seen → Browse → Checkout; roles: purchase = Checkout; no stage plays: inquiry, \
+consultation, cart, support'
+    """
+    text = " → ".join(s.name for s in journey.stages)
+    roles = roles_text(journey)
+    if journey.stage_roles:
+        return f"{text}; roles: {roles}"
+    return f"{text}; {roles}" if roles else text

@@ -79,6 +79,8 @@ def all_metrics(data: Dataset, only: set[str] | None = None) -> list[Metric]:
 def _event_metrics(data: Dataset) -> list[Metric]:
     events, journey = data.events, data.journey
     out = funnel_metrics(funnel(events, FunnelQuery(), journey))
+    # a role no data stage plays is "no data", never a 100% drop-off or a 0% conversion
+    journey = journey.keeping_roles(data.roles_played)
     for a, b in ROLE_STEPS.values():
         m = role_dropoff(events, journey, a, b)
         if m.n:

@@ -28,7 +28,7 @@ from cjm_core.dataset import DATE_COLUMN, Dataset
 from cjm_core.errors import CJMError
 from cjm_core.friction import Friction, csat_target_from
 from cjm_core.funnel import FunnelQuery, FunnelResult, funnel, funnel_from_counts
-from cjm_core.journey import INDUSTRIES
+from cjm_core.journey import INDUSTRIES, roles_text
 from cjm_core.metric import LOW_SAMPLE_N, Metric, format_value
 from cjm_core.metrics import all_metrics, scorecard, top_friction
 from cjm_core.periods import by_period, change, metrics_frame, no_dates_note
@@ -238,7 +238,8 @@ def _header(ctx: _Context, title: str, workspace: str | None, generated_at: date
     rows = [["Workspace", workspace or "—"], ["Industry", f"ISIC {isic}: {industry}"],
             ["Period covered", _period_covered(data)],
             ["Generated", f"{generated_at:%Y-%m-%d %H:%M}"],
-            ["Journey", " → ".join(s.name for s in data.journey.stages)]]
+            ["Journey", " → ".join(s.name for s in data.journey.stages)],
+            ["Stage roles", roles_text(data.journey) or "—"]]
     tables = data.tables()
     loaded = ", ".join(f"{t} ({f.height:,} rows)" for t, f in tables.items()) or "none"
     rows.append(["Tables", loaded])

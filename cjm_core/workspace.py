@@ -6,9 +6,8 @@ one way of turning loaded tables into a workspace.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
-
-import polars as pl
 
 from cjm_core.benchmarks import Target, targets_for, targets_from_json, targets_to_json
 from cjm_core.dataset import TABLE_NAMES, Dataset
@@ -18,8 +17,8 @@ from cjm_core.journey import (
     INDUSTRIES,
     Journey,
     default_journey,
-    journey_from_rows,
-    unknown_stages,
+    journey_from_counts,
+    journey_from_events,
 )
 from cjm_core.store import Store
 
@@ -59,7 +58,10 @@ def save_loads(
     """Save the loaded rows of each table (replacing that table) and remember the mappings.
 
     Returns rows saved per table. Tables with nothing loaded are not saved: a failed or unanswered
-    load never wipes what the workspace already holds.
+    load never wipes what the workspace already holds. When events (or funnel counts) are saved
+    and the workspace's journey is still its industry's untouched template, the journey becomes
+    the data's own (:func:`data_journey`); a journey the user has edited is kept, and the Data
+    page offers the data's one beside it.
     """
     saving = [ld for ld in loads if ld.result.rows_loaded > 0]
     if len({ld.result.table for ld in saving}) != len(saving):
@@ -87,7 +89,41 @@ def save_loads(
         for ld in saving:
             store.save_mapping(ld.columns, ld.result.table, ld.result.roles,
                                date_order=ld.choice.date_order, scales=ld.choice.scales)
+    if {"events", "funnel_counts"} & set(tables):
+        _adopt_data_journey(store, workspace_id)
     return {t: f.height for t, f in tables.items()}
+
+
+def _adopt_data_journey(store: Store, workspace_id: str) -> None:
+    current = store.get_journey(workspace_id)
+    if current.isic not in INDUSTRIES or current != default_journey(current.isic):
+        return
+    proposed = data_journey(load_dataset(store, workspace_id))
+    if proposed is not None and proposed != current:
+        store.save_journey(workspace_id, proposed)
+
+
+def data_journey(data: Dataset) -> Journey | None:
+    """The journey the data's own stages give, under the dataset journey's industry: the
+    events' stages in the order customers meet them (:func:`cjm_core.journey.stage_order`),
+    else the funnel counts' stages in file order, with the template's names and stage roles
+    where they correspond; None when no table has stages.
+
+    >>> import polars as pl
+    >>> counts = pl.DataFrame({"stage": ["Anfrage", "Beratung", "Kauf"], "customers": [9, 5, 2]})
+    >>> data_journey(Dataset(default_journey("4773"), funnel_counts=counts)).stage_roles
+    {'inquiry': 'anfrage', 'consultation': 'beratung', 'purchase': 'kauf'}
+    """
+    isic = data.journey.isic
+    if data.has("events", "customer_id", "timestamp", "stage"):
+        journey = journey_from_events(data.events, isic)
+        if journey.stages:
+            return journey
+    if data.has("funnel_counts", "stage"):
+        journey = journey_from_counts(data.funnel_counts, isic)
+        if journey.stages:
+            return journey
+    return None
 
 
 def new_workspace(store: Store, name: str, isic: str) -> str:
@@ -102,7 +138,7 @@ def new_workspace(store: Store, name: str, isic: str) -> str:
 def load_dataset(store: Store, workspace_id: str) -> Dataset:
     """Every table of a workspace and its journey as one :class:`Dataset`."""
     tables = {t: store.load_table(workspace_id, t) for t in TABLE_NAMES}
-    return Dataset(store.get_journey(workspace_id), **tables)
+    return Dataset(store.get_journey(workspace_id), **tables).with_stage_names()
 
 
 TARGETS_SETTING = "targets"
@@ -129,8 +165,8 @@ def reset_workspace_targets(store: Store, workspace_id: str) -> None:
 
 def dataset_from_loads(loads: list[TableLoad], isic: str = DEFAULT_SAMPLE) -> Dataset:
     """A dataset straight from loaded files (the command line's way, no workspace): each table
-    from the file or sheet that loaded it; the industry's default journey, with the stages found
-    in the events appended when the template does not name them."""
+    from the file or sheet that loaded it, and the journey the data's own stages give
+    (:func:`data_journey`); the industry's default journey only when no table has stages."""
     tables: dict[str, object] = {}
     for ld in loads:
         if ld.result.rows_loaded == 0:
@@ -139,14 +175,6 @@ def dataset_from_loads(loads: list[TableLoad], isic: str = DEFAULT_SAMPLE) -> Da
             raise StoreError(f"Two files or sheets hold the {ld.result.table} table; give one "
                              "of each table.")
         tables[ld.result.table] = ld.result.data
-    journey = default_journey(isic)
-    events = tables.get("events")
-    if events is not None and "stage" in events.columns:
-        found = (events.drop_nulls("stage").group_by("stage").agg(pl.col("timestamp").min())
-                 .sort("timestamp", "stage")["stage"].to_list())
-        extra = unknown_stages(journey, found)
-        if extra:
-            names = [s.name for s in journey.stages] + [s for s in found if s in extra]
-            journey = journey_from_rows(isic, names, {
-                r: k for r, k in journey.stage_roles.items()})
-    return Dataset(journey, **tables)
+    data = Dataset(default_journey(isic), **tables)
+    journey = data_journey(data)
+    return replace(data, journey=journey).with_stage_names() if journey else data

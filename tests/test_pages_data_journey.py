@@ -1,0 +1,52 @@
+"""The Data page offers the journey the saved events show, and "Use this journey" saves it
+(Streamlit AppTest)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+from streamlit.testing.v1 import AppTest
+
+from cjm_core.journey import default_journey
+from cjm_core.store import Store
+from tests.conftest import ROOT
+
+STAGES = ["Ad seen", "Browse", "Visit store", "Checkout", "Helpdesk"]
+
+
+def test_data_page_offers_the_data_journey_and_saves_it(db_path):
+    # events saved straight to the store: the journey is still the template (as in a workspace
+    # whose journey was set before its events came)
+    paths = {f"c{i}": STAGES[: 1 + i % 5] for i in range(20)}
+    events = pl.DataFrame(
+        [(who, stage, datetime(2025, 1, 1 + day)) for who, path in paths.items()
+         for day, stage in enumerate(path)],
+        schema=["customer_id", "stage", "timestamp"], orient="row")
+    with Store(db_path) as store:
+        ws = store.create_workspace("Laden", default_journey("4773"))
+        store.save_tables(ws, {"events": events})
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.query_params["ws"] = ws
+    at.run()
+    at.switch_page("app_pages/data.py")
+    at.run()
+    assert not at.exception, at.exception
+    offer = " ".join(i.value for i in at.info)
+    assert "Ad seen → Browse → Visit store → Checkout → Helpdesk" in offer
+    table = next(d.value for d in at.dataframe if "share_of_customers" in d.value.columns)
+    assert table["stage"].to_list() == STAGES
+    assert table["role"].fillna("").to_list() == ["", "", "inquiry", "purchase", "support"]
+
+    at.button(key="use_data_journey").click().run()
+    assert not at.exception, at.exception
+    assert " ".join(s.value for s in at.success).startswith("Journey set from your data")
+    with Store(db_path) as store:
+        saved = store.get_journey(ws)
+    assert [s.name for s in saved.stages] == STAGES
+    assert saved.stage_roles == {"inquiry": "visit_store", "purchase": "checkout",
+                                 "support": "helpdesk"}
+    # the editor now shows the saved journey, and the offer is gone
+    assert at.data_editor(key="journey_stages").value["stage"].to_list() == STAGES
+    assert not any("Your data show this journey" in i.value for i in at.info)
