@@ -31,6 +31,13 @@ from cjm_core import limits
 from cjm_core.errors import IngestError, UnsafeWorkbook, UploadTooLarge
 from cjm_core.problems import Problem
 from cjm_core.text_kernels import scan_cells
+from cjm_core.workbook_guard import (
+    ZipLimits,
+    check_declared,
+    check_ole,
+    inflate_checked,
+    open_zip,
+)
 
 ROW = "__row__"
 WHITESPACE = "whitespace"
@@ -171,37 +178,25 @@ def check_workbook_safety(
     max_entries: int | None = None,
     max_cells: int | None = None,
 ) -> None:
-    """Refuse a zipped workbook that looks like a zip bomb, before anything is decompressed.
+    """Refuse a zipped workbook that declares itself a zip bomb, before anything is inflated.
 
     Reads only the zip directory (declared sizes) and the first few KB of each worksheet, where
     ``<dimension ref="A1:XFD1048576"/>`` declares the sheet's size. Limits default to
-    :mod:`cjm_core.limits`. Raises :class:`UnsafeWorkbook`.
+    :mod:`cjm_core.limits`. Raises :class:`UnsafeWorkbook`. Declarations can lie: reading a
+    workbook also inflates it under the same limits (:mod:`cjm_core.workbook_guard`).
     """
-    max_uncompressed = max_uncompressed or limits.MAX_UNCOMPRESSED_BYTES
-    max_ratio = max_ratio or limits.MAX_COMPRESSION_RATIO
-    min_ratio_bytes = min_ratio_bytes or limits.RATIO_MIN_ENTRY_BYTES
-    max_entries = max_entries or limits.MAX_ZIP_ENTRIES
-    max_cells = max_cells or limits.MAX_SHEET_CELLS
-    zf = _open_zip(data, name)
+    lim = ZipLimits(max_total=max_uncompressed or limits.MAX_UNCOMPRESSED_BYTES,
+                    max_ratio=max_ratio or limits.MAX_COMPRESSION_RATIO,
+                    min_ratio_bytes=min_ratio_bytes or limits.RATIO_MIN_ENTRY_BYTES,
+                    max_entries=max_entries or limits.MAX_ZIP_ENTRIES)
+    zf = open_zip(data, name)
     infos = zf.infolist()
-    if len(infos) > max_entries:
-        raise UnsafeWorkbook(
-            f"'{name}' holds {len(infos):,} parts (limit {max_entries:,}); refused as unsafe."
-        )
-    total = sum(i.file_size for i in infos)
-    if total > max_uncompressed:
-        raise UnsafeWorkbook(
-            f"'{name}' would unpack to {total / limits.MB:,.0f} MB (limit "
-            f"{max_uncompressed / limits.MB:,.0f} MB); refused as a possible zip bomb."
-        )
-    for info in infos:
-        ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size >= min_ratio_bytes and ratio > max_ratio:
-            raise UnsafeWorkbook(
-                f"'{name}': part '{info.filename}' is compressed {ratio:,.0f}:1 (limit "
-                f"{max_ratio}:1, {info.file_size / limits.MB:,.0f} MB unpacked); refused as a "
-                "possible zip bomb."
-            )
+    check_declared(infos, name, lim)
+    _check_dimensions(zf, infos, name, max_cells or limits.MAX_SHEET_CELLS)
+
+
+def _check_dimensions(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], name: str,
+                      max_cells: int) -> None:
     for info in infos:
         if re.fullmatch(r"xl/worksheets/[^/]+\.xml", info.filename):
             cells = _declared_cells(zf, info)
@@ -215,19 +210,8 @@ def check_workbook_safety(
 # --------------------------------------------------------------------------- workbooks
 
 
-def _open_zip(data: bytes, name: str) -> zipfile.ZipFile:
-    try:
-        return zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
-        msg = (
-            f"'{name}' starts like a zip/Excel file but is damaged or truncated "
-            f"({exc}); save or download it again."
-        )
-        raise IngestError(msg) from exc
-
-
 def _zip_kind(data: bytes, name: str) -> str:
-    names = set(_open_zip(data, name).namelist())
+    names = set(open_zip(data, name).namelist())
     if "xl/workbook.xml" in names:
         return "xlsx"
     if "xl/workbook.bin" in names:
@@ -260,8 +244,12 @@ def _col_number(letters: str) -> int:
 def _open_workbook(data: bytes, name: str, kind: str):  # -> fastexcel.ExcelReader
     import fastexcel
 
-    if kind != "xls":
-        check_workbook_safety(data, name)
+    if kind == "xls":
+        check_ole(data, name)
+    else:  # the reader gets only bytes inflated here under the limits, never the upload itself
+        data = inflate_checked(data, name)
+        zf = open_zip(data, name)
+        _check_dimensions(zf, zf.infolist(), name, limits.MAX_SHEET_CELLS)
     try:
         return fastexcel.read_excel(data)
     except fastexcel.FastExcelError as exc:
