@@ -425,9 +425,11 @@ def header_scale(header: str, options: tuple[int, ...] = SCALES["csat"]
 def _bulk_scale(values: pl.Series, low: int, options: tuple[int, ...]
                 ) -> tuple[int, int | None, float]:
     """The smallest standard scale holding the bulk of the answers: all but at most
-    :data:`STRAY_SHARE` of what the largest scale holds. Returns (scale, the smaller scale to
-    ask about or None, the share above that smaller scale): when the next smaller scale still
-    holds more than :data:`UNSETTLED_SHARE` of the answers, the values cannot settle it."""
+    :data:`STRAY_SHARE` of what the largest scale holds. Answers above it that carry on from its
+    top without a gap (6, or 6 and 7; not 7s alone) are the next scale in use, not strays: a 1–7
+    effort score rarely hears 6 or 7. Returns (scale, the smaller scale to ask about or None,
+    the share above that smaller scale): when the next smaller scale still holds more than
+    :data:`UNSETTLED_SHARE` of the answers but not the bulk, the values cannot settle it."""
     held = pl.select(
         pl.lit(values).is_not_null().sum().alias("n"),
         *[pl.lit(values).is_between(low, s).sum().alias(str(s)) for s in options],
@@ -438,10 +440,21 @@ def _bulk_scale(values: pl.Series, low: int, options: tuple[int, ...]
     share = {s: held[str(s)] / n for s in options}
     top = share[options[-1]]
     pick = next(i for i, s in enumerate(options) if top - share[s] <= STRAY_SHARE)
-    if pick > 0 and share[options[pick - 1]] > UNSETTLED_SHARE:
+    promoted = False
+    while pick + 1 < len(options) and _carries_on(values, options[pick], options[pick + 1]):
+        pick, promoted = pick + 1, True
+    if not promoted and pick > 0 and share[options[pick - 1]] > UNSETTLED_SHARE:
         smaller = options[pick - 1]
         return options[pick], smaller, top - share[smaller]
     return options[pick], None, 0.0
+
+
+def _carries_on(values: pl.Series, scale: int, larger: int) -> bool:
+    """Whether the answers above ``scale`` (up to ``larger``) are the points right after it
+    with no gap: 6, or 6 and 7, over 5."""
+    points = values.filter((values > scale) & (values <= larger)).unique().to_list()
+    return bool(points) and sorted(points) == [float(k) for k in
+                                               range(scale + 1, scale + 1 + len(points))]
 
 
 def decide_scale(role: Role, column: str, values: pl.Series, chosen: int | None = None
@@ -457,6 +470,8 @@ def decide_scale(role: Role, column: str, values: pl.Series, chosen: int | None 
     '1–5 (from the header)'
     >>> decide_scale(csat, "Rating", pl.Series([4.0] * 30 + [7])).describe()
     '1–5 (from the bulk of the answers)'
+    >>> decide_scale(csat, "Rating", pl.Series([4.0] * 40 + [6, 7])).describe()
+    '1–7 (from the bulk of the answers)'
     >>> decide_scale(csat, "Rating", pl.Series([4.0] * 20 + [7] * 10)).options
     ['5', '7']
     >>> decide_scale(csat, "Rating", pl.Series([4.0] * 20 + [7] * 10), chosen=7).describe()

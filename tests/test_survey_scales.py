@@ -11,6 +11,7 @@ import pytest
 from cjm_core.__main__ import main
 from cjm_core.ingest import ingest
 from cjm_core.workspace import new_workspace, save_loads
+from tests.conftest import ROOT
 
 # a survey export: "(1-5)" in the header, three stray 7s; 16 of the 22 valid answers are 4 or 5
 CSAT_ANSWERS = ["5", "4", "2", "5", "7", "4", "4", "1", "5", "3", "4", "7", "5", "4", "2",
@@ -125,3 +126,15 @@ def test_the_chosen_scale_is_saved_with_the_mapping(store, tmp_path):
     assert again[0].choice.mapping_reused and again[0].choice.scales == {"csat": 7}
     assert again[0].result.status == "loaded"
     assert again[0].result.scale_details["csat"].describe() == "1–7 (your choice)"
+
+
+@pytest.mark.parametrize("isic", ["4741", "4742", "4773"])
+def test_sample_workbooks_settle_every_scale_and_lose_no_cell(isic):
+    path = ROOT / "sample_data" / f"sample_{isic}.xlsx"
+    loads = ingest(path.read_bytes(), path.name)
+    assert {ld.result.status for ld in loads} == {"loaded"}
+    scales = {(ld.result.table, role): s.high for ld in loads
+              for role, s in ld.result.scale_details.items()}
+    ces = 7 if isic == "4773" else 5  # the generator's CES scale per industry
+    assert scales == {("feedback", "csat"): 5, ("feedback", "nps"): 10,
+                      ("feedback", "ces"): ces, ("support", "ces"): ces}

@@ -632,6 +632,25 @@ def test_no_header_hint_the_bulk_settles_it():
     assert r.problems == [] and r.status == "loaded"
 
 
+@pytest.mark.parametrize(
+    ("tail", "scale", "out"),
+    [
+        (["6"], 7, []),              # carries on from 5: a 1–7 effort score rarely hears 6-7
+        (["6", "7"], 7, []),
+        (["6", "7", "6"], None, []),  # 7% above 5: not strays, not settled -> ask
+        (["7"], 5, ["7"]),           # skips 6: a stray
+        (["7", "9"], 5, ["7", "9"]),
+        (["0"], 5, ["0"]),           # below the scale
+    ],
+)
+def test_a_small_tail_that_carries_on_from_the_top_is_the_next_scale(tail, scale, out):
+    bulk = ["1", "2", "2", "3", "1", "4", "2", "5", "3", "1"] * 4
+    r = load_table(survey("Aufwand", bulk + tail), "feedback", {"ces": "Aufwand"})
+    assert r.scales == ({"ces": scale} if scale else {})
+    assert [p.value for p in r.problems if p.code == "out-of-range"] == out
+    assert (r.status == "needs_answer") == (scale is None)
+
+
 AMBIGUOUS = ["4", "5", "3", "7", "5", "4", "6", "2", "7", "5", "1", "6"]  # a third above 5
 
 
