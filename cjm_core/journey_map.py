@@ -47,6 +47,11 @@ CHALLENGE_CODES: dict[str, str] = {
 
 Source = Literal["measured", "assumed"]
 
+#: the KPI items that count customers (written by :mod:`cjm_core.map_build`); the second one is
+#: no longer built, and maps saved with it are read without it (`_one_count_per_stage`)
+KPI_REACHED = "Customers reached"
+KPI_VISITED = "Customers at this stage"
+
 
 @dataclass
 class Item:
@@ -180,8 +185,8 @@ class JourneyMap:
                 isic=str(d["isic"]),
                 stages=[MapStage(**s) for s in d["stages"]],
                 lanes=[Lane(**la) for la in d["lanes"]],
-                cells={lane: {st: _cell(c) for st, c in row.items()}
-                       for lane, row in d.get("cells", {}).items()},
+                cells=_one_count_per_stage({lane: {st: _cell(c) for st, c in row.items()}
+                                            for lane, row in d.get("cells", {}).items()}),
                 emotions={k: Emotion(**e) for k, e in d.get("emotions", {}).items()},
                 segment=d.get("segment"),
                 data_digest=d.get("data_digest"),
@@ -201,6 +206,21 @@ class JourneyMap:
 
     def with_stages(self, stages: list[MapStage]) -> JourneyMap:
         return replace(self, stages=stages)
+
+
+def _one_count_per_stage(cells: dict[str, dict[str, Cell]]) -> dict[str, dict[str, Cell]]:
+    """Maps saved before one count per stage showed, beside customers reached, "Customers at
+    this stage" and the first stage's reached as the KPI caption's n: read them with the one
+    count a stage now shows (the reached KPI, also its n and the caption's)."""
+    for cell in cells.get("kpis", {}).values():
+        cell.items = [i for i in cell.items
+                      if not (i.source == "measured" and i.text == KPI_VISITED)]
+        reached = next((i for i in cell.items if i.source == "measured"
+                        and i.text == KPI_REACHED and i.value is not None), None)
+        if reached is not None:
+            reached.n = cell.n = int(reached.value)
+            cell.n_of = "customers"
+    return cells
 
 
 def _cell(c: dict[str, Any]) -> Cell:

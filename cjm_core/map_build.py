@@ -56,6 +56,8 @@ from cjm_core.friction import csat_target_from
 from cjm_core.funnel import FunnelQuery, funnel, funnel_from_counts
 from cjm_core.journey import INDUSTRIES, Journey, _key, default_journey
 from cjm_core.journey_map import (
+    KPI_REACHED,
+    KPI_VISITED,
     LANES,
     Cell,
     Emotion,
@@ -96,11 +98,9 @@ MAX_STEPS, MAX_COMMENTS = 2, 2
 #: touchpoints below the CSAT target named per stage at most (clear misses first)
 MAX_TOUCHPOINTS = 3
 
-#: KPI item texts (stable: `compare_maps` and the chart find figures by them)
-KPI_REACHED = "Customers reached"
+#: KPI item texts (stable: `compare_maps` and the chart find figures by them; KPI_REACHED and the
+#: retired KPI_VISITED live in `cjm_core.journey_map`, which reads saved maps)
 KPI_DROPOFF = "Drop-off to next stage"
-#: no longer built (a second count per stage, beside reached); kept so older saved maps read
-KPI_VISITED = "Customers at this stage"
 KPI_CSAT, KPI_NPS, KPI_CES = "CSAT", "NPS", "CES"
 
 

@@ -104,3 +104,25 @@ def test_json_is_checked(m):
     with pytest.raises(QueryError, match="not a journey map"):
         JourneyMap.from_json('{"title": "x"}')
     assert JourneyMap.from_json(m.to_json()) == m
+
+
+def test_a_map_saved_with_two_customer_counts_per_stage_reads_with_one():
+    """Maps saved before one count per stage: "Customers at this stage" beside "Customers
+    reached", and the first stage's reached as every KPI caption's n."""
+    from cjm_core.journey_map import KPI_REACHED, KPI_VISITED, Cell
+
+    old = JourneyMap.empty("Saved in 2025", "4742", ["Browse", "Cart"])
+    old.cells["kpis"] = {
+        "browse": Cell("", "measured", [Item(KPI_REACHED, "measured", value=3.0, n=3),
+                                        Item(KPI_VISITED, "measured", value=3.0, n=3)], 3),
+        "cart": Cell("", "measured", [Item(KPI_REACHED, "measured", value=2.0, n=3),
+                                      Item(KPI_VISITED, "measured", value=3.0, n=3),
+                                      Item("Ask the team", "assumed")], 3),
+    }
+    body = old.to_dict()
+    for cell in body["cells"]["kpis"].values():
+        del cell["n_of"]  # the field did not exist then
+    cart = JourneyMap.from_dict(body).cells["kpis"]["cart"]
+    assert [(i.text, i.value, i.n) for i in cart.items] == [
+        (KPI_REACHED, 2.0, 2), ("Ask the team", None, None)]
+    assert (cart.n, cart.n_of) == (2, "customers")
