@@ -220,8 +220,27 @@ def role_by_meaning(name: str) -> str | None:
 
 
 #: above this many events, :func:`stage_order` reads a fixed sample of customers (the order is
-#: an estimate; the sample keeps it to a fraction of a second on millions of rows)
-ORDER_SAMPLE_EVENTS = 400_000
+#: an estimate; the sample keeps it to a fraction of a second on millions of rows) ...
+ORDER_SAMPLE_EVENTS = 100_000
+#: ... plus every customer of a stage the sample holds fewer events of than this, so a rare
+#: stage is never left out of the journey nor placed on a handful of paths
+RARE_STAGE_EVENTS = 50
+
+
+def _order_sample(ev: pl.DataFrame) -> pl.DataFrame:
+    """The events :func:`stage_order` reads, with ``__hashed``: the customer is in the fixed
+    hash sample (the base of ``share``)."""
+    if ev.height <= ORDER_SAMPLE_EVENTS:
+        return ev.with_columns(pl.lit(True).alias("__hashed"))
+    every = -(-ev.height // ORDER_SAMPLE_EVENTS)
+    ev = ev.with_columns((pl.col("customer_id").hash(seed=0) % every == 0).alias("__hashed"))
+    counts = ev.group_by("stage").agg(pl.col("__hashed").sum().alias("n"))
+    rare = counts.filter(pl.col("n") < RARE_STAGE_EVENTS)["stage"]
+    keep = pl.col("__hashed")
+    if rare.len():
+        extra = ev.filter(pl.col("stage").is_in(rare.implode()))["customer_id"].unique()
+        keep = keep | pl.col("customer_id").is_in(extra.implode())
+    return ev.filter(keep)
 
 
 def stage_order(events: pl.DataFrame) -> pl.DataFrame:
@@ -236,7 +255,8 @@ def stage_order(events: pl.DataFrame) -> pl.DataFrame:
     share of customers who have the stage. Sorted by ``precedes`` (descending), then
     ``position``, ``mean_position``, ``share`` (descending), ``first_seen`` and the name, so
     the order is the same on every run. Rows missing customer, stage or timestamp are left out;
-    above ``ORDER_SAMPLE_EVENTS`` events only a fixed hash sample of customers is read.
+    above ``ORDER_SAMPLE_EVENTS`` events only a fixed hash sample of customers is read (plus
+    every customer of a stage rare in it; ``share`` is then estimated on the hash sample).
 
     >>> from datetime import datetime as dt
     >>> ev = pl.DataFrame({
@@ -248,11 +268,9 @@ def stage_order(events: pl.DataFrame) -> pl.DataFrame:
     """
     ev = (events.select("customer_id", pl.col("stage").cast(pl.String), "timestamp")
           .with_row_index("__row").drop_nulls())
-    if ev.height > ORDER_SAMPLE_EVENTS:
-        every = -(-ev.height // ORDER_SAMPLE_EVENTS)
-        ev = ev.filter(pl.col("customer_id").hash(seed=0) % every == 0)
-    firsts = (ev.group_by("customer_id", "stage")
-              .agg(pl.col("timestamp").min().alias("t"), pl.col("__row").min())
+    firsts = (_order_sample(ev).group_by("customer_id", "stage")
+              .agg(pl.col("timestamp").min().alias("t"), pl.col("__row").min(),
+                   pl.col("__hashed").first())
               .sort("customer_id", "t", "__row")
               .with_columns(pl.int_range(pl.len()).over("customer_id").alias("rank")))
     pairs = (firsts.select("customer_id", "stage", "rank")
@@ -264,11 +282,11 @@ def stage_order(events: pl.DataFrame) -> pl.DataFrame:
              .group_by("stage")
              .agg(((pl.col("before") > 0.5).sum().cast(pl.Int64)
                    - (pl.col("before") < 0.5).sum().cast(pl.Int64)).alias("precedes")))
-    customers = firsts["customer_id"].n_unique()
+    customers = firsts.filter(pl.col("__hashed"))["customer_id"].n_unique()
     return (firsts.group_by("stage")
             .agg(pl.col("rank").median().alias("position"),
                  pl.col("rank").mean().alias("mean_position"),
-                 (pl.len() / max(customers, 1)).alias("share"),
+                 (pl.col("__hashed").sum() / max(customers, 1)).alias("share"),
                  pl.col("t").min().alias("first_seen"))
             .join(pairs, on="stage", how="left")
             .with_columns(pl.col("precedes").fill_null(0))

@@ -102,16 +102,20 @@ def test_rows_missing_a_required_value_are_left_out():
     assert stage_order(ev)["stage"].to_list() == ["Ad", "Buy"]
 
 
-def test_large_data_orders_a_fixed_sample(monkeypatch):
+def test_large_data_orders_a_fixed_sample_that_keeps_rare_stages(monkeypatch):
     import cjm_core.journey as journey
 
     paths = {f"c{i}": ["Ad", "Shop", "Buy"][: 1 + i % 3] for i in range(300)}
+    paths["unboxed"] = ["Ad", "Shop", "Buy", "Unboxing"]  # one customer: rare in any sample
     ev = journeys(paths)
     whole = stage_order(ev)
     monkeypatch.setattr(journey, "ORDER_SAMPLE_EVENTS", 100)
     sampled = stage_order(ev)
-    assert sampled["stage"].to_list() == whole["stage"].to_list() == ["Ad", "Shop", "Buy"]
+    assert sampled["stage"].to_list() == whole["stage"].to_list() == [
+        "Ad", "Shop", "Buy", "Unboxing"]
     assert sampled.equals(stage_order(ev))  # the same sample every run
+    ad = sampled.filter(pl.col("stage") == "Ad")["share"].item()
+    assert ad == 1.0 and 0 < sampled.filter(pl.col("stage") == "Buy")["share"].item() < 1
 
 
 # ----------------------------------------------------------------------------- names and roles
