@@ -82,8 +82,8 @@ for s in scores:
     config[f"{s}_low_sample"] = st.column_config.CheckboxColumn(
         f"{SCORES[s]} low sample", help="fewer than 30 answers")
 names = [SCORES[s] for s in scores]
-st.subheader(f"{' and '.join([', '.join(names[:-1]), names[-1]] if len(names) > 1 else names)} "
-             f"per {by}")
+every_score = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+st.subheader(f"{every_score} per {by}")
 st.dataframe(table.select(shown), hide_index=True, width="stretch", column_config=config)
 
 # -- heatmap by month ----------------------------------------------------------------------------
