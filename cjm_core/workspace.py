@@ -98,7 +98,8 @@ def _adopt_data_journey(store: Store, workspace_id: str) -> None:
     current = store.get_journey(workspace_id)
     if current.isic not in INDUSTRIES or current != default_journey(current.isic):
         return
-    proposed = data_journey(load_dataset(store, workspace_id))
+    staged = {t: store.load_table(workspace_id, t) for t in ("events", "funnel_counts")}
+    proposed = data_journey(Dataset(current, **staged))
     if proposed is not None and proposed != current:
         store.save_journey(workspace_id, proposed)
 
