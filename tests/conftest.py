@@ -16,6 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FILES = Path(__file__).resolve().parent / "files"
 CHROMIUM = "/usr/bin/chromium"
+#: the process id of each running `server` fixture, by its URL (for memory checks)
+SERVER_PIDS: dict[str, int] = {}
 
 
 @pytest.fixture
@@ -89,7 +91,9 @@ def server(tmp_path_factory):
     if proc.poll() is not None:
         log.seek(0)
         pytest.fail("streamlit did not start:\n" + log.read()[-3000:])
+    SERVER_PIDS[url] = proc.pid
     yield url
+    SERVER_PIDS.pop(url, None)
     proc.terminate()
     try:
         proc.wait(timeout=10)
