@@ -450,6 +450,8 @@ def _varied(p: _Profile) -> bool:
 def _kind(p: _Profile, col: str) -> tuple[str, str] | None:
     """(kind, reason) for a column by its values; kind picks the roles it may fill."""
     quantity = is_quantity_name(col)
+    if quantity and (p.ints is not None or p.decimals):
+        return "quantity", "name says a quantity (how many), not an id, score or amount"
     if (not quantity and _ID_WORDS & set(fold(col).split("_")) and not p.date
             and not p.yyyymmdd):
         # named like an id: an id when its values vary enough, else nothing (never a score)
@@ -459,14 +461,13 @@ def _kind(p: _Profile, col: str) -> tuple[str, str] | None:
     if p.yyyymmdd:
         return "date", "8-digit values read as dates yyyymmdd"
     if p.ints is not None:
-        if quantity:
-            return "quantity", "name says a quantity (how many), not an id"
         return _int_kind(p, col)
     if p.decimals:
         return "money", "decimal numbers look like amounts"
     if p.date:
         return "date", "values read as dates"
-    return _text_kind(p)
+    kind = _text_kind(p)
+    return None if quantity and kind is not None and kind[0] == "id" else kind
 
 
 def _int_kind(p: _Profile, col: str) -> tuple[str, str]:

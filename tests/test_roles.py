@@ -321,6 +321,28 @@ def test_quantity_headers_never_become_an_id(header, table):
     assert header not in {roles.get(r) for r in ID_ROLES}, roles
 
 
+@pytest.mark.parametrize(
+    ("header", "values"),
+    [
+        ("Menge", ["2.5", "1.0", "0.75", "3.25"]),  # decimals: kilos, not money
+        ("qty", ["0", "1", "1", "0"]),  # 0/1: not yes/no
+        ("Anzahl", ["2St", "1St", "4St", "3St"]),  # codes with digits: not an id
+        ("count", ["3", "9", "10", "0"]),  # 0-10: not an NPS
+    ],
+)
+def test_quantity_values_never_fill_an_id_score_amount_or_yes_no(header, values):
+    n = 20
+    df = _frame({"Kunde": [f"K{i % 7}" for i in range(n)],
+                 "Datum": [f"{1 + i % 28:02d}.03.2025" for i in range(n)],
+                 header: [values[i % len(values)] for i in range(n)]})
+    forbidden = {*ID_ROLES, "csat", "nps", "ces", "amount", "revenue", "first_contact_resolved"}
+    for table in ("orders", "feedback", "support", "events"):
+        roles = suggest_roles(df, table)
+        assert header not in {roles.get(r) for r in forbidden}, (table, roles)
+    # a count it may be: the number of contacts of a support case
+    assert suggest_roles(df, "support").get("contacts") in (header, None)
+
+
 def test_purchase_log_quantity_is_not_the_order_id():
     """The public purchase log's columns: 'number' in 'number_of_cds' once made it order_id,
     which collapsed each customer's orders into one per quantity."""
