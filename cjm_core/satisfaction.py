@@ -11,6 +11,7 @@ import polars as pl
 from cjm_core.errors import CJMError
 from cjm_core.metric import LOW_SAMPLE_N, Metric
 from cjm_core.periods import cut, grouped, to_metrics
+from cjm_core.schema import scale_column
 from cjm_core.stats import nps_interval_expr, t_interval_expr, wilson_expr
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "nps",
     "satisfaction_metrics",
     "satisfaction_table",
+    "scale_of",
 ]
 
 #: lowest answer counted in the top two boxes, by scale (5-point: 4–5, 7-point: 6–7, 10: 9–10)
@@ -61,6 +63,23 @@ def detect_scale(values: pl.Series, scales: Sequence[int] = CSAT_SCALES) -> int:
     return next((s for s in scales if top <= s), scales[-1])
 
 
+def scale_of(frame: pl.DataFrame, score: str, scales: Sequence[int] = CSAT_SCALES) -> int:
+    """The scale a score was read on: the one ingest recorded (its ``<score>_scale`` column),
+    else :func:`detect_scale` of the answers.
+
+    >>> scale_of(pl.DataFrame({"csat": [4, 5], "csat_scale": [7, 7]}), "csat")
+    7
+    >>> scale_of(pl.DataFrame({"csat": [4, 5]}), "csat")
+    5
+    """
+    column = scale_column(score)
+    if column in frame.columns:
+        declared = frame[column].drop_nulls()
+        if len(declared) and int(declared.max()) in scales:
+            return int(declared.max())
+    return detect_scale(frame[score], scales)
+
+
 def _check_scale(scale: int, allowed: Sequence[int], what: str) -> int:
     if scale not in allowed:
         raise CJMError(f"{what} scale must be one of {', '.join(map(str, allowed))}, "
@@ -92,7 +111,7 @@ def csat(feedback: pl.DataFrame, by: list[str] | None = None, scale: int | None 
     [('a', 1.0), ('b', 0.5)]
     """
     fb = _answers(_require(feedback, "csat"), "csat")
-    scale = _check_scale(scale or detect_scale(fb["csat"]), CSAT_SCALES, "CSAT")
+    scale = _check_scale(scale or scale_of(fb, "csat"), CSAT_SCALES, "CSAT")
     fb, keys = cut(fb, by, "timestamp")
     return to_metrics(_csat_table(fb, keys, scale), "csat", keys, "rate")
 
@@ -141,7 +160,7 @@ def ces(feedback_or_support: pl.DataFrame, by: list[str] | None = None,
     (2.0, 3, -0.484, 4.484)
     """
     frame = _answers(_require(feedback_or_support, "ces"), "ces")
-    scale = _check_scale(scale or detect_scale(frame["ces"], CES_SCALES), CES_SCALES, "CES")
+    scale = _check_scale(scale or scale_of(frame, "ces", CES_SCALES), CES_SCALES, "CES")
     frame = frame.filter(pl.col("ces").is_between(1, scale))
     frame, keys = cut(frame, by)
     return to_metrics(_ces_table(frame, keys), "ces", keys, "score")
@@ -162,7 +181,7 @@ def distribution(feedback: pl.DataFrame, score: str, by: list[str] | None = None
     if score == "nps":
         lo, hi = 0, 10
     else:
-        lo, hi = 1, detect_scale(fb[score], CSAT_SCALES if score == "csat" else CES_SCALES)
+        lo, hi = 1, scale_of(fb, score, CSAT_SCALES if score == "csat" else CES_SCALES)
     fb, keys = cut(fb, by, "timestamp")
     fb = fb.with_columns(pl.col(score).round(0).cast(pl.Int64).alias("score"))
     counts = grouped(fb, [*keys, "score"], [pl.len().cast(pl.Int64).alias("count")])
@@ -197,9 +216,9 @@ def satisfaction_table(feedback: pl.DataFrame, by: str) -> pl.DataFrame:
         if name in fb.columns:
             answers = _answers(fb, name)
             if name == "csat":
-                table = build(answers, keys, detect_scale(answers["csat"]))
+                table = build(answers, keys, scale_of(answers, "csat"))
             elif name == "ces":
-                scale = detect_scale(answers["ces"], CES_SCALES)
+                scale = scale_of(answers, "ces", CES_SCALES)
                 table = build(answers.filter(pl.col("ces").is_between(1, scale)), keys)
             else:
                 table = build(answers, keys)

@@ -72,6 +72,16 @@ TABLES: dict[str, tuple[Role, ...]] = {
 FEEDBACK_SCORES = ("csat", "nps", "ces")
 
 
+def scale_column(score: str) -> str:
+    """The column of a loaded table holding the scale (5, 7, 10) a score was read on; ingest
+    writes it, satisfaction reads it, so a 1–7 survey whose answers never pass 5 stays 1–7.
+
+    >>> scale_column("csat")
+    'csat_scale'
+    """
+    return f"{score}_scale"
+
+
 def roles_of(table: str) -> dict[str, Role]:
     """Roles of a table by name.
 

@@ -31,7 +31,7 @@ import polars as pl
 
 from cjm_core.dates import DateFormat, _parse_stripped, _sniff, describe_format
 from cjm_core.problems import Problem
-from cjm_core.schema import FEEDBACK_SCORES, TABLES, Role, roles_of
+from cjm_core.schema import FEEDBACK_SCORES, TABLES, Role, roles_of, scale_column
 
 if TYPE_CHECKING:
     from cjm_core.readers import RawTable
@@ -640,9 +640,14 @@ def load_table(
 
     checked, number_formats = _check_roles(raw, schema, roles, texts, sniffed, scored)
     details = {r: sc.scale for r, sc in scored.items()}
+    # the scale travels with the data, so CSAT's top boxes and CES's range follow the scale
+    # chosen here even when no answer reaches its top (satisfaction reads these columns)
+    declared = [pl.repeat(sc.high, frame.height, dtype=pl.Int8, eager=True).alias(scale_column(r))
+                for r, sc in details.items() if r != "nps"]
     return _assemble(raw, frame, table, roles, checked, reader_notes, max_listed,
-                     date_formats=date_formats, number_formats=number_formats,
+                     declared=declared, date_formats=date_formats, number_formats=number_formats,
                      scales={r: sc.high for r, sc in details.items()}, scale_details=details)
+
 
 
 @dataclass
@@ -792,18 +797,20 @@ def _assemble(
     checked: list[_Checked],
     reader_notes: list[Problem],
     max_listed: int,
+    declared: list[pl.Series] | None = None,
     **extra: Any,
 ) -> LoadResult:
     reader = _reader_rows(raw)
     mapped = set(roles.values())
-    role_names = {c.role for c in checked}
+    declared = declared or []
+    role_names = {c.role for c in checked} | {d.name for d in declared}
     others = [
         frame.get_column(c).alias(f"{c} (unmapped)" if c in role_names else c)
         for c in frame.columns if c != ROW and c not in mapped
     ]
     if reader.height == 0 and all(c.codes.null_count() == len(c.codes) for c in checked):
         # the common case, a clean file: no row to reject or list, no code columns to join
-        typed = [c.values for c in checked]
+        typed = [c.values for c in checked] + declared
         data = pl.DataFrame(typed + others) if typed or others else pl.DataFrame()
         rejected = frame.clear().with_columns(pl.lit(None, dtype=pl.String).alias("problems"))
         return LoadResult(
@@ -813,7 +820,7 @@ def _assemble(
             status="loaded", **extra,
         )
     row_codes, bad = _row_codes(frame, table, checked, reader)
-    typed = [_blanked(c) for c in checked]
+    typed = [_blanked(c) for c in checked] + declared
     data = pl.DataFrame(typed + others).filter(~bad) if typed or others else pl.DataFrame()
     rejected = frame.with_columns(row_codes.alias("problems")).filter(bad)
     blanked_codes = _blanked_codes(checked, bad)

@@ -138,3 +138,20 @@ def test_sample_workbooks_settle_every_scale_and_lose_no_cell(isic):
     ces = 7 if isic == "4773" else 5  # the generator's CES scale per industry
     assert scales == {("feedback", "csat"): 5, ("feedback", "nps"): 10,
                       ("feedback", "ces"): ces, ("support", "ces"): ces}
+
+
+def test_a_header_scale_travels_to_csat_even_when_no_answer_reaches_its_top():
+    from cjm_core.satisfaction import ces, csat, distribution
+
+    raw_text = ("Kunde;Zufriedenheit (1 bis 7);Aufwand /7\n"
+                + "".join(f"K{i};{c};{e}\n" for i, (c, e) in
+                          enumerate([("5", "1"), ("4", "2"), ("5", "1"), ("3", "5")])))
+    [ld] = ingest(raw_text.encode(), "umfrage.csv", table="feedback",
+                  overrides={"csat": "Zufriedenheit (1 bis 7)", "ces": "Aufwand /7"})
+    data = ld.result.data
+    assert data["csat_scale"].unique().to_list() == [7]
+    assert data["ces_scale"].unique().to_list() == [7]
+    # on 1–7 the top boxes are 6–7: nobody is in them (the 1–5 reading would say 75%)
+    assert csat(data)[0].value == 0.0
+    assert distribution(data, "ces")["score"].to_list() == [1, 2, 3, 4, 5, 6, 7]
+    assert ces(data)[0].n == 4
