@@ -273,15 +273,7 @@ def stage_order(events: pl.DataFrame) -> pl.DataFrame:
                    pl.col("__hashed").first())
               .sort("customer_id", "t", "__row")
               .with_columns(pl.int_range(pl.len()).over("customer_id").alias("rank")))
-    pairs = (firsts.select("customer_id", "stage", "rank")
-             .join(firsts.select("customer_id", pl.col("stage").alias("other"),
-                                 pl.col("rank").alias("other_rank")), on="customer_id")
-             .filter(pl.col("stage") != pl.col("other"))
-             .group_by("stage", "other")
-             .agg((pl.col("rank") < pl.col("other_rank")).mean().alias("before"))
-             .group_by("stage")
-             .agg(((pl.col("before") > 0.5).sum().cast(pl.Int64)
-                   - (pl.col("before") < 0.5).sum().cast(pl.Int64)).alias("precedes")))
+    pairs = _precedence(firsts)
     customers = firsts.filter(pl.col("__hashed"))["customer_id"].n_unique()
     return (firsts.group_by("stage")
             .agg(pl.col("rank").median().alias("position"),
@@ -293,6 +285,28 @@ def stage_order(events: pl.DataFrame) -> pl.DataFrame:
             .select("stage", "precedes", "position", "mean_position", "share", "first_seen")
             .sort(["precedes", "position", "mean_position", "share", "first_seen", "stage"],
                   descending=[True, False, False, True, False, False]))
+
+
+#: the most (customer, stage, other stage) rows the pairwise count may build; beyond it (paths
+#: with hundreds of distinct stages, e.g. page URLs) the order rests on the median position
+MAX_PAIRS = 5_000_000
+
+
+def _precedence(firsts: pl.DataFrame) -> pl.DataFrame:
+    """stage, precedes: over the other stages, how many customers having both mostly meet
+    after this one minus how many they mostly meet before it (all 0 past ``MAX_PAIRS``)."""
+    per_customer = firsts.group_by("customer_id").len()["len"].cast(pl.Int64)
+    if int((per_customer * per_customer).sum()) > MAX_PAIRS:
+        return pl.DataFrame(schema={"stage": pl.String, "precedes": pl.Int64})
+    return (firsts.select("customer_id", "stage", "rank")
+            .join(firsts.select("customer_id", pl.col("stage").alias("other"),
+                                pl.col("rank").alias("other_rank")), on="customer_id")
+            .filter(pl.col("stage") != pl.col("other"))
+            .group_by("stage", "other")
+            .agg((pl.col("rank") < pl.col("other_rank")).mean().alias("before"))
+            .group_by("stage")
+            .agg(((pl.col("before") > 0.5).sum().cast(pl.Int64)
+                  - (pl.col("before") < 0.5).sum().cast(pl.Int64)).alias("precedes")))
 
 
 def journey_from_stages(isic: str, names: list[str]) -> Journey:

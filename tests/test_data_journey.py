@@ -72,16 +72,29 @@ def test_stage_order_by_hand():
     assert order["share"].to_list() == pytest.approx([2 / 3, 2 / 3, 1.0])
 
 
+WALK_INS = {**{f"walk_in_{i}": ["Store", "Buy"] for i in range(5)},
+            "researcher_1": ["Ad", "Research", "Store", "Buy"],
+            "researcher_2": ["Ad", "Research", "Store"]}
+
+
 def test_walk_ins_do_not_pull_a_later_stage_forward():
-    # most customers walk into the store first; the two who research online first all visit
-    # the store after it. By median rank alone "Store" (rank 0 for the walk-ins) would come
-    # before "Research"; every customer who has both meets Research first.
-    paths = {f"walk_in_{i}": ["Store", "Buy"] for i in range(5)}
-    paths |= {"researcher_1": ["Research", "Store", "Buy"],
-              "researcher_2": ["Research", "Store"]}
-    order = stage_order(journeys(paths))
-    assert order["stage"].to_list() == ["Research", "Store", "Buy"]
-    assert order.filter(pl.col("stage") == "Store")["position"].item() == 0.0
+    # most customers walk into the store first; the two who see an ad and research online
+    # visit the store after it. By median rank alone "Store" (0: the walk-ins) would come
+    # before "Research" (1); every customer who has both meets Research first.
+    order = stage_order(journeys(WALK_INS))
+    assert order["stage"].to_list() == ["Ad", "Research", "Store", "Buy"]
+    assert order["position"].to_list() == [0.0, 1.0, 0.0, 1.0]
+
+
+def test_past_max_pairs_the_median_position_decides(monkeypatch):
+    import cjm_core.journey as journey
+
+    monkeypatch.setattr(journey, "MAX_PAIRS", 10)
+    order = stage_order(journeys(WALK_INS))
+    assert order["precedes"].to_list() == [0, 0, 0, 0]
+    # medians Ad 0, Store 0, Research 1, Buy 1; means break the ties (Ad 0 < Store 4/7, and
+    # Research 1 < Buy 4/3)
+    assert order["stage"].to_list() == ["Ad", "Store", "Research", "Buy"]
 
 
 def test_ties_are_broken_the_same_way_every_time():
