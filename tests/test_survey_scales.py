@@ -155,3 +155,24 @@ def test_a_header_scale_travels_to_csat_even_when_no_answer_reaches_its_top():
     assert csat(data)[0].value == 0.0
     assert distribution(data, "ces")["score"].to_list() == [1, 2, 3, 4, 5, 6, 7]
     assert ces(data)[0].n == 4
+
+
+def test_a_mapping_saved_before_scales_existed_still_loads(tmp_path, monkeypatch):
+    import cjm_core.store as store_module
+    from cjm_core.store import Store, _now, _q
+
+    path = tmp_path / "old.duckdb"
+    monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:4])
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 4)
+    with Store(path) as old, old._transaction() as cur:  # a file written by the previous app
+        _q(cur, "INSERT INTO mappings VALUES (?, ?, ?, ?, ?, ?)",
+           [Store.column_signature(["Kunde", "Bewertung"]), "feedback", '["Kunde", "Bewertung"]',
+            '{"csat": "Bewertung"}', None, _now()])
+    monkeypatch.undo()
+    with Store(path) as s:
+        assert s.schema_version == store_module.SCHEMA_VERSION >= 5
+        mapping = s.find_mapping(["Kunde", "Bewertung"])
+        assert mapping.roles == {"csat": "Bewertung"} and mapping.scales == {}
+        s.save_mapping(["Kunde", "Bewertung"], "feedback", {"csat": "Bewertung"},
+                       scales={"csat": 10})
+        assert s.find_mapping(["Kunde", "Bewertung"]).scales == {"csat": 10}
