@@ -128,7 +128,8 @@ def data_journey(data: Dataset) -> Journey | None:
 
 
 def new_workspace(store: Store, name: str, isic: str) -> str:
-    """Create an empty workspace with the industry's default journey."""
+    """Create an empty workspace with the industry's default journey (until its first events
+    are saved: then the journey becomes the data's own, see :func:`save_loads`)."""
     name = name.strip()
     if not name:
         raise StoreError("Give the workspace a name.")
