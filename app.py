@@ -3,7 +3,13 @@ from the URL or the session, the shared sidebar), so a page works however Stream
 
 from __future__ import annotations
 
+import logging
+import os
+import uuid
+
 import streamlit as st
+
+log = logging.getLogger("cjm")
 
 #: (file and URL path, title, Material icon); the first is the default page
 PAGES = [
@@ -20,8 +26,17 @@ PAGES = [
 
 # presentation mode (?present=1) shows the page alone, without the navigation
 position = "hidden" if st.query_params.get("present") == "1" else "sidebar"
-st.navigation([
+page = st.navigation([
     st.Page(f"app_pages/{name}.py", title=title, icon=f":material/{icon}:", url_path=name,
             default=i == 0)
     for i, (name, title, icon) in enumerate(PAGES)
-], position=position).run()
+], position=position)
+try:
+    page.run()
+except Exception:  # the one place an unexpected error becomes a message (st.stop passes)
+    if os.environ.get("CJM_RAISE_ERRORS") == "1":  # the test suite wants to see the error
+        raise
+    error_id = uuid.uuid4().hex[:8]
+    log.exception("unexpected error %s on page %r", error_id, page.title)
+    st.error(f"Something went wrong on this page. Reload it; if it happens again, give whoever "
+             f"hosts the app this error id: {error_id}.")

@@ -13,6 +13,11 @@ from pathlib import Path
 
 import pytest
 
+# a page's unexpected exception reaches the tests (app.py otherwise shows a message with an id),
+# with its message (the shipped config redacts it: client.showErrorDetails = "none")
+os.environ.setdefault("CJM_RAISE_ERRORS", "1")
+os.environ.setdefault("STREAMLIT_CLIENT_SHOW_ERROR_DETAILS", "full")
+
 ROOT = Path(__file__).resolve().parent.parent
 FILES = Path(__file__).resolve().parent / "files"
 CHROMIUM = "/usr/bin/chromium"
@@ -119,6 +124,15 @@ def browser_page():
         yield page
         context.close()
         browser.close()
+
+
+def pytest_configure(config):
+    """AppTest runs read the shipped config, which redacts error messages; the tests want them
+    (a `streamlit run` server gets the same from STREAMLIT_CLIENT_SHOW_ERROR_DETAILS)."""
+    from streamlit import config as st_config
+
+    st_config.get_config_options()
+    st_config.set_option("client.showErrorDetails", "full")
 
 
 def pytest_sessionfinish(session, exitstatus):
