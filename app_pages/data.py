@@ -262,7 +262,8 @@ def journey_section() -> None:
     if events is not None and "stage" in events.columns:
         extra = unknown_stages(journey, events["stage"].unique().to_list())
         if extra:
-            st.warning("Stages in your events that the journey does not name: " + ", ".join(extra))
+            st.warning("Stages in your events that the journey does not name: "
+                       + ui.md_escape(", ".join(extra)))
     if st.button("Save journey", key="save_journey"):
         try:
             store.save_journey(ws_id, journey_from_rows(isic, names, stage_roles))
