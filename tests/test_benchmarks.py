@@ -195,6 +195,23 @@ def test_no_data_names_missing_table_or_role():
     assert "needs a support table with resolved_at" in g["resolution_hours_mean", ()].reason
 
 
+def test_a_role_no_data_stage_plays_is_no_data_even_with_a_figure():
+    # cart abandonment measured against a purchase stage without events reads 100%: not a
+    # measurement. Omnichannel conversion may still count orders as purchases.
+    current = [M("cart_abandonment", 1.0), M("omnichannel_conversion", 0.4)]
+    previous = [M("cart_abandonment", 0.5), M("omnichannel_conversion", 0.3)]
+    available = {"events": True, "events.stage": True, "events.channel": True,
+                 "role.cart": True, "role.purchase": False, "orders": True}
+    g = gaps_by(evaluate(targets_for("4773"), current, previous, available))
+    cart = g["cart_abandonment", ()]
+    assert (cart.status, cart.value, cart.reason) == (
+        "no data", None, "needs the journey's purchase stage role")
+    assert g["omnichannel_conversion", ()].status == "met"
+    g = gaps_by(evaluate(targets_for("4773"), current, previous,
+                         {**available, "orders": False}))
+    assert g["omnichannel_conversion", ()].status == "no data"
+
+
 def test_available_keys_not_given_are_not_blamed_and_stage_role_alias():
     a = {"support": True, "support.resolved_at": False, "stage_role.cart": False}
     g = gaps_by(evaluate(targets_for("4773"), [], [], a))

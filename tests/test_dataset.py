@@ -53,3 +53,22 @@ def test_no_filter_returns_the_same_object_and_digest_tracks_content():
     assert Filters().apply(d) is d
     assert d.digest() == data().digest()
     assert d.digest() != data(ANONYMOUS).digest()
+
+
+def test_stage_values_spelt_differently_take_the_stage_name_in_every_table():
+    ev = EVENTS.with_columns(pl.Series("stage", ["DISCOVERY", "purchase", "Unboxing", None])
+                             .cast(pl.Categorical))
+    fb = pl.DataFrame({"stage": ["in-store demo", "Loyalty & Advocacy"], "csat": [5, 4]})
+    out = Dataset(default_journey("4742"), events=ev, feedback=fb).with_stage_names()
+    # "purchase" is the stage's key, which every figure already matches: left as it is
+    assert out.events["stage"].to_list() == ["Discovery", "purchase", "Unboxing", None]
+    assert out.feedback["stage"].to_list() == ["In-store demo", "Loyalty & advocacy"]
+    same = data()
+    assert same.with_stage_names() is same  # nothing to rename: the same object
+
+
+def test_roles_played_are_roles_on_stages_the_events_have():
+    played = data().roles_played  # events at Discovery and Purchase only
+    assert played["purchase"] and not played["support"] and not played["inquiry"]
+    no_events = Dataset(default_journey("4742"), feedback=FEEDBACK).roles_played
+    assert no_events["support"]  # nothing to check against: the journey's word stands
