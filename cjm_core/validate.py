@@ -370,6 +370,8 @@ UNSETTLED_SHARE = 0.5
 
 _TO = r"(?:-|–|—|to|bis|a|à|al|tot)"
 _HEADER_RANGE = re.compile(rf"(?<![\d.,])([01])\s*{_TO}\s*(\d{{1,2}})(?![\d.,])", re.IGNORECASE)
+#: labelled ends: "1 = sehr schlecht … 5 = sehr gut", "1 (not at all) to 7 (completely)"
+_HEADER_ENDS = re.compile(r"(?<![\d.,])([01])\s*[=(][^\d]*?(?<![\d.,])(\d{1,2})\s*[=(]")
 _HEADER_TOP = re.compile(
     r"(?:/|(?<![^\W\d_])(?:von|of|out of|sur|de|su|van|auf|из)\s)\s*(\d{1,2})(?![\d.,])",
     re.IGNORECASE)
@@ -412,10 +414,15 @@ def header_scale(header: str, options: tuple[int, ...] = SCALES["csat"]
     >>> [header_scale(h) for h in ("CSAT (1-5)", "Zufriedenheit (1 bis 5)", "Score /7",
     ...                            "Weiterempfehlung von 10", "Rating 0–10", "Umsatz 2021-10")]
     [(1, 5), (1, 5), (None, 7), (None, 10), (0, 10), None]
+    >>> header_scale("Zufriedenheit (1 = sehr unzufrieden, 7 = sehr zufrieden)")
+    (1, 7)
+    >>> header_scale("Effort: 1 (very easy) to 5 (very hard)")
+    (1, 5)
     """
-    for match in _HEADER_RANGE.finditer(header):
-        if int(match.group(2)) in options:
-            return int(match.group(1)), int(match.group(2))
+    for pattern in (_HEADER_RANGE, _HEADER_ENDS):
+        for match in pattern.finditer(header):
+            if int(match.group(2)) in options:
+                return int(match.group(1)), int(match.group(2))
     for match in _HEADER_TOP.finditer(header):
         if int(match.group(1)) in options:
             return None, int(match.group(1))

@@ -609,6 +609,9 @@ def test_header_scale_wins_over_stray_sevens_and_csat_is_on_one_to_five():
         ("Satisfaction (0-10)", "csat", ["0", "2", "3", "4", "12"], (0, 10), ["12"]),
         ("Note sur 5", "csat", ["1", "2", "7"], (1, 5), ["7"]),
         ("Puntuación de 1 a 7", "csat", ["1", "2", "3"], (1, 7), []),
+        ("Zufriedenheit (1 = sehr unzufrieden, 7 = sehr zufrieden)", "csat", ["2", "5", "4"],
+         (1, 7), []),
+        ("Effort: 1 (very easy) to 5 (very hard)", "ces", ["1", "2", "7"], (1, 5), ["7"]),
     ],
 )
 def test_scale_written_in_the_header(header, role, answers, scale, out):
