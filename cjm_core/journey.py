@@ -180,7 +180,7 @@ ROLE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "purchase": (
         "purchase", "purchased", "buy", "bought", "checkout", "check_out", "order", "ordered",
         "kauf", "kaufen", "gekauft", "kaufabschluss", "bestellung", "bestellt", "payment",
-        "zahlung", "kasse", "achat", "commande", "compra", "transaction", "sale",
+        "zahlung", "kasse", "achat", "commande", "compra", "transaction",
     ),
     "support": (
         "support", "helpdesk", "help_desk", "service_desk", "customer_service", "kundendienst",
