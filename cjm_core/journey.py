@@ -313,7 +313,8 @@ def journey_from_stages(isic: str, names: list[str]) -> Journey:
     """A journey over the data's own stages, in the order given, with the industry template's
     display names, keys and stage roles where a name corresponds to a template stage (same name
     after case, accent and punctuation folding), and the remaining roles matched by meaning
-    (:data:`ROLE_SYNONYMS`; each stage plays at most one role, the earliest stage wins a tie).
+    (:data:`ROLE_SYNONYMS`; each stage plays at most one role; plainer matches are served
+    first, ties go by role order, then to the earlier stage).
     Names that fold alike are one stage (the first spelling given is its name).
 
     >>> j = journey_from_stages("4742", ["Werbung gesehen", "ONLINE RESEARCH", "Kauf"])
@@ -343,15 +344,14 @@ def journey_from_stages(isic: str, names: list[str]) -> Journey:
     keys = {s.key for s in stages}
     roles = {r: k for r, k in (template[1] if template else {}).items() if k in keys}
     taken = set(roles.values())
-    for role in STAGE_ROLES:
-        if role in roles:
-            continue
-        free = [(_role_score(fold(s.name), role), -i, s.key)
-                for i, s in enumerate(stages) if s.key not in taken]
-        best = max(free, default=(0, 0, ""))
-        if best[0]:
-            roles[role] = best[2]
-            taken.add(best[2])
+    # plainest matches first (a whole-name match beats a word in another stage's name), then
+    # role order, then the earlier stage
+    pairs = sorted((-_role_score(fold(s.name), role), r, i, role, s.key)
+                   for r, role in enumerate(STAGE_ROLES) for i, s in enumerate(stages))
+    for neg, _r, _i, role, key in pairs:
+        if neg < 0 and role not in roles and key not in taken:
+            roles[role] = key
+            taken.add(key)
     roles = {r: roles[r] for r in STAGE_ROLES if r in roles}
     return Journey(isic=isic, stages=stages, stage_roles=roles)
 

@@ -160,6 +160,9 @@ def test_each_stage_plays_one_role_and_the_plainest_name_wins():
     assert j.stage_roles == {"purchase": "purchase", "support": "service_hotline"}
     j = journey_from_stages("4742", ["Checkout", "Repeat purchase"])
     assert j.stage_roles == {"purchase": "checkout"}  # a tie: the earlier stage
+    # "Support request" names inquiry and support by a word; "Support" names support whole
+    j = journey_from_stages("4773", ["Support request", "Support"])
+    assert j.stage_roles == {"inquiry": "support_request", "support": "support"}
 
 
 def test_names_that_fold_alike_are_one_stage():
