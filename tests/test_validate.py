@@ -17,6 +17,7 @@ from cjm_core.validate import (
     COMMA,
     POINT,
     LoadResult,
+    Question,
     load_table,
     parse_number,
     sniff_decimal,
@@ -817,3 +818,33 @@ def test_events_revenue_blanks_only_its_cell(rows):
     assert r.rows_rejected == sum(k == "" for k, _ in rows)
     assert r.cells_blanked == sum(k != "" and u == "abc" for k, u in rows)
     assert r.data["revenue"].null_count() == sum(u in ("", "abc") for k, u in rows if k)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 12), min_size=0, max_size=60), st.sampled_from(["csat", "ces"]))
+def test_a_scale_from_the_answers_holds_their_bulk_or_asks(answers, role_name):
+    from cjm_core.schema import roles_of
+    from cjm_core.validate import SCALES, STRAY_SHARE, UNSETTLED_SHARE, decide_scale
+
+    role = roles_of("feedback")[role_name]
+    options = SCALES[role_name]
+    got = decide_scale(role, "Antwort", pl.Series(answers, dtype=pl.Float64))
+    n = len(answers)
+
+    def held(s: int) -> int:  # answers within 1..s, counted by hand
+        return sum(1 <= a <= s for a in answers)
+
+    if isinstance(got, Question):
+        smaller, larger = (int(o) for o in got.options)
+        assert smaller < larger and larger in options
+        assert held(smaller) > UNSETTLED_SHARE * n  # the smaller scale holds most answers…
+        assert held(options[-1]) - held(smaller) > STRAY_SHARE * n  # …but not the bulk
+        return
+    assert (got.low, got.source) == (1, "answers") and got.high in options
+    above = [a for a in answers if got.high < a <= options[-1]]
+    # what lies above the scale (and within the largest) is a few strays that skip a point
+    assert len(above) <= STRAY_SHARE * n + 1e-9
+    if above and got.high != options[-1]:
+        assert got.high + 1 not in above
+    if n and all(1 <= a <= options[0] for a in answers):
+        assert got.high == options[0]
