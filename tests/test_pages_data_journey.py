@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import polars as pl
+import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from cjm_core.journey import default_journey
@@ -13,6 +16,54 @@ from cjm_core.store import Store
 from tests.conftest import ROOT
 
 STAGES = ["Ad seen", "Browse", "Visit store", "Checkout", "Helpdesk"]
+GERMAN = ["Werbung gesehen", "Online recherchiert", "Beratung im Laden", "Kauf", "Reklamation"]
+
+
+@dataclass
+class FakeUpload:
+    name: str
+    data: bytes
+
+    def getvalue(self) -> bytes:
+        return self.data
+
+
+@pytest.fixture
+def upload(monkeypatch):
+    """Make the page's uploader hand over the given files (AppTest cannot upload)."""
+    files: list[FakeUpload] = []
+    real = st.file_uploader
+
+    def fake(label, *args, **kwargs):
+        return list(files) if kwargs.get("key") == "uploads" else real(label, *args, **kwargs)
+
+    monkeypatch.setattr(st, "file_uploader", fake)
+    return files
+
+
+def test_first_events_uploaded_set_the_journey_from_the_data(db_path, upload):
+    lines = ["Kunde;Zeitpunkt;Phase;Kanal"] + [
+        f"K{i};2025-03-0{1 + d} 10:00;{stage};Web"
+        for i in range(12) for d, stage in enumerate(GERMAN[: 1 + i % 5])]
+    upload.append(FakeUpload("export.csv", ("\n".join(lines) + "\n").encode()))
+    with Store(db_path) as store:
+        ws = store.create_workspace("Laden", default_journey("4773"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.query_params["ws"] = ws
+    at.run()
+    at.switch_page("app_pages/data.py")
+    at.run()
+    assert not at.exception, at.exception
+    at.button(key="save_uploads").click().run()
+    assert not at.exception, at.exception
+    assert any("The journey now follows your data" in i.value for i in at.info)
+    assert at.data_editor(key="journey_stages").value["stage"].to_list() == GERMAN
+    assert any("The journey follows your data" in c.value for c in at.caption)
+    with Store(db_path) as store:
+        saved = store.get_journey(ws)
+    assert [s.name for s in saved.stages] == GERMAN
+    assert saved.stage_roles == {"consultation": "beratung_im_laden", "purchase": "kauf",
+                                 "support": "reklamation"}
 
 
 def test_data_page_offers_the_data_journey_and_saves_it(db_path):
