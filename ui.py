@@ -16,6 +16,7 @@ from cjm_core.filters import FILTER_SETTINGS, Filters, facets
 from cjm_core.ingest import Choice, TableLoad, load
 from cjm_core.journey import INDUSTRIES
 from cjm_core.readers import RawTable, read_file
+from cjm_core.spreadsheet import frame_download
 from cjm_core.store import ShareLink, Store, default_db_path
 from cjm_core.workspace import (
     DEFAULT_SAMPLE,
@@ -45,6 +46,13 @@ def md_escape(text: str) -> str:
 def show_error(exc: CJMError) -> None:
     """The one place a core error becomes what the user sees: its plain message, never a trace."""
     st.error(exc.message, icon="⚠️")
+
+
+def download_table(label: str, frame: pl.DataFrame, file_name: str, *, key: str) -> None:
+    """A download of a table, always through :func:`cjm_core.spreadsheet.frame_download`:
+    every text cell neutralised, one extension (``.xlsx`` or CSV)."""
+    data, mime, name = frame_download(frame, file_name)
+    st.download_button(label, data, file_name=name, mime=mime, key=key)
 
 
 def current_workspace_id() -> str:

@@ -157,10 +157,8 @@ def report(key: str, loaded) -> None:
             "message": pl.String, "severity": pl.String})
         st.dataframe(frame, hide_index=True, width="stretch", key=f"problems:{key}")
     if r.rows_rejected:
-        st.download_button(
-            "Download rejected rows (CSV)", r.rejected.write_csv(), mime="text/csv",
-            file_name=f"rejected_{loaded.source}.csv", key=f"rejected:{key}",
-        )
+        ui.download_table("Download rejected rows (CSV)", r.rejected,
+                          f"rejected_{loaded.source}.csv", key=f"rejected:{key}")
 
 
 def upload_section() -> None:

@@ -1,6 +1,7 @@
 """Access to the app (DESIGN §8, §10), without Streamlit: the password gate, its throttle after
-failed attempts, whether OIDC login (``st.login``) is configured, and spreadsheet exports that
-cannot smuggle a formula into Excel.
+failed attempts and whether OIDC login (``st.login``) is configured. The spreadsheet exports
+that cannot smuggle a formula into Excel live in :mod:`cjm_core.spreadsheet` (re-exported
+here).
 
 The app stays open on a local machine. When hosted, it asks for a password if ``$CJM_PASSWORD``
 is set or the secrets hold ``password``; or, when the secrets have a complete ``[auth]`` section,
@@ -14,21 +15,15 @@ app which; :func:`check_password` and :class:`Throttle` do the checking.
 from __future__ import annotations
 
 import hmac
-import io
-import json
 import os
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-import polars as pl
-
-from cjm_core.errors import QueryError
-from cjm_core.map_export import DANGEROUS_START
-from cjm_core.map_export import neutralise as neutralise_cell
+from cjm_core.spreadsheet import neutralise as neutralise_cell
+from cjm_core.spreadsheet import safe_csv, safe_frame, safe_xlsx
 
 __all__ = [
     "PASSWORD_ENV",
@@ -48,9 +43,6 @@ PASSWORD_ENV = "CJM_PASSWORD"
 #: the keys Streamlit's st.login needs for every provider, and in ``[auth]`` itself
 OIDC_SHARED_KEYS = ("redirect_uri", "cookie_secret")
 OIDC_PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
-XLSX_MAX_ROWS = 1_048_576
-XLSX_MAX_COLS = 16_384
-_EXACT_INT = 2**53  # larger integers lose digits as spreadsheet numbers: written as text
 
 
 # -- password -----------------------------------------------------------------------------------
@@ -255,131 +247,3 @@ def oidc_configured(secrets: Mapping[str, Any] | None) -> bool:
     (False, False)
     """
     return bool(oidc_providers(secrets))
-
-
-# -- safe spreadsheet exports -------------------------------------------------------------------
-
-
-def _dangerous(expr: pl.Expr) -> pl.Expr:
-    trimmed = expr.str.strip_chars_start(" \n")
-    hit = pl.lit(False)
-    for start in DANGEROUS_START:
-        hit = hit | expr.str.starts_with(start) | trimmed.str.starts_with(start)
-    return hit
-
-
-def _neutralised(expr: pl.Expr) -> pl.Expr:
-    """The polars form of :func:`neutralise_cell` (same characters, one expression)."""
-    return pl.when(_dangerous(expr)).then(pl.lit("'") + expr).otherwise(expr)
-
-
-def _json_text(series: pl.Series) -> pl.Series:
-    """Lists, structs, binary and objects as JSON-ish text (a slow path for rare columns)."""
-    def text(value: Any) -> str | None:
-        if value is None:
-            return None
-        if isinstance(value, bytes):
-            return value.decode("utf-8", errors="replace")
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return pl.Series(series.name, [text(v) for v in series.to_list()], dtype=pl.String)
-
-
-def safe_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` with every text cell neutralised (numbers, dates and booleans untouched);
-    list, struct and binary columns become text first.
-
-    >>> safe_frame(pl.DataFrame({"a": ["=1+1", "ok"], "n": [-1, 2]})).rows()
-    [("'=1+1", -1), ('ok', 2)]
-    """
-    odd = [n for n, d in frame.schema.items() if d.is_nested() or d in (pl.Object, pl.Binary)]
-    if odd:
-        frame = frame.with_columns([_json_text(frame.get_column(n)) for n in odd])
-    exprs = []
-    for i, (name, dtype) in enumerate(frame.schema.items()):
-        col = pl.nth(i)  # by position: a column named "*" or "^a.*$" is just a name
-        if dtype == pl.String or isinstance(dtype, pl.Categorical | pl.Enum):
-            exprs.append(_neutralised(col.cast(pl.String)).alias(name))
-        else:
-            exprs.append(col)
-    return frame.select(exprs)
-
-
-def safe_csv(frame: pl.DataFrame) -> str:
-    """The frame as CSV text with every text cell (and column name) neutralised, so a
-    spreadsheet shows ``=HYPERLINK(...)`` as text instead of running it.
-
-    >>> print(safe_csv(pl.DataFrame({"=name": ["@SUM(A1)", "Müller"], "n": [-3, 4]})), end="")
-    '=name,n
-    '@SUM(A1),-3
-    Müller,4
-    """
-    if not frame.columns:
-        return ""
-    # the header as one more row of text, so polars quotes it exactly like the cells (a column
-    # name with a comma, quote, CR or LF stays one field)
-    names = [neutralise_cell(c) for c in frame.columns]
-    header = pl.DataFrame([pl.Series(f"c{i}", [n], dtype=pl.String) for i, n in enumerate(names)])
-    return (header.write_csv(include_header=False)
-            + safe_frame(frame).write_csv(include_header=False))
-
-
-def _cell_writer(ws: Any, dtype: pl.DataType, formats: dict[str, Any]) -> Callable[..., Any]:
-    if dtype == pl.Boolean:
-        return ws.write_boolean
-    if dtype.is_integer():
-        def write_int(r: int, c: int, v: int) -> Any:
-            if abs(v) > _EXACT_INT:
-                return ws.write_string(r, c, str(v))
-            return ws.write_number(r, c, v)
-        return write_int
-    if dtype.is_float() or dtype.is_decimal():
-        return lambda r, c, v: ws.write_number(r, c, float(v) if isinstance(v, Decimal) else v)
-    if dtype == pl.Date:
-        return lambda r, c, v: ws.write_datetime(r, c, v, formats["date"])
-    if isinstance(dtype, pl.Datetime):
-        return lambda r, c, v: ws.write_datetime(r, c, v, formats["datetime"])
-    if dtype == pl.Time:
-        return lambda r, c, v: ws.write_datetime(r, c, v, formats["time"])
-    # text (already neutralised), durations and anything else: written as a string, never a
-    # formula, a number or a link
-    return lambda r, c, v: ws.write_string(r, c, v if isinstance(v, str) else
-                                           neutralise_cell(str(v)))
-
-
-def safe_xlsx(frame: pl.DataFrame, *, sheet: str = "Data") -> bytes:
-    """The frame as an XLSX workbook: text cells written as strings (never as formulas, links
-    or numbers) and neutralised too, numbers as numbers, dates as dates.
-
-    Raises :class:`~cjm_core.errors.QueryError` when the frame is larger than one sheet can
-    hold (1,048,576 rows, 16,384 columns): export CSV instead.
-
-    >>> data = safe_xlsx(pl.DataFrame({"a": ["=cmd|' /C calc'!A0"], "n": [1.5]}))
-    >>> data[:2]
-    b'PK'
-    """
-    import xlsxwriter
-
-    if frame.height + 1 > XLSX_MAX_ROWS or frame.width > XLSX_MAX_COLS:
-        raise QueryError(
-            f"{frame.height:,} rows × {frame.width:,} columns do not fit one spreadsheet sheet "
-            f"({XLSX_MAX_ROWS - 1:,} rows, {XLSX_MAX_COLS:,} columns at most); export CSV.")
-    safe = safe_frame(frame)
-    buf = io.BytesIO()
-    book = xlsxwriter.Workbook(buf, {
-        "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-        "strings_to_numbers": False, "nan_inf_to_errors": True, "remove_timezone": True,
-    })
-    ws = book.add_worksheet(sheet[:31] or "Data")
-    formats = {"date": book.add_format({"num_format": "yyyy-mm-dd"}),
-               "datetime": book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
-               "time": book.add_format({"num_format": "hh:mm:ss"})}
-    bold = book.add_format({"bold": True})
-    for j, name in enumerate(safe.columns):
-        ws.write_string(0, j, neutralise_cell(name), bold)
-    for j, (name, dtype) in enumerate(safe.schema.items()):
-        write = _cell_writer(ws, dtype, formats)
-        for i, value in enumerate(safe.get_column(name).to_list(), start=1):
-            if value is not None:
-                write(i, j, value)
-    book.close()
-    return buf.getvalue()

@@ -11,15 +11,16 @@ True
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+import polars as pl
+
 from cjm_core.errors import QueryError
 from cjm_core.journey_map import LANES, JourneyMap
 from cjm_core.map_chart import swimlane_chart
+from cjm_core.spreadsheet import safe_csv, safe_xlsx
 
 Format = Literal["png", "svg", "pdf", "json", "csv", "xlsx"]
 FORMATS: tuple[str, ...] = get_args(Format)
@@ -31,29 +32,10 @@ MIME: dict[str, str] = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-#: a spreadsheet reads a cell starting with one of these as a formula (or strips it oddly)
-DANGEROUS_START = ("=", "+", "-", "−", "@", "\t", "\r")
 CSV_COLUMNS = ("lane", "lane_title", "stage_key", "stage", "source", "text", "items", "n",
                "value", "low", "high")
 _FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts")
 _fonts_registered = False
-
-
-def neutralise(text: str) -> str:
-    """``text`` made safe for a spreadsheet cell: a leading apostrophe when it starts with
-    = + - − @ tab or CR, so it is shown as text and never run as a formula.
-
-    Leading spaces and line feeds are looked through too, since some spreadsheet programs trim
-    them before reading a formula.
-
-    >>> neutralise("=1+1"), neutralise("−2 stars"), neutralise("fine"), neutralise("")
-    ("'=1+1", "'−2 stars", 'fine', '')
-    >>> neutralise("  =1+1"), neutralise("@SUM(A1)")[:2]
-    ("'  =1+1", "'@")
-    """
-    dangerous = text.lstrip(" \n").startswith(DANGEROUS_START) or text.startswith(
-        DANGEROUS_START)
-    return "'" + text if dangerous else text
 
 
 # ----------------------------------------------------------------------------- pictures
@@ -172,42 +154,22 @@ def _item_text(item: Any) -> str:
     return f"{code}{item.text}{value}{n}{status}{owner}"
 
 
-def _cell(v: Any) -> Any:
-    return neutralise(v) if isinstance(v, str) else v
+def table(m: JourneyMap) -> pl.DataFrame:
+    """:func:`rows` as a frame with the columns :data:`CSV_COLUMNS` (text not neutralised)."""
+    schema = {c: pl.String for c in CSV_COLUMNS[:7]} | {
+        "n": pl.Int64, "value": pl.Float64, "low": pl.Float64, "high": pl.Float64}
+    return pl.DataFrame(rows(m), schema=schema, orient="row")
 
 
 def to_csv(m: JourneyMap) -> str:
     """The map as CSV (columns :data:`CSV_COLUMNS`), every text cell neutralised."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(CSV_COLUMNS)
-    for r in rows(m):
-        w.writerow(["" if r[c] is None else _cell(r[c]) for c in CSV_COLUMNS])
-    return buf.getvalue()
+    return safe_csv(table(m))
 
 
 def to_xlsx(m: JourneyMap) -> bytes:
     """The map as an XLSX workbook: text written as text (never as a formula, neutralised too),
     numbers as numbers."""
-    import xlsxwriter
-
-    buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False,
-                                   "strings_to_urls": False, "strings_to_numbers": False})
-    ws = wb.add_worksheet("Journey map")
-    bold = wb.add_format({"bold": True})
-    for j, name in enumerate(CSV_COLUMNS):
-        ws.write_string(0, j, name, bold)
-    for i, r in enumerate(rows(m), start=1):
-        for j, name in enumerate(CSV_COLUMNS):
-            v = r[name]
-            if isinstance(v, str):
-                ws.write_string(i, j, neutralise(v))
-            elif v is not None:
-                ws.write_number(i, j, v)
-    ws.freeze_panes(1, 0)
-    wb.close()
-    return buf.getvalue()
+    return safe_xlsx(table(m), sheet="Journey map")
 
 
 # ----------------------------------------------------------------------------- dispatch

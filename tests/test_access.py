@@ -27,7 +27,7 @@ from cjm_core.access import (
     safe_xlsx,
 )
 from cjm_core.errors import QueryError
-from cjm_core.map_export import DANGEROUS_START, neutralise
+from cjm_core.spreadsheet import DANGEROUS_START, neutralise
 
 DANGER = ("=", "+", "-", "−", "@", "\t", "\r")
 

@@ -18,10 +18,8 @@ from cjm_core.errors import QueryError
 from cjm_core.journey_map import LANES, Item, JourneyMap
 from cjm_core.map_export import (
     CSV_COLUMNS,
-    DANGEROUS_START,
     MIME,
     export,
-    neutralise,
     rows,
     to_csv,
     to_json,
@@ -31,6 +29,7 @@ from cjm_core.map_export import (
     to_xlsx,
     write,
 )
+from cjm_core.spreadsheet import DANGEROUS_START, neutralise
 
 STAGES = ["Discovery", "Listening room", "Purchase", "Installation"]
 
