@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 from datetime import timedelta
 from pathlib import Path
 
 from cjm_core.benchmarks import gaps_table, targets_for
-from cjm_core.errors import CJMError, QueryError
+from cjm_core.errors import CJMError, QueryError, UsageError
 from cjm_core.funnel import FunnelQuery, funnel, funnel_from_counts
 from cjm_core.ingest import TableLoad, ingest
 from cjm_core.journey import INDUSTRIES, describe
 from cjm_core.metrics import all_metrics, scorecard
-from cjm_core.schema import TABLES
+from cjm_core.schema import TABLES, roles_of
 from cjm_core.validate import SCALES
 from cjm_core.workspace import DEFAULT_SAMPLE, dataset_from_loads
+
+_ALL_ROLES = frozenset(r for t in TABLES for r in roles_of(t))
 
 
 def _parse_map(items: list[str]) -> dict[str, str | None]:
@@ -31,7 +35,10 @@ def _parse_map(items: list[str]) -> dict[str, str | None]:
     for item in items:
         role, sep, column = item.partition("=")
         if not sep or not role:
-            raise SystemExit(f"--map expects ROLE=COLUMN, got {item!r}")
+            raise UsageError(f"--map expects ROLE=COLUMN, got {item!r}")
+        if role.strip() not in _ALL_ROLES:
+            raise UsageError(f"--map {item!r}: there is no role {role.strip()!r}; roles are "
+                             + ", ".join(sorted(_ALL_ROLES)))
         out[role.strip()] = column or None
     return out
 
@@ -46,13 +53,21 @@ def _parse_scales(items: list[str]) -> dict[str, int]:
         options = SCALES.get(role)
         if options is None or not number.strip().isdigit() or int(number) not in options:
             allowed = "; ".join(f"{r}={'|'.join(map(str, o))}" for r, o in SCALES.items())
-            raise SystemExit(f"--scale expects ROLE=SCALE ({allowed}), got {item!r}")
+            raise UsageError(f"--scale expects ROLE=SCALE ({allowed}), got {item!r}")
         out[role] = int(number)
     return out
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse whose errors (an unknown flag, a missing argument, a choice not offered) are a
+    :class:`UsageError`, so they come out as one line, or a JSON error under ``--json``."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m cjm_core", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="python -m cjm_core", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     ins = sub.add_parser("inspect", help="read a file as the app does and report what loads")
     ins.add_argument("file", type=Path)
@@ -208,6 +223,7 @@ def _refuse_nothing_loaded(loads: list[TableLoad]) -> None:
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_MAX_WINDOW_S = 100 * 366 * 86400
 
 
 def parse_window(text: str | None) -> timedelta | None:
@@ -220,9 +236,13 @@ def parse_window(text: str | None) -> timedelta | None:
         return None
     number, unit = (text[:-1], text[-1]) if text[-1] in _UNITS else (text, "s")
     try:
-        return timedelta(seconds=float(number) * _UNITS[unit])
+        seconds = float(number) * _UNITS[unit]
     except ValueError:
-        raise SystemExit(f"--window expects e.g. 30m, 12h or 7d, got {text!r}") from None
+        raise UsageError(f"--window expects e.g. 30m, 12h or 7d, got {text!r}") from None
+    if not math.isfinite(seconds) or seconds <= 0 or seconds > _MAX_WINDOW_S:
+        raise UsageError(f"--window must be a positive length of at most 100 years, e.g. 30m, "
+                         f"12h or 7d; got {text!r} (leave it out for no window)")
+    return timedelta(seconds=seconds)
 
 
 def cmd_funnel(args: argparse.Namespace) -> int:
@@ -258,14 +278,14 @@ def cmd_funnel(args: argparse.Namespace) -> int:
 def _steps(args: argparse.Namespace) -> list[str]:
     steps = [s.strip() for s in args.steps.split(",") if s.strip()]
     if len(steps) < 2:
-        raise SystemExit("--steps needs at least two steps, e.g. --steps A,B,C")
+        raise UsageError("--steps needs at least two steps, e.g. --steps A,B,C")
     return steps
 
 
 def _columns(data, names: list[str]) -> tuple[str, ...]:
     """``--by`` names a role (channel, segment) or one of the file's other columns."""
     if len(names) > 2:
-        raise SystemExit("--by can be given at most twice")
+        raise UsageError("--by can be given at most twice")
     for name in names:
         if name not in data.events.columns:
             raise CJMError(f"--by {name!r}: the events have no such column; they have "
@@ -315,7 +335,7 @@ def cmd_map(args: argparse.Namespace) -> int:
     if args.segment:
         column, sep, value = args.segment.partition("=")
         if not sep or not column or not value:
-            raise SystemExit(f"--segment expects COLUMN=VALUE, got {args.segment!r}")
+            raise UsageError(f"--segment expects COLUMN=VALUE, got {args.segment!r}")
         segment = (column, value)
     data = _dataset(args)
     journey_map = build_map(data, targets=targets_for(args.industry), segment=segment)
@@ -325,17 +345,25 @@ def cmd_map(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        return _fail(argparse.Namespace(json="--json" in argv), exc.code, exc.message)
     command = {"inspect": cmd_inspect, "funnel": cmd_funnel, "metrics": cmd_metrics,
                "report": cmd_report, "map": cmd_map}[args.command]
-    if args.command == "inspect":
-        return command(args)
     try:
         return command(args)
     except OSError as exc:
         return _fail(args, "unreadable-file", f"cannot open {exc.filename}: {exc.strerror}")
     except CJMError as exc:
         return _fail(args, exc.code, exc.message)
+    except Exception as exc:  # a bug, not the user's doing: one line, the trace on request
+        if os.environ.get("CJM_DEBUG") == "1":
+            raise
+        _fail(args, "internal-error", f"{type(exc).__name__}: {exc} (a bug: run again with "
+                                      "CJM_DEBUG=1 for the traceback, and report it)")
+        return 1
 
 
 if __name__ == "__main__":

@@ -85,3 +85,10 @@ class AccessDenied(StoreError):
     deleting the workspace, managing share links)."""
 
     code = "access-denied"
+
+
+class UsageError(CJMError):
+    """A command-line argument that cannot be used (a bad window, an unknown role, too few
+    steps); the command exits 2 with this message."""
+
+    code = "bad-argument"

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import polars as pl
 
 from cjm_core.dates import DateFormat, _parse_stripped, _sniff, describe_format
+from cjm_core.errors import QueryError
 from cjm_core.problems import Problem
 from cjm_core.schema import FEEDBACK_SCORES, TABLES, Role, roles_of, scale_column
 
@@ -617,12 +618,14 @@ def load_table(
     ('partial', 1, 1, "Row 3, column 'Datum': '31.02.2025' is not a date in the format dd.mm.yyyy")
     """
     if table not in TABLES:
-        raise ValueError(f"unknown table {table!r}; choose one of {', '.join(TABLES)}")
+        raise QueryError(f"Unknown table {table!r}; choose one of {', '.join(TABLES)}.",
+                         code="unknown-table")
     schema = roles_of(table)
     roles = {r: c for r, c in roles.items() if c}
     unknown = [r for r in roles if r not in schema]
     if unknown:
-        raise ValueError(f"roles {unknown} do not belong to table {table!r}")
+        raise QueryError(f"The {table} table has no role {unknown[0]!r}; its roles are "
+                         f"{', '.join(schema)}.", code="unknown-role")
     reader_notes = [p for p in raw.problems if p.row is None]
     table_problems = _table_problems(raw, table, roles)
     if table_problems:
