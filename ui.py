@@ -5,6 +5,7 @@ ingest, and the one place that turns core errors into messages. Pages lay out; t
 from __future__ import annotations
 
 import os
+import re
 
 import polars as pl
 import streamlit as st
@@ -39,13 +40,22 @@ def get_store() -> Store:
 
 
 def md_escape(text: str) -> str:
-    """User text inside markdown: every markdown and HTML character is taken literally."""
-    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~$" else c for c in str(text))
+    """User text inside markdown: every markdown and HTML character is taken literally, and
+    no address becomes a link. GitHub-flavoured markdown links a bare ``http://…``, ``www.…``
+    or e-mail address by itself, after escapes are read, so an invisible word joiner (U+2060)
+    goes inside ``://``, ``www.`` and after ``@``."""
+    escaped = "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~$" else c for c in str(text))
+    escaped = escaped.replace("://", ":\u2060//").replace("@", "@\u2060")
+    return _WWW.sub(lambda m: m.group(1) + "\u2060", escaped)
+
+
+_WWW = re.compile(r"(www)(?=\\\.)", re.IGNORECASE)
 
 
 def show_error(exc: CJMError) -> None:
-    """The one place a core error becomes what the user sees: its plain message, never a trace."""
-    st.error(exc.message, icon="⚠️")
+    """The one place a core error becomes what the user sees: its plain message (escaped: it
+    quotes file names, columns and values), never a trace."""
+    st.error(md_escape(exc.message), icon="⚠️")
 
 
 def download_table(label: str, frame: pl.DataFrame, file_name: str, *, key: str) -> None:
@@ -145,7 +155,7 @@ def page_setup(*, sidebar: bool = True) -> str:
     except (ShareLinkRevoked, ShareLinkExpired) as exc:
         st.session_state.pop("share_token", None)
         st.title("This link no longer works")
-        st.error(exc.message)
+        st.error(md_escape(exc.message))
         st.caption("Ask the person who shared it for a new link.")
         st.stop()
     except CJMError as exc:
@@ -234,7 +244,8 @@ def switch_workspace(ws_id: str) -> None:
 
 
 def _unknown(ws_id: str) -> None:
-    st.warning(f"There is no workspace {ws_id!r}; showing the sample workspace instead.")
+    st.warning(f"There is no workspace {md_escape(repr(ws_id))}; showing the sample workspace "
+               "instead.")
 
 
 def workspace_choices() -> dict[str, str]:

@@ -36,7 +36,7 @@ ws_id = ui.page_setup()
 store = ui.workspace_store()
 ws = store.get_workspace(ws_id)
 st.title("Data")
-st.caption(f"Workspace: {ws.name}")
+st.caption(f"Workspace: {ui.md_escape(ws.name)}")
 
 
 def table_panel(file_key: str, index: int, raw) -> object | None:
@@ -115,13 +115,13 @@ def answer_questions(key: str, questions: list, date_order: str | None, scales: 
     scales = dict(scales)
     for question in questions:
         if question.code == "ambiguous-scale":
-            answer = st.radio(question.message, question.options, horizontal=True,
+            answer = st.radio(ui.md_escape(question.message), question.options, horizontal=True,
                               format_func=lambda o: f"{o}-point", index=None,
                               key=f"scale_answer:{key}:{question.role}")
             if answer:
                 scales[question.role] = int(answer)
         else:
-            answer = st.radio(question.message, question.options, horizontal=True,
+            answer = st.radio(ui.md_escape(question.message), question.options, horizontal=True,
                               format_func={"dmy": "day first (31.12.)",
                                            "mdy": "month first (12/31)"}.get,
                               index=None, key=f"order:{key}")
@@ -143,7 +143,7 @@ def report(key: str, loaded) -> None:
     d.metric("Cells blanked", f"{r.cells_blanked:,}")
     if r.scale_details:
         st.markdown("Score scales: " + "; ".join(
-            f"{role} (column '{ui.md_escape(s.column)}'): {s.describe()}"
+            f"{role} (column '{ui.md_escape(s.column)}'): {ui.md_escape(s.describe())}"
             for role, s in r.scale_details.items()))
     listed = dedupe_problems(list(loaded.raw.problems) + list(r.problems))
     problems = [p.to_dict() for p in listed]
@@ -171,15 +171,16 @@ def upload_section() -> None:
         data = up.getvalue()
         fkey = digest(data)
         try:
-            with st.status(f"Reading {up.name} ({len(data) / 1e6:.1f} MB)…") as status:
+            name = ui.md_escape(up.name)
+            with st.status(f"Reading {name} ({len(data) / 1e6:.1f} MB)…") as status:
                 raws = ui.read_upload(fkey, data, up.name)
-                status.update(label=f"Read {up.name}", state="complete", expanded=False)
+                status.update(label=f"Read {name}", state="complete", expanded=False)
         except CJMError as exc:
             ui.show_error(exc)
             continue
         if len(raws) > 1:
             names = [r.sheet or r.source for r in raws]
-            keep = st.multiselect(f"Sheets of {up.name}", names, default=names,
+            keep = st.multiselect(f"Sheets of {ui.md_escape(up.name)}", names, default=names,
                                   key=f"sheets:{fkey}")
             raws = [r for r in raws if (r.sheet or r.source) in keep]
         for i, raw in enumerate(raws):

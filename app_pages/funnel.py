@@ -118,7 +118,7 @@ st.dataframe(table, hide_index=True, width="stretch", column_config={
     "n": st.column_config.NumberColumn("n", help="customers at the previous step"),
     "median_seconds": SECONDS, "mean_seconds": SECONDS})
 if low:
-    st.caption("Low sample (n < 30) at: " + ", ".join(low))
+    st.caption("Low sample (n < 30) at: " + ui.md_escape(", ".join(low)))
 
 if source == "events" and result.comparison is not None and result.comparison.height:
     st.subheader("Segments against the rest")

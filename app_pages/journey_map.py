@@ -59,6 +59,18 @@ def keep(m: JourneyMap) -> None:
     st.session_state["map_json"] = m.to_json()
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def swimlane_spec(map_json: str, width: int, large: bool = False) -> dict:
+    """The map's swimlane as a Vega-Lite spec, built once per map and size for every session:
+    building and validating the Altair chart is this page's costliest step (≈ 0.3 s a chart),
+    and sessions that open the same map would otherwise each pay it."""
+    return swimlane_chart(JourneyMap.from_json(map_json), large=large, width=width).to_dict()
+
+
+def show_map(m: JourneyMap, width: int, *, large: bool = False, where=st) -> None:
+    where.vega_lite_chart(swimlane_spec(m.to_json(), width, large))
+
+
 m, base = working()
 if base is not None:  # the URL names the version on screen
     st.query_params["version"] = st.session_state["map_url_version"] = str(base)
@@ -76,7 +88,7 @@ if PRESENT:
         st.rerun()
     mid.markdown(f"## {ui.md_escape(m.title)}")
     # the chart is laid out in pixels: 1840 fits a 1920-wide projector with the page's margins
-    st.altair_chart(swimlane_chart(m, large=True, width=1840))
+    show_map(m, 1840, large=True)
     if stages:
         st.markdown(f"### Stage {focus + 1} of {len(stages)}: "
                     f"{ui.md_escape(stages[focus].name)}")
@@ -90,9 +102,9 @@ st.title("Journey map")
 ui.show_flash()
 status = map_status(m, base, store.map_versions(ws_id), data_digest=key,
                     data_updated_at=store.get_workspace(ws_id).data_updated_at)
-st.caption(status.caption)
+st.caption(ui.md_escape(status.caption))  # it names who saved the version
 if status.stale:
-    st.warning(status.stale_note)
+    st.warning(ui.md_escape(status.stale_note))
 
 if ui.can_edit():
     a, b, c, d = st.columns([2, 2, 2, 2])
@@ -129,11 +141,11 @@ present_link = f"?ws={st.query_params.get('ws', ws_id)}&present=1" + (
     f"&version={base}" if base is not None else "")
 st.link_button("Present (full screen)", present_link, help="Bookmark this link")
 
-st.altair_chart(swimlane_chart(m, width=1100))
+show_map(m, 1100)
 if m.flagged_stages():
     names = [s.name for s in m.stages if s.key in m.flagged_stages()]
     st.info("⚑ The team's assumed emotion and the measured one differ by more than one step at: "
-            + ", ".join(names))
+            + ui.md_escape(", ".join(names)))
 
 edit, history, compare, download = st.tabs(["Edit", "History", "Compare segments", "Export"])
 def edit_tab() -> None:
@@ -208,8 +220,8 @@ with compare:
         ma = ui.compute(key, build_map, data, targets=targets, segment=one, previous=m)
         mb = ui.compute(key, build_map, data, targets=targets, segment=two, previous=m)
         st.dataframe(compare_maps(ma, mb), hide_index=True, width="stretch")
-        x.altair_chart(swimlane_chart(ma, width=640))
-        y.altair_chart(swimlane_chart(mb, width=640))
+        show_map(ma, 640, where=x)
+        show_map(mb, 640, where=y)
 
 with download:
     fmt = st.radio("Format", ["png", "svg", "pdf", "json", "csv"], horizontal=True,

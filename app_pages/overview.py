@@ -16,9 +16,9 @@ data, key = ui.filtered_dataset(ws_id)
 ws = store.get_workspace(ws_id)
 targets = workspace_targets(store, ws_id)
 
-st.title(ws.name)
+st.title(ui.md_escape(ws.name))
 st.caption(f"ISIC {data.journey.isic}: {INDUSTRIES.get(data.journey.isic, 'custom industry')} · "
-           + " → ".join(s.name for s in data.journey.stages))
+           + ui.md_escape(" → ".join(s.name for s in data.journey.stages)))
 
 if not data.tables():
     st.info("This workspace has no data yet: upload your exports on the Data page.")

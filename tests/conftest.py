@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -67,13 +68,13 @@ def chromium_path() -> str | None:
     return path
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The real app: `streamlit run app.py` on a free port with its own database."""
+@contextlib.contextmanager
+def running_server(db: Path, log_dir: Path):
+    """The real app: `streamlit run app.py` on a free port with the database ``db``; yields its
+    URL and records its pid in :data:`SERVER_PIDS`."""
     port = _free_port()
-    db = tmp_path_factory.mktemp("server") / "ws.duckdb"
     env = dict(os.environ, CJM_DB=str(db))
-    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w+")  # noqa: SIM115
+    log = open(log_dir / "streamlit.log", "w+")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
          "--server.port", str(port), "--server.headless", "true",
@@ -97,14 +98,24 @@ def server(tmp_path_factory):
         log.seek(0)
         pytest.fail("streamlit did not start:\n" + log.read()[-3000:])
     SERVER_PIDS[url] = proc.pid
-    yield url
-    SERVER_PIDS.pop(url, None)
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        yield url
+    finally:
+        SERVER_PIDS.pop(url, None)
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The real app on its own fresh database."""
+    db = tmp_path_factory.mktemp("server") / "ws.duckdb"
+    with running_server(db, tmp_path_factory.mktemp("log")) as url:
+        yield url
 
 
 @pytest.fixture
