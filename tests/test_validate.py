@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cjm_core.errors import QueryError
 from cjm_core.problems import CODES, Problem
 from cjm_core.readers import RawTable
 from cjm_core.schema import TABLES
@@ -258,12 +259,16 @@ def test_feedback_needs_one_score():
     assert "csat, nps or ces" in only(r, "missing-role").message
 
 
-def test_unknown_table_or_role_is_a_programming_error():
+def test_unknown_table_or_role_is_a_named_error():
+    # the command line's --table / --map reach here: a message naming what exists, not a trace
     raw = raw_table({"K": ["1"]})
-    with pytest.raises(ValueError, match="unknown table"):
+    with pytest.raises(QueryError, match="Unknown table 'nope'; choose one of events") as e:
         load_table(raw, "nope", {})
-    with pytest.raises(ValueError, match="do not belong"):
+    assert e.value.code == "unknown-table"
+    with pytest.raises(QueryError, match="The events table has no role 'amount'; its roles are "
+                                         "customer_id, timestamp, stage") as e:
         load_table(raw, "events", {"amount": "K"})
+    assert e.value.code == "unknown-role"
 
 
 # --- date order ------------------------------------------------------------------------------
