@@ -827,7 +827,7 @@ def _assemble(
             table=table, roles=dict(roles), data=data, rejected=rejected,
             problems=reader_notes[:max_listed], problem_count=len(reader_notes),
             rows_in=frame.height, rows_loaded=frame.height, rows_rejected=0,
-            status="loaded", **extra,
+            status="loaded" if frame.height else "failed", **extra,  # 0 rows is no success
         )
     row_codes, bad = _row_codes(frame, table, checked, reader)
     typed = [_blanked(c) for c in checked] + declared

@@ -396,11 +396,12 @@ def test_max_listed_caps_the_list_but_not_the_count():
     assert r.rows_rejected == n - 1
 
 
-def test_empty_table_loads_nothing_without_failing():
+def test_empty_table_loads_nothing_and_is_not_shown_as_success():
+    # a header-only export: "Loaded: every row is valid, 0 of 0" would read as success
     raw = raw_table({"K": [], "D": [], "P": []})
     r = load_table(raw, "events", {"customer_id": "K", "timestamp": "D", "stage": "P"})
     check_counts(r)
-    assert r.rows_in == 0 and r.status == "loaded"
+    assert r.rows_in == 0 and r.rows_loaded == 0 and r.status == "failed"
 
 
 def test_problem_codes_used_are_in_the_catalogue():
