@@ -632,3 +632,18 @@ def test_rebuilding_any_edited_map_keeps_its_assumed_content(old):
     for k, e in old.emotions.items():
         assert m.emotions[k].assumed == e.assumed
     assert JourneyMap.from_json(m.to_json()) == m
+
+
+def test_a_journey_stage_without_events_is_no_data_on_the_map():
+    # the team added "Demo" to the journey, but no event has it: the map must not show
+    # "Customers reached 0", a 100% drop-off into it, or zeros at every later stage
+    journey = journey_from_rows("4742", ["Browse", "Demo", "Cart", "Buy"],
+                                {"cart": "Cart", "purchase": "Buy"})
+    data = Dataset(journey, events=WALK_IN)
+    m = build_map(data)
+    assert stage_customers(data) == {"browse": 3, "cart": 2, "buy": 1}  # chain skips Demo
+    assert not items(m, "kpis", "demo")
+    assert [i.text for i in items(m, "kpis", "browse")] == [KPI_REACHED]  # no drop-off item
+    assert kpi(m, "cart", KPI_DROPOFF).value == pytest.approx(0.5)
+    pains = [i.text for k in ("browse", "demo", "cart") for i in items(m, "pain_points", k)]
+    assert not [p for p in pains if "Demo" in p]
