@@ -772,6 +772,40 @@ def funnel_from_counts(counts: pl.DataFrame, steps: list[str] | None = None,
                        if i not in set(summed["step_index"].to_list())])
 
 
+def journey_funnel(journey: Journey, events: pl.DataFrame | None = None,
+                   funnel_counts: pl.DataFrame | None = None) -> FunnelResult | None:
+    """The journey's funnel as the dashboard shows it (metrics, friction, map, report): over
+    the journey's stages from the events (else from ``funnel_counts``; None without either),
+    leaving out the stages no event (or count) has. Such a stage is named in
+    ``missing_steps``; counting it would put 0 customers there, a 100% drop-off into it and 0
+    at every later stage, which says nothing about customers (a stage the team added to the
+    journey before any data came).
+
+    >>> from cjm_core.journey import journey_from_rows
+    >>> j = journey_from_rows("4742", ["Look", "Demo", "Buy"], {})
+    >>> c = pl.DataFrame({"stage": ["Look", "Buy"], "customers": [40, 10]})
+    >>> r = journey_funnel(j, funnel_counts=c)
+    >>> r.steps, r.missing_steps, r.table["reached"].to_list()
+    (['Look', 'Buy'], ['Demo'], [40, 10])
+    """
+    def run(steps: list[str] | None) -> FunnelResult | None:
+        if events is not None and {"customer_id", "timestamp", "stage"} <= set(events.columns):
+            return funnel(events, FunnelQuery(steps=steps), journey)
+        if funnel_counts is not None and {"stage", "customers"} <= set(funnel_counts.columns):
+            return funnel_from_counts(funnel_counts, steps, journey=journey)
+        return None
+
+    result = run(None)
+    if result is None or not result.missing_steps:
+        return result
+    present = [s.name for s in journey.stages if s.name not in result.missing_steps]
+    if not present:
+        return result
+    kept = run(present)
+    kept.missing_steps = list(result.missing_steps)
+    return kept
+
+
 _ROLE_METRIC = {("cart", "purchase"): "cart_abandonment",
                 ("inquiry", "consultation"): "inquiry_consultation_dropoff"}
 

@@ -53,7 +53,7 @@ from cjm_core.comments import polarity, worst_comments
 from cjm_core.dataset import Dataset
 from cjm_core.errors import QueryError
 from cjm_core.friction import csat_target_from
-from cjm_core.funnel import FunnelQuery, funnel, funnel_from_counts
+from cjm_core.funnel import journey_funnel
 from cjm_core.journey import INDUSTRIES, Journey, _key, default_journey
 from cjm_core.journey_map import (
     KPI_REACHED,
@@ -401,28 +401,16 @@ def _dominant_kind(events: pl.DataFrame) -> dict[str, str]:
 
 
 def _funnel_table(data: Dataset) -> pl.DataFrame | None:
-    """The journey funnel table, one row per journey stage in its order (None when the data
-    cannot give one). A stage no event (or count) has is left out of the funnel and its row
-    is null, "no data": counting it would show 0 customers there, a 100% drop-off into it and
-    0 at every later stage, which says nothing about customers."""
-    names = [s.name for s in data.journey.stages]
-
-    def run(steps: list[str] | None):
-        if data.has("events", "customer_id", "timestamp", "stage"):
-            return funnel(data.events, FunnelQuery(steps=steps), data.journey)
-        if data.has("funnel_counts", "stage", "customers"):
-            return funnel_from_counts(data.funnel_counts, steps, journey=data.journey)
-        return None
-
+    """The journey funnel table (:func:`journey_funnel`), one row per journey stage in its
+    order: a stage no event (or count) has is a null row, "no data" (None when the data
+    cannot give a funnel)."""
     try:
-        result = run(None)
-        if result is not None and result.missing_steps:
-            present = [n for n in names if n not in result.missing_steps]
-            result = run(present) if present else None
+        result = journey_funnel(data.journey, data.events, data.funnel_counts)
     except QueryError:
         return None
     if result is None:
         return None
+    names = [s.name for s in data.journey.stages]
     grid = pl.DataFrame({"step": names, "step_index": range(1, len(names) + 1)},
                         schema={"step": pl.String, "step_index": pl.Int64})
     return (grid.join(result.table.drop("step_index"), on="step", how="left")

@@ -13,13 +13,7 @@ from cjm_core.channels import omnichannel, online_to_store
 from cjm_core.comments import worst_comments
 from cjm_core.dataset import DATE_COLUMN, Dataset
 from cjm_core.friction import Friction, friction_points
-from cjm_core.funnel import (
-    FunnelQuery,
-    funnel,
-    funnel_from_counts,
-    funnel_metrics,
-    role_dropoff,
-)
+from cjm_core.funnel import funnel_metrics, journey_funnel, role_dropoff
 from cjm_core.loyalty import loyalty_metrics
 from cjm_core.metric import Metric
 from cjm_core.periods import last_periods
@@ -72,13 +66,13 @@ def all_metrics(data: Dataset, only: set[str] | None = None) -> list[Metric]:
     if wanted("journey") and data.has("events", "customer_id", "timestamp", "stage"):
         out += _event_metrics(data)
     elif wanted("journey") and data.has("funnel_counts", "stage", "customers"):
-        out += funnel_metrics(funnel_from_counts(data.funnel_counts, journey=data.journey))
+        out += funnel_metrics(journey_funnel(data.journey, funnel_counts=data.funnel_counts))
     return out if only is None else [m for m in out if m.metric in only]
 
 
 def _event_metrics(data: Dataset) -> list[Metric]:
     events, journey = data.events, data.journey
-    out = funnel_metrics(funnel(events, FunnelQuery(), journey))
+    out = funnel_metrics(journey_funnel(journey, events))
     # a role no data stage plays is "no data", never a 100% drop-off or a 0% conversion
     journey = journey.keeping_roles(data.roles_played)
     for a, b in ROLE_STEPS.values():
@@ -143,11 +137,8 @@ def top_friction(data: Dataset, targets: list[Target] | None = None, top: int = 
                  ) -> list[Friction]:
     """The top friction points (DESIGN §5 "Friction priority"): funnel steps over the journey's
     stages and touchpoints by CSAT, with counts, scores and the worst comments as evidence."""
-    table = pl.DataFrame()
-    if data.has("events", "customer_id", "timestamp", "stage"):
-        table = funnel(data.events, FunnelQuery(), data.journey).table
-    elif data.has("funnel_counts", "stage", "customers"):
-        table = funnel_from_counts(data.funnel_counts, journey=data.journey).table
+    result = journey_funnel(data.journey, data.events, data.funnel_counts)
+    table = result.table if result is not None else pl.DataFrame()
     by_touchpoint = (csat(data.feedback, by=["touchpoint"])
                      if data.has("feedback", "csat", "touchpoint") else [])
     feedback = data.feedback

@@ -27,7 +27,7 @@ from cjm_core.channels import transitions
 from cjm_core.dataset import DATE_COLUMN, Dataset
 from cjm_core.errors import CJMError
 from cjm_core.friction import Friction, csat_target_from
-from cjm_core.funnel import FunnelQuery, FunnelResult, funnel, funnel_from_counts
+from cjm_core.funnel import FunnelResult, journey_funnel
 from cjm_core.journey import INDUSTRIES, roles_text
 from cjm_core.metric import LOW_SAMPLE_N, Metric, format_value
 from cjm_core.metrics import all_metrics, scorecard, top_friction
@@ -206,10 +206,7 @@ def _context(data: Dataset, targets: list[Target]) -> _Context:
         recent = previous = periods = None
     result, error = None, None
     try:
-        if data.has("events", "customer_id", "timestamp", "stage"):
-            result = funnel(data.events, FunnelQuery(), data.journey)
-        elif data.has("funnel_counts", "stage", "customers"):
-            result = funnel_from_counts(data.funnel_counts, journey=data.journey)
+        result = journey_funnel(data.journey, data.events, data.funnel_counts)
     except (CJMError, ValueError) as exc:
         error = str(exc)
     return _Context(data, targets, gaps, current, recent, previous, periods, result, error)
@@ -350,9 +347,13 @@ def _funnel(ctx: _Context) -> _Html:
                     "From first step", "Lost", "n", "Median time from previous"],
                    _funnel_rows(res.table), numeric=(0, 2, 3, 4, 5, 6, 7, 8))
     side = (f"{res.customers:,} customers; {res.entered_mid_journey:,} entered mid-journey "
-            f"(first event after the first step, counted separately); {res.open_windows:,} "
-            f"still inside their window at the end of the data; {res.dropped_rows:,} rows "
-            "without customer, stage or timestamp left out.")
+            f"(no event of the first step, only of later ones; counted separately); "
+            f"{res.open_windows:,} still inside their window at the end of the data; "
+            f"{res.dropped_rows:,} rows without customer, stage or timestamp left out.")
+    if res.missing_steps:
+        side += (" No data for " + ", ".join(res.missing_steps) + ": no event has "
+                 + ("this stage" if len(res.missing_steps) == 1 else "these stages")
+                 + ", so the funnel leaves it out.")
     parts = [_svg(charts.funnel_chart(res.table)), table, _tag("p", side, cls="note")]
     roles = [m for m in ctx.current if m.metric in _ROLE_FUNNEL and not m.by]
     if roles:

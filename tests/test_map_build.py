@@ -647,3 +647,17 @@ def test_a_journey_stage_without_events_is_no_data_on_the_map():
     assert kpi(m, "cart", KPI_DROPOFF).value == pytest.approx(0.5)
     pains = [i.text for k in ("browse", "demo", "cart") for i in items(m, "pain_points", k)]
     assert not [p for p in pains if "Demo" in p]
+
+
+def test_metrics_friction_and_report_leave_a_stage_without_events_out():
+    from cjm_core.metrics import all_metrics, top_friction
+    from cjm_core.report import build_report
+
+    journey = journey_from_rows("4742", ["Browse", "Demo", "Cart", "Buy"],
+                                {"cart": "Cart", "purchase": "Buy"})
+    data = Dataset(journey, events=WALK_IN)
+    steps = {m.by["step"]: m.value for m in all_metrics(data) if m.metric == "stage_conversion"}
+    assert steps == {"Browse → Cart": pytest.approx(2 / 3), "Cart → Buy": pytest.approx(0.5)}
+    assert not [f for f in top_friction(data) if "Demo" in f.name]
+    html = build_report(data)
+    assert "No data for Demo: no event has this stage" in html
