@@ -23,7 +23,7 @@ from cjm_core.journey_map import (
 from cjm_core.map_build import build_map, compare_maps
 from cjm_core.map_chart import swimlane_chart
 from cjm_core.map_export import export
-from cjm_core.maps import map_status, segment_choices
+from cjm_core.maps import map_status, segment_choices, stage_focus
 from cjm_core.workspace import workspace_targets
 
 PRESENT = st.query_params.get("present") == "1"
@@ -78,7 +78,7 @@ if base is not None:  # the URL names the version on screen
 if PRESENT:
     ui.presentation_style()
     stages = m.visible_stages()
-    focus = min(int(st.query_params.get("stage", 0) or 0), max(len(stages) - 1, 0))
+    focus = stage_focus(st.query_params.get("stage"), len(stages))
     left, mid, right = st.columns([1, 8, 1])
     if left.button("◀", key="present_prev", disabled=focus == 0):
         st.query_params["stage"] = str(focus - 1)

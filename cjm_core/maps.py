@@ -75,3 +75,17 @@ def segment_choices(data: Dataset, limit: int = 12) -> list[tuple[str, str]]:
     if data.has("events", "channel"):
         out += [("first_channel", "online"), ("first_channel", "store")]
     return out
+
+
+def stage_focus(param: str | None, n_stages: int) -> int:
+    """The presentation's stage index from the URL's ``stage=`` (0-based): anything that is not
+    a whole number in range (``abc``, ``-3``, ``99``) opens the nearest valid stage.
+
+    >>> [stage_focus(x, 8) for x in (None, "", "2", "abc", "-3", "99", "1.5", " 3 ")]
+    [0, 0, 2, 0, 0, 7, 0, 3]
+    >>> stage_focus("4", 0)
+    0
+    """
+    text = (param or "").strip()
+    index = int(text) if text.isdigit() and len(text) < 9 else 0
+    return min(index, max(n_stages - 1, 0))

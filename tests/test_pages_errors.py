@@ -45,3 +45,16 @@ def test_the_shipped_config_shows_no_error_details_and_looks_nothing_up():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["client"]["showErrorDetails"] == "none"
     assert config["browser"]["serverAddress"] == "localhost"  # no external-IP lookup at start
+
+
+def test_a_bad_stage_parameter_opens_the_nearest_stage(db_path):
+    # seen: ?present=1&stage=abc raised ValueError; stage=-3 showed "Stage -2 of 7"
+    for param, want in (("abc", 1), ("-3", 1), ("99", 7), ("2", 3)):
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.query_params["present"] = "1"
+        at.query_params["stage"] = param
+        at.run()
+        at.switch_page("app_pages/journey_map.py")
+        at.run()
+        assert not at.exception, (param, at.exception)
+        assert any(m.value.startswith(f"### Stage {want} of 7") for m in at.markdown), param
