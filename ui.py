@@ -10,7 +10,7 @@ import re
 import polars as pl
 import streamlit as st
 
-from cjm_core.access import Throttle, expected_password, oidc_configured
+from cjm_core.access import Throttle, client_key, expected_password, oidc_configured
 from cjm_core.dataset import Dataset
 from cjm_core.errors import CJMError, ShareLinkExpired, ShareLinkRevoked
 from cjm_core.filters import FILTER_SETTINGS, Filters, facets
@@ -111,6 +111,13 @@ def _shared_link() -> ShareLink | None:
     return link
 
 
+def _session_id() -> str:
+    """A random id kept in the session: the throttle's key when no address is known."""
+    if "throttle_session" not in st.session_state:
+        st.session_state["throttle_session"] = os.urandom(8).hex()
+    return st.session_state["throttle_session"]
+
+
 def _owner_gate() -> None:
     """Open on a local machine; with a password or OIDC configured, ask for it once a session."""
     secrets = _secrets()
@@ -126,8 +133,10 @@ def _owner_gate() -> None:
     st.title("Customer Journey Analytics")
     given = st.text_input("Password", type="password", key="app_password")
     if st.button("Enter", key="app_enter"):
-        # failed attempts slow down, per session and for everyone together
-        if _THROTTLE.attempt("app", given, expected):
+        # failed attempts slow down their own client; a crowd of them slows wrong guesses only
+        client = client_key(st.context.ip_address, dict(st.context.headers or {}),
+                            _session_id())
+        if _THROTTLE.check(client, given, expected):
             st.session_state["authenticated"] = True
             st.rerun()
         st.error("That password is not right.")

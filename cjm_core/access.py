@@ -29,6 +29,7 @@ __all__ = [
     "PASSWORD_ENV",
     "Throttle",
     "check_password",
+    "client_key",
     "expected_password",
     "neutralise_cell",
     "oidc_configured",
@@ -40,6 +41,10 @@ __all__ = [
 ]
 
 PASSWORD_ENV = "CJM_PASSWORD"
+#: the key under which every client's failed logins also count (:meth:`Throttle.check`)
+GLOBAL_KEY = "*"
+#: failed logins of all clients together per doubling of the delay after a wrong password
+GLOBAL_EVERY = 10
 #: the keys Streamlit's st.login needs for every provider, and in ``[auth]`` itself
 OIDC_SHARED_KEYS = ("redirect_uri", "cookie_secret")
 OIDC_PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
@@ -181,6 +186,33 @@ class Throttle:
             self.record_failure(key)
         return ok
 
+    def check(self, client: str, given: str, expected: str) -> bool:
+        """A login attempt by ``client`` (an address or a session): only the client's own
+        failures delay it, before the check; a correct password is never delayed by anyone
+        else's failures. Failures of all clients together also count under one global key,
+        whose delay (``GLOBAL_EVERY`` failures per doubling) is served after a *wrong*
+        password only: a crowd of guessers slows every guess, never a login.
+
+        >>> now = [0.0]
+        >>> t = Throttle(clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
+        >>> [t.check("attacker", "guess", "pw") for _ in range(5)]
+        [False, False, False, False, False]
+        >>> t.delay_for("attacker") > 0, t.delay_for("colleague")
+        (True, 0.0)
+        >>> before = now[0]; t.check("colleague", "pw", "pw"), now[0] - before
+        (True, 0.0)
+        """
+        self.wait(client)
+        if check_password(given, expected):
+            self.record_success(client)
+            return True
+        self.record_failure(client)
+        self.record_failure(GLOBAL_KEY)
+        crowd = self.failures(GLOBAL_KEY) // GLOBAL_EVERY
+        if crowd:
+            self._sleep(self.penalty(crowd))
+        return False
+
     def _forget(self, now: float) -> None:
         stale = [k for k, e in self._fails.items() if now - e.last > self.forget_after]
         for key in stale:
@@ -189,6 +221,24 @@ class Throttle:
             by_age = sorted(self._fails, key=lambda k: self._fails[k].last)
             for key in by_age[: len(by_age) // 2 + 1]:
                 del self._fails[key]
+
+
+def client_key(ip: str | None, headers: Mapping[str, str] | None, session: str) -> str:
+    """Whom a login attempt is from: the address a reverse proxy forwarded (X-Real-IP, else
+    the first X-Forwarded-For), else the connection's address, else the session. A spoofed
+    header only gives a guesser a fresh key, which the global count in
+    :meth:`Throttle.check` still catches.
+
+    >>> client_key("10.0.0.2", {"X-Forwarded-For": "203.0.113.7, 10.0.0.2"}, "s1")
+    'ip:203.0.113.7'
+    >>> client_key(None, {}, "s1"), client_key("127.0.0.1", None, "s1")
+    ('session:s1', 'ip:127.0.0.1')
+    """
+    lowered = {k.lower(): v for k, v in (headers or {}).items()}
+    forwarded = (lowered.get("x-real-ip") or lowered.get("x-forwarded-for", "")
+                 .split(",")[0]).strip()
+    address = forwarded or (ip or "").strip()
+    return f"ip:{address}" if address else f"session:{session}"
 
 
 # -- OIDC (st.login) ----------------------------------------------------------------------------

@@ -315,3 +315,31 @@ def test_empty_frames_export():
     assert safe_csv(pl.DataFrame()) == ""
     assert safe_csv(pl.DataFrame({"=a": pl.Series([], dtype=pl.String)})) == "'=a\n"
     assert safe_xlsx(pl.DataFrame({"a": []}))[:2] == b"PK"
+
+
+def test_a_crowd_of_guessers_slows_wrong_guesses_but_never_a_login():
+    from cjm_core.access import GLOBAL_EVERY
+
+    now, slept = [0.0], []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        now[0] += seconds
+
+    t = Throttle(clock=lambda: now[0], sleep=sleep)
+    for i in range(3 * GLOBAL_EVERY):  # every guess from a new address: no client penalty
+        assert not t.check(f"ip:10.0.0.{i}", "guess", "pw")
+    assert slept and slept[-1] > slept[0]  # the crowd's wrong guesses wait longer and longer
+    slept.clear()
+    assert not t.check("ip:10.9.9.9", "guess", "pw") and slept  # a new guesser waits too
+    slept.clear()
+    assert t.check("ip:192.0.2.1", "pw", "pw") and slept == []  # a login never does
+
+
+def test_client_key_prefers_the_proxy_forwarded_address():
+    from cjm_core.access import client_key
+
+    assert client_key("127.0.0.1", {"X-Real-IP": "198.51.100.4"}, "s") == "ip:198.51.100.4"
+    assert client_key("127.0.0.1", {"x-forwarded-for": " 198.51.100.5 ,10.0.0.1"}, "s") == \
+        "ip:198.51.100.5"
+    assert client_key("", {}, "abc") == "session:abc"
