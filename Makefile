@@ -30,7 +30,7 @@ test: $(STAMP) browser lint
 	CJM_REQUIRE_BROWSER=1 $(BIN)/python -m pytest
 
 bench: $(STAMP)
-	for b in ingest_bench transitions_bench dashboard_bench funnel_bench; do $(BIN)/python -m bench.$$b || exit 1; done
+	for b in ingest_bench transitions_bench dashboard_bench funnel_bench load_bench; do $(BIN)/python -m bench.$$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

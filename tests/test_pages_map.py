@@ -117,3 +117,30 @@ def test_the_map_on_screen_shows_one_customer_count_per_stage(page):
         assert captions[names[key]].endswith(f"n={n:,} customers")
         assert chips[names[key]] == format_value(n, "count")
     assert not [c for c in layer["chips"] if c["item"] == "Customers at this stage"]
+
+
+def test_a_second_session_draws_the_map_from_the_shared_cache(page, monkeypatch):
+    """Every chart of the page (the map and the two segment maps) is built once for all
+    sessions; an edited map is drawn afresh."""
+    import cjm_core.map_chart
+
+    drawn = []
+    real = cjm_core.map_chart.swimlane_chart
+    monkeypatch.setattr(cjm_core.map_chart, "swimlane_chart",
+                        lambda m, **kw: drawn.append(m.title) or real(m, **kw))
+    other = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    other.run()
+    other.switch_page("app_pages/journey_map.py")
+    other.run()
+    assert not other.exception, other.exception
+    assert drawn == []
+    specs = [c.proto.spec for c in other.get("vega_lite_chart")]
+    assert len(specs) == 3 and specs == [c.proto.spec for c in page.get("vega_lite_chart")]
+    assert '"layer"' in specs[0]
+
+    m = JourneyMap.from_json(other.session_state["map_json"])
+    m.title = "Edited in this session"
+    other.session_state["map_json"] = m.to_json()
+    other.run()
+    assert drawn and set(drawn) == {"Edited in this session"}  # segment maps keep its title
+    assert "Edited in this session" in other.get("vega_lite_chart")[0].proto.spec
