@@ -128,7 +128,10 @@ def browser_page():
         browser = pw.chromium.launch(
             executable_path=exe, headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+                  "--disable-component-update", "--disable-sync", "--no-first-run",
+                  # a page answered through page.route (the CSP test) counts as public,
+                  # and Chromium would then block its websocket to the local server
+                  "--disable-features=LocalNetworkAccessChecks"],
         )
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
