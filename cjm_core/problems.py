@@ -15,10 +15,14 @@ CODES: dict[str, str] = {
     "unreadable-file": "The file could not be read as any supported format.",
     "file-too-large": "The file is larger than the upload limit.",
     "unsafe-workbook": (
-        "The workbook declares an unsafe size or compression ratio (possible zip bomb)."
+        "The workbook would inflate past a limit (size, compression ratio, parts, cells), lies "
+        "about its sizes or declares a DTD (possible zip bomb); it was not opened."
     ),
     "empty-file": "The file or sheet holds no data rows.",
     "encoding-replaced": "Some bytes could not be decoded and were replaced.",
+    "nul-byte": "A cell held a NUL byte (padding from an old system); the byte was removed.",
+    "read-as-text": "A file named like a workbook holds text; it was read as text.",
+    "skipped-row": "A line above the header row (a title or note) was skipped.",
     # header level
     "blank-label": "A column has no header; it was named after its position.",
     "duplicate-label": "Two columns share a header; the later one was renamed.",

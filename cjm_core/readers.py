@@ -134,7 +134,13 @@ def read_file(
         return [_read_parquet(data, name)]
     if kind == "json":
         return [_read_json(data, name)]
-    return [_read_text(data, name)]
+    table = _read_text(data, name)
+    ext = PurePath(name).suffix.lower()
+    if ext in (".xlsx", ".xls", ".xlsb", ".ods"):  # a CSV saved under a workbook's name
+        table.problems.insert(0, Problem(
+            "read-as-text", f"'{name}' is named like a {ext} workbook but holds text; it was "
+            "read as text (delimiter and encoding sniffed).", severity="warning"))
+    return [table]
 
 
 def list_sheets(data: bytes, name: str) -> list[str]:
@@ -361,6 +367,8 @@ def _read_text_as(data: bytes, name: str, *, trust_head: bool) -> RawTable:
             grid = _read_delimited_slow(body[skip:].decode("utf-8"), delimiter)
     table = _finish(grid, source=name, sheet=None, delimiter=delimiter, encoding=encoding)
     table.problems[:0] = problems
+    if any(p.code == "nul-byte" for p in problems):
+        table = _report_nul_cells(table)
     return table
 
 
@@ -395,6 +403,7 @@ def _decode_keeping_bom(
     else:
         encoding = "cp1252"
         body = (_strict_or_replace(data, "cp1252", name, problems) or "").encode("utf-8")
+    body = _mark_nuls(body, name, problems)
     head = body[skip:skip + _SNIFF_BYTES]
     _refuse_binary(head, name)
     if b"\n" not in head and b"\r" in head:
@@ -459,6 +468,50 @@ def _utf16_without_bom(data: bytes) -> str | None:
     if even_nul > 0.3 and odd_nul < 0.05:
         return "utf-16-be"
     return None
+
+
+#: stands in for a NUL byte of a text file until the cells holding one are reported
+_NUL_MARK = "\ue000"
+#: NUL bytes a text file may hold (one per this many bytes, at least 16) before it counts as
+#: binary; old point-of-sale exports pad some fields with them
+_NUL_EVERY = 1000
+
+
+def _mark_nuls(body: bytes, name: str, problems: list[Problem]) -> bytes:
+    """A text body with a few NUL bytes, each replaced by :data:`_NUL_MARK` and a note left
+    for :func:`_report_nul_cells`; a body with many stays as it is (refused as binary)."""
+    nuls = body.count(b"\x00")
+    if not nuls or nuls > max(16, len(body) // _NUL_EVERY):
+        return body
+    problems.append(Problem("nul-byte", f"'{name}' holds {nuls:,} NUL byte(s); they were removed "
+                            "and the cells that held them are listed.", severity="warning"))
+    return body.replace(b"\x00", _NUL_MARK.encode())
+
+
+def _report_nul_cells(table: RawTable) -> RawTable:
+    """Each cell (and header) that held a NUL byte: a ``nul-byte`` warning with its row, column
+    and raw value, the byte removed."""
+    frame = table.frame
+    names = {c: c.replace(_NUL_MARK, "") for c in frame.columns}
+    for old, new in names.items():
+        if old != new:
+            table.problems.append(Problem(
+                "nul-byte", f"{table.where}: the header '{new}' held a NUL byte; it was removed.",
+                row=table.header_row, column=new, value=old.replace(_NUL_MARK, "\\x00"),
+                severity="warning"))
+    frame = frame.rename(names)
+    columns = [c for c in frame.columns if c != ROW]
+    for col in columns:
+        hit = frame.filter(pl.col(col).str.contains(_NUL_MARK, literal=True))
+        for row, value in hit.select(ROW, col).iter_rows():
+            table.problems.append(Problem(
+                "nul-byte", f"Row {row}, column '{col}': a NUL byte was removed from the cell.",
+                row=row, column=col, value=value.replace(_NUL_MARK, "\\x00"),
+                severity="warning"))
+    table.frame = frame.with_columns(pl.col(c).str.replace_all(_NUL_MARK, "", literal=True)
+                                     for c in columns)
+    table.normalised = None
+    return table
 
 
 def _refuse_binary(body: bytes, name: str) -> None:
@@ -932,6 +985,7 @@ def _finish(
         if head[h][j] is not None or (has_data and has_data[j])
     ]
     names, problems = _clean_names([head[h][j] for j in keep], keep, header_row, where)
+    problems += _above_header(head[:h], grid.rownum[:h].to_list(), header_row, where)
     blank = body.select(~pl.any_horizontal(pl.all().is_not_null())).to_series()
     problems += _blank_row_problems(rownum.filter(blank), where)
     if counts is not None:
@@ -947,6 +1001,24 @@ def _finish(
         problems.append(_empty_problem(where, f"'{where}' has a header but no data rows."))
     problems.sort(key=lambda p: (p.row is not None, p.row or 0))
     return RawTable(source, sheet, frame, header_row, problems, encoding, delimiter, frame)
+
+
+def _above_header(rows: list[tuple], rownums: list[int], header_row: int, where: str
+                  ) -> list[Problem]:
+    """A note for the non-blank lines above the header (titles, notes, a lost header of a
+    file whose layout the sniff misjudged): skipped, never silently.
+
+    >>> [p.message for p in _above_header([("Export 2025", None)], [1], 2, "a.csv")]
+    ["a.csv: row 1 above the header (row 2) was skipped: 'Export 2025'."]
+    """
+    out = []
+    for row, cells in zip(rownums, rows, strict=True):
+        text = " ".join(str(c) for c in cells if c not in (None, ""))
+        if text:
+            out.append(Problem("skipped-row", f"{where}: row {row} above the header (row "
+                               f"{header_row}) was skipped: {text[:80]!r}.", row=int(row),
+                               value=text[:200], severity="warning"))
+    return out
 
 
 def _ragged_problems(

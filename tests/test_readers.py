@@ -138,7 +138,8 @@ def test_xlsx_title_rows_give_real_spreadsheet_row_numbers():
         (5, "K-2", "2025-03-05", "2025-03-05 09:30:00", "Beratung", "1", "0.1"),
         (7, "K-3", "2025-03-06", "2025-03-06 00:00:00", "Kauf", "12", "89"),
     ]
-    assert codes(t) == [("blank-row", 6)]
+    # the title row above the header is skipped with a note, never silently
+    assert codes(t) == [("skipped-row", 1), ("blank-row", 6)]
 
 
 def test_every_sheet_with_data_is_offered_and_empty_ones_skipped():
@@ -257,7 +258,8 @@ def test_title_rows_above_a_csv_header_are_skipped():
     assert (t.header_row, t.columns, t.frame.rows()) == (3, ["id", "stage", "channel"],
                                                          [(4, "1", "Kauf", "web")])
     t = read_file(b"Sales export Q3 2025\n\nid,stage\n1,Kauf\n2,Web\n", "y.csv")[0]
-    assert (t.header_row, t.frame[ROW].to_list(), t.problems) == (3, [4, 5], [])
+    assert (t.header_row, t.frame[ROW].to_list(), codes(t)) == (3, [4, 5], [("skipped-row", 1)])
+    assert t.problems[0].value == "Sales export Q3 2025"
 
 
 def test_multiline_cell_and_short_row_point_at_the_right_line():

@@ -1,0 +1,54 @@
+"""Small files and odd shapes (issue 11 §5): NUL bytes from old point-of-sale systems, a CSV
+saved under a workbook's name, lines above the header: each loads and says what was done."""
+
+from __future__ import annotations
+
+import pytest
+
+from cjm_core.errors import IngestError
+from cjm_core.ingest import ingest
+from cjm_core.readers import ROW, read_file
+
+
+def test_a_few_nul_bytes_load_with_each_cell_reported():
+    data = (b"customer_id,timestamp,stage\n"
+            b"c1,2025-01-01 10:00,Disc\x00overy\n"
+            b"c2\x00\x00,2025-01-02 11:00,Purchase\n"
+            b"c3,2025-01-03 12:00,Purchase\n")
+    t = read_file(data, "pos_export.csv")[0]
+    assert t.frame.drop(ROW).rows() == [("c1", "2025-01-01 10:00", "Discovery"),
+                                       ("c2", "2025-01-02 11:00", "Purchase"),
+                                       ("c3", "2025-01-03 12:00", "Purchase")]
+    cells = sorted((p.row, p.column, p.value) for p in t.problems
+                   if p.code == "nul-byte" and p.row)
+    assert cells == [(2, "stage", "Disc\\x00overy"), (3, "customer_id", "c2\\x00\\x00")]
+    load = ingest(data, "pos_export.csv")[0]
+    assert load.result.rows_loaded == 3  # the cells load, cleaned
+    assert sorted(load.result.data["stage"].to_list()) == ["Discovery", "Purchase", "Purchase"]
+
+
+def test_a_nul_in_a_header_is_removed_and_noted():
+    t = read_file(b"id,sta\x00ge\n1,a\n", "x.csv")[0]
+    assert t.columns == ["id", "stage"]
+    assert [(p.row, p.column) for p in t.problems if p.code == "nul-byte" and p.row] == [
+        (1, "stage")]
+
+
+def test_many_nul_bytes_are_still_binary():
+    with pytest.raises(IngestError, match="binary data"):
+        read_file(b"id,stage\n" + b"1,\x00\x00\x00\x00\n" * 200, "x.csv")
+
+
+def test_a_csv_named_xlsx_is_read_as_text_with_a_note():
+    t = read_file(b"customer_id,timestamp,stage\nc1,2025-01-01,Kauf\n", "Umsatz.xlsx")[0]
+    assert t.frame.height == 1 and t.delimiter == ","
+    assert t.problems[0].code == "read-as-text" and "Umsatz.xlsx" in t.problems[0].message
+
+
+def test_lines_above_the_header_are_named_not_dropped_silently():
+    data = (b"Kassenexport Filiale 12\nErstellt am 03.12.2026\n"
+            b"kunde;datum;phase\nK1;01.02.2025;Kauf\n")
+    t = read_file(data, "kasse.csv")[0]
+    assert t.header_row == 3 and t.columns == ["kunde", "datum", "phase"]
+    skipped = [(p.row, p.value) for p in t.problems if p.code == "skipped-row"]
+    assert skipped == [(1, "Kassenexport Filiale 12"), (2, "Erstellt am 03.12.2026")]
