@@ -156,6 +156,8 @@ def report(key: str, loaded) -> None:
             "code": pl.String, "row": pl.Int64, "column": pl.String, "value": pl.String,
             "message": pl.String, "severity": pl.String})
         st.dataframe(frame, hide_index=True, width="stretch", key=f"problems:{key}")
+        if r.listed_note():
+            st.caption(r.listed_note())
     if r.rows_rejected:
         ui.download_table("Download rejected rows (CSV)", r.rejected,
                           f"rejected_{loaded.source}.csv", key=f"rejected:{key}")

@@ -152,7 +152,8 @@ def _summary(load: TableLoad) -> str:
     for p in entry["problems"][:20]:
         lines.append(f"  [{p['code']}] {p['message']}")
     if entry["problem_count"] > 20:
-        lines.append(f"  … {entry['problem_count'] - 20} more problems (use --json for all listed)")
+        lines.append(f"  … {entry['problem_count'] - 20:,} more problems (--json lists "
+                     f"{len(entry['problems']):,} of them)")
     return "\n".join(lines)
 
 

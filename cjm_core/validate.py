@@ -101,6 +101,20 @@ class LoadResult:
     #: problem code -> how many cells it blanked
     blanked_codes: dict[str, int] = field(default_factory=dict)
 
+    def listed_note(self) -> str | None:
+        """Said under the problem list when it is cut: a hostile or broken file can hold
+        millions of problems, and only the first ``max_listed`` are kept (counts stay exact).
+
+        >>> import polars as pl
+        >>> p = [Problem("bad-date", "…")] * 1000
+        >>> LoadResult("events", {}, pl.DataFrame(), pl.DataFrame(), p, 20_000_000, 0, 0, 0,
+        ...            "failed").listed_note()
+        'First 1,000 problems shown of 20,000,000.'
+        """
+        if self.problem_count <= len(self.problems):
+            return None
+        return f"First {len(self.problems):,} problems shown of {self.problem_count:,}."
+
     def summary(self) -> str:
         """One line for a status bar or the command line.
 

@@ -52,3 +52,22 @@ def test_lines_above_the_header_are_named_not_dropped_silently():
     assert t.header_row == 3 and t.columns == ["kunde", "datum", "phase"]
     skipped = [(p.row, p.value) for p in t.problems if p.code == "skipped-row"]
     assert skipped == [(1, "Kassenexport Filiale 12"), (2, "Erstellt am 03.12.2026")]
+
+
+def test_many_problems_keep_exact_counts_but_list_the_first_thousand():
+    rows = "".join(f"c{i},not a date {i},Kauf\n" for i in range(5000))
+    data = ("customer_id,timestamp,stage\n" + rows).encode()
+    r = ingest(data, "broken.csv")[0].result
+    assert (r.problem_count, len(r.problems)) == (5000, 1000)
+    assert r.listed_note() == "First 1,000 problems shown of 5,000."
+    assert r.rows_in == r.rows_loaded + r.rows_rejected == 5000
+
+
+def test_inspect_says_how_many_it_lists(tmp_path, capsys):
+    from cjm_core.__main__ import main
+
+    path = tmp_path / "broken.csv"
+    path.write_text("customer_id,timestamp,stage\n"
+                    + "".join(f"c{i},kein Datum,Kauf\n" for i in range(1500)))
+    assert main(["inspect", str(path)]) == 0
+    assert "… 1,480 more problems (--json lists 1,000 of them)" in capsys.readouterr().out
