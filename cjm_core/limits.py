@@ -40,3 +40,6 @@ RATIO_MIN_ENTRY_BYTES: int = 1 * MB
 MAX_ZIP_ENTRIES: int = 10_000
 #: Most cells a worksheet may declare in its ``<dimension ref=...>`` (env ``CJM_MAX_SHEET_CELLS``).
 MAX_SHEET_CELLS: int = _env_int("CJM_MAX_SHEET_CELLS", 5_000_000)
+#: Most rows one uploaded table may hold (env ``CJM_MAX_ROWS``): a 200 MB file of tiny lines
+#: would otherwise become a hundred million rows in memory.
+MAX_ROWS: int = _env_int("CJM_MAX_ROWS", 50_000_000)

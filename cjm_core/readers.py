@@ -128,19 +128,54 @@ def read_file(
             f"{limit / limits.MB:.1f} MB (CJM_MAX_UPLOAD_MB)."
         )
     kind = detect_format(data, name)
+    _check_rows(data, name, kind)
     if kind in WORKBOOK_KINDS:
         return _read_workbook(data, name, kind, sheets)
     if kind == "parquet":
         return [_read_parquet(data, name)]
     if kind == "json":
-        return [_read_json(data, name)]
-    table = _read_text(data, name)
+        return [_check_height(_read_json(data, name))]
+    table = _check_height(_read_text(data, name))
     ext = PurePath(name).suffix.lower()
     if ext in (".xlsx", ".xls", ".xlsb", ".ods"):  # a CSV saved under a workbook's name
         table.problems.insert(0, Problem(
             "read-as-text", f"'{name}' is named like a {ext} workbook but holds text; it was "
             "read as text (delimiter and encoding sniffed).", severity="warning"))
     return [table]
+
+
+def _check_rows(data: bytes, name: str, kind: str) -> None:
+    """Refuse a table with more rows than :data:`limits.MAX_ROWS` before reading it: line
+    breaks of a text or JSON-lines file (counted when its first 64 KB suggest it may be near
+    the limit; a file whose lines only shrink further on is caught after the read, by
+    :func:`_check_height`), the row count a Parquet file's footer states (workbooks are held
+    to their cell limit while they are inflated)."""
+    if kind in WORKBOOK_KINDS:
+        return
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            rows = pq.ParquetFile(io.BytesIO(data)).metadata.num_rows
+        except (OSError, ValueError) as exc:
+            raise IngestError(f"'{name}' could not be read as Parquet: {exc}") from exc
+    elif len(data) <= limits.MAX_ROWS:  # fewer bytes than the limit: fewer lines too
+        return
+    else:  # counting every line break costs a third of a read: only when the head says so
+        head = data[:_SNIFF_BYTES]
+        per_line = len(head) / max(1, head.count(b"\n"))
+        rows = data.count(b"\n") if len(data) / per_line > limits.MAX_ROWS / 4 else 0
+    if rows > limits.MAX_ROWS:
+        raise UploadTooLarge(f"'{name}' holds {rows:,} rows; at most {limits.MAX_ROWS:,} can be "
+                             "loaded (CJM_MAX_ROWS). Split the export or filter it first.")
+
+
+def _check_height(table: RawTable) -> RawTable:
+    if table.frame.height > limits.MAX_ROWS:
+        raise UploadTooLarge(f"'{table.source}' holds {table.frame.height:,} rows; at most "
+                             f"{limits.MAX_ROWS:,} can be loaded (CJM_MAX_ROWS). Split the export "
+                             "or filter it first.")
+    return table
 
 
 def list_sheets(data: bytes, name: str) -> list[str]:

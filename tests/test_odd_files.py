@@ -71,3 +71,33 @@ def test_inspect_says_how_many_it_lists(tmp_path, capsys):
                     + "".join(f"c{i},kein Datum,Kauf\n" for i in range(1500)))
     assert main(["inspect", str(path)]) == 0
     assert "… 1,480 more problems (--json lists 1,000 of them)" in capsys.readouterr().out
+
+
+def test_more_rows_than_the_limit_are_refused_before_reading(monkeypatch):
+    import io
+
+    import polars as pl
+
+    from cjm_core import limits
+    from cjm_core.errors import UploadTooLarge
+
+    monkeypatch.setattr(limits, "MAX_ROWS", 100)
+    lines = b"id,stage\n" + b"1,a\n" * 150
+    with pytest.raises(UploadTooLarge, match=r"holds 151 rows; at most 100 .*CJM_MAX_ROWS"):
+        read_file(lines, "tiny_lines.csv")
+    buf = io.BytesIO()
+    pl.DataFrame({"id": range(150)}).write_parquet(buf)
+    with pytest.raises(UploadTooLarge, match="150 rows"):
+        read_file(buf.getvalue(), "big.parquet")
+    assert read_file(b"id,stage\n" + b"1,a\n" * 99, "ok.csv")[0].frame.height == 99
+
+
+def test_a_file_whose_lines_shrink_after_the_head_is_caught_after_the_read(monkeypatch):
+    from cjm_core import limits
+    from cjm_core.errors import UploadTooLarge
+
+    monkeypatch.setattr(limits, "MAX_ROWS", 2000)
+    # 70 KB of long lines first (the head suggests few rows), then many tiny ones
+    data = b"id,note\n" + b"1," + b"x" * 70_000 + b"\n" + b"2,a\n" * 3000
+    with pytest.raises(UploadTooLarge, match="3,001 rows"):
+        read_file(data, "sneaky.csv")
