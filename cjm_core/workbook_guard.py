@@ -42,7 +42,10 @@ _XML_PART = re.compile(r".*\.(?:xml|rels)")
 #: a cell element in XLSX (``<c r=..>``, ``<c>``; the few other tags starting so, such as
 #: ``<cols>``, only make the count err on the safe side), and in ODS
 _CELL = b"<c"
-_ODS_CELL = b"<table:table-cell"
+#: an ODS row or cell start tag (its attributes), and the repeat attributes that make one tag
+#: stand for many rows or cells: a 2 KB content.xml can declare billions of cells this way
+_ODS_TAG = re.compile(rb"<table:(table-row|table-cell|covered-table-cell)\b([^>]*)>")
+_ODS_REPEAT = re.compile(rb'number-(?:rows|columns)-repeated="(\d{1,12})"')
 _STRING = b"<si"
 #: DTDs are never needed in a workbook and are how entity-expansion bombs start
 _DTD = (b"<!DOCTYPE", b"<!ENTITY")
@@ -135,8 +138,8 @@ class _Counter:
 
     def counted(self, info: zipfile.ZipInfo) -> tuple[bytes, str] | None:
         """What is counted in this part: its pattern and the counter's name, or None."""
-        if _SHEET_PART.fullmatch(info.filename):
-            return (_ODS_CELL if info.filename == "content.xml" else _CELL), "cells"
+        if _SHEET_PART.fullmatch(info.filename) and info.filename != "content.xml":
+            return _CELL, "cells"
         if _STRINGS_PART.fullmatch(info.filename):
             return _STRING, "strings"
         return None
@@ -151,10 +154,40 @@ class _Counter:
                                  "refused as too large to open safely. Export it as CSV.")
 
 
+class _OdsCells:
+    """Counts the cells an ODS ``content.xml`` stands for, repeats included: each cell that
+    holds a value counts its columns-repeated times the rows-repeated of its row. Empty cells
+    are left out: LibreOffice ends every sheet with a million repeated empty rows, which the
+    reader skips."""
+
+    def __init__(self) -> None:
+        self.row_repeat = 1
+        self.carry = b""
+
+    def feed(self, chunk: bytes) -> int:
+        text = self.carry + chunk
+        cut = text.rfind(b"<")
+        if cut >= 0 and text.find(b">", cut) < 0:  # a tag cut by the chunk boundary
+            text, self.carry = text[:cut], text[cut:]
+        else:
+            self.carry = b""
+        found = 0
+        for m in _ODS_TAG.finditer(text):
+            kind, attrs = m.group(1), m.group(2)
+            rep = _ODS_REPEAT.search(attrs)
+            times = int(rep.group(1)) if rep else 1
+            if kind == b"table-row":
+                self.row_repeat = times
+            elif b"value-type" in attrs:
+                found += times * self.row_repeat
+        return found
+
+
 def _copy_part(data: bytes, info: zipfile.ZipInfo, rebuilt: zipfile.ZipFile,
                counter: _Counter) -> None:
     xml = bool(_XML_PART.fullmatch(info.filename))
     counted = counter.counted(info)
+    ods = _OdsCells() if info.filename == "content.xml" else None
     edge = len(counted[0]) - 1 if counted else 0
     tail = b""
     target = zipfile.ZipInfo(info.filename, date_time=info.date_time)
@@ -166,6 +199,8 @@ def _copy_part(data: bytes, info: zipfile.ZipInfo, rebuilt: zipfile.ZipFile,
                 raise UnsafeWorkbook(f"'{counter.name}': part '{info.filename}' declares a DTD "
                                      "or entities, which workbooks never need; refused as "
                                      "unsafe.")
+            if ods is not None:
+                counter.count(info, "cells", ods.feed(chunk))
             if counted:
                 pattern, what = counted
                 # a tag cut by the chunk boundary lies within `edge` bytes of either side

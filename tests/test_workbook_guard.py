@@ -204,3 +204,51 @@ def test_a_legacy_xls_whose_stream_is_larger_than_the_file_is_refused():
         read_file(_xls_with_workbook_size(2_000_000_000), "forged.xls")
     with pytest.raises(IngestError, match="directory cannot be read"):
         check_ole(honest[:600], "cut.xls")
+
+
+def _ods_with_rows(extra_rows: str) -> bytes:
+    """The LibreOffice fixture with ``extra_rows`` (content.xml markup) after its rows."""
+    src = zipfile.ZipFile(FILES / "libreoffice_export.ods")
+    content = src.read("content.xml").decode()
+    at = content.index("</table:table>")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as out:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "content.xml":
+                data = (content[:at] + extra_rows + content[at:]).encode()
+            out.writestr(info, data)
+    return buf.getvalue()
+
+
+def test_an_ods_whose_repeats_declare_billions_of_cells_is_refused():
+    # 2 KB of XML: one row repeated a million times, each with a value repeated 1,000 times
+    bomb = _ods_with_rows(
+        '<table:table-row table:number-rows-repeated="1000000"><table:table-cell '
+        'table:number-columns-repeated="1000" office:value-type="float" office:value="1">'
+        "<text:p>1</text:p></table:table-cell></table:table-row>")
+    assert len(bomb) < 4000
+    with pytest.raises(UnsafeWorkbook, match="more than 5,000,000 cells"):
+        read_file(bomb, "bomb.ods")
+
+
+def test_libreoffices_trailing_empty_repeated_rows_are_not_counted():
+    # every LibreOffice sheet ends like this: a million empty rows of 1,024 empty cells
+    ods = _ods_with_rows(
+        '<table:table-row table:number-rows-repeated="1048573"><table:table-cell '
+        'table:number-columns-repeated="1024"/></table:table-row>')
+    assert read_file(ods, "export.ods")[0].frame.height == 2
+
+
+def test_ods_repeats_split_across_chunks_are_counted(monkeypatch):
+    import cjm_core.workbook_guard as wg
+
+    monkeypatch.setattr(wg, "_CHUNK", 5)  # every tag is cut by a chunk boundary
+    ods = _ods_with_rows(
+        '<table:table-row table:number-rows-repeated="40"><table:table-cell '
+        'table:number-columns-repeated="3" office:value-type="float" office:value="1">'
+        "<text:p>1</text:p></table:table-cell></table:table-row>")
+    # the fixture's 3 rows x 3 cells, and 40 x 3 repeated ones: 129
+    inflate_checked(ods, "x.ods", ZipLimits(max_cells=129))
+    with pytest.raises(UnsafeWorkbook, match="more than 128 cells"):
+        inflate_checked(ods, "x.ods", ZipLimits(max_cells=128))
