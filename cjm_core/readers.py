@@ -515,8 +515,10 @@ _NUL_EVERY = 1000
 def _mark_nuls(body: bytes, name: str, problems: list[Problem]) -> bytes:
     """A text body with a few NUL bytes, each replaced by :data:`_NUL_MARK` and a note left
     for :func:`_report_nul_cells`; a body with many stays as it is (refused as binary)."""
+    if b"\x00" not in body:  # memchr: a few ms where counting would cost a tenth of a read
+        return body
     nuls = body.count(b"\x00")
-    if not nuls or nuls > max(16, len(body) // _NUL_EVERY):
+    if nuls > max(16, len(body) // _NUL_EVERY):
         return body
     problems.append(Problem("nul-byte", f"'{name}' holds {nuls:,} NUL byte(s); they were removed "
                             "and the cells that held them are listed.", severity="warning"))
