@@ -10,16 +10,16 @@ import re
 import polars as pl
 import streamlit as st
 
-from cjm_core.access import Throttle, client_key, expected_password, oidc_configured
-from cjm_core.dataset import Dataset
 from cjm_core.errors import CJMError, ShareLinkExpired, ShareLinkRevoked
-from cjm_core.filters import FILTER_SETTINGS, Filters, facets
-from cjm_core.ingest import Choice, TableLoad, load
-from cjm_core.journey import INDUSTRIES
-from cjm_core.readers import RawTable, read_file
-from cjm_core.spreadsheet import frame_download
-from cjm_core.store import ShareLink, Store, default_db_path
-from cjm_core.workspace import (
+from cjm_core.ingest.pipeline import Choice, TableLoad, load
+from cjm_core.ingest.read import RawTable, read_file
+from cjm_core.model.dataset import Dataset
+from cjm_core.model.filters import FILTER_SETTINGS, Filters, facets
+from cjm_core.model.journey import INDUSTRIES
+from cjm_core.present.spreadsheet import frame_download
+from cjm_core.storage.access import Throttle, client_key, expected_password, oidc_configured
+from cjm_core.storage.store import ShareLink, Store, default_db_path
+from cjm_core.storage.workspaces import (
     DEFAULT_SAMPLE,
     ensure_sample_workspace,
     load_dataset,
@@ -59,7 +59,7 @@ def show_error(exc: CJMError) -> None:
 
 
 def download_table(label: str, frame: pl.DataFrame, file_name: str, *, key: str) -> None:
-    """A download of a table, always through :func:`cjm_core.spreadsheet.frame_download`:
+    """A download of a table, always through :func:`cjm_core.present.spreadsheet.frame_download`:
     every text cell neutralised, one extension (``.xlsx`` or CSV)."""
     data, mime, name = frame_download(frame, file_name)
     st.download_button(label, data, file_name=name, mime=mime, key=key)

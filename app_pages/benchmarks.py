@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from cjm_core.benchmarks import apply_edits, gaps_table, targets_table
+from cjm_core.analytics.scorecard import scorecard
 from cjm_core.errors import CJMError
-from cjm_core.metrics import scorecard
-from cjm_core.workspace import (
+from cjm_core.industries.targets import apply_edits, gaps_table, targets_table
+from cjm_core.storage.workspaces import (
     reset_workspace_targets,
     save_workspace_targets,
     workspace_targets,

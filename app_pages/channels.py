@@ -6,17 +6,17 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from cjm_core.channels import (
+from cjm_core.analytics.channels import (
     omnichannel,
     online_to_store,
     transition_matrix,
     transition_totals,
     transitions,
 )
-from cjm_core.charts import matrix_chart
-from cjm_core.charts_extra import metric_caption, transition_sankey
 from cjm_core.errors import CJMError
 from cjm_core.metric import format_value
+from cjm_core.present.charts import matrix_chart
+from cjm_core.present.charts_extra import metric_caption, transition_sankey
 
 ws_id = ui.page_setup()
 data, key = ui.filtered_dataset(ws_id)

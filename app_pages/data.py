@@ -8,8 +8,10 @@ import streamlit as st
 
 import ui
 from cjm_core.errors import CJMError
-from cjm_core.ingest import choose, dedupe_problems, digest, holds_table, suggest
-from cjm_core.journey import (
+from cjm_core.ingest.pipeline import choose, dedupe_problems, digest, holds_table, suggest
+from cjm_core.ingest.problems import CODES, code_counts
+from cjm_core.ingest.validate import SCALES
+from cjm_core.model.journey import (
     INDUSTRIES,
     STAGE_ROLES,
     journey_from_rows,
@@ -18,10 +20,8 @@ from cjm_core.journey import (
     stage_order,
     unknown_stages,
 )
-from cjm_core.problems import CODES, code_counts
-from cjm_core.schema import TABLES
-from cjm_core.validate import SCALES
-from cjm_core.workspace import data_journey, new_workspace, save_loads
+from cjm_core.model.schema import TABLES
+from cjm_core.storage.workspaces import data_journey, new_workspace, save_loads
 
 NONE = "— none —"
 STATUS = {

@@ -7,9 +7,9 @@ from datetime import timedelta
 import streamlit as st
 
 import ui
-from cjm_core.charts import funnel_chart
+from cjm_core.analytics.funnel import FunnelQuery, funnel, funnel_from_counts
 from cjm_core.errors import CJMError
-from cjm_core.funnel import FunnelQuery, funnel, funnel_from_counts
+from cjm_core.present.charts import funnel_chart
 
 ws_id = ui.page_setup()
 data, key = ui.filtered_dataset(ws_id)

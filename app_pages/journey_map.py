@@ -7,7 +7,10 @@ import streamlit as st
 
 import ui
 from cjm_core.errors import CJMError, MapConflict
-from cjm_core.journey_map import (
+from cjm_core.journey_map.build import build_map, compare_maps
+from cjm_core.journey_map.chart import swimlane_chart
+from cjm_core.journey_map.export import export
+from cjm_core.journey_map.model import (
     CHALLENGE_CODES,
     JourneyMap,
     apply_emotion_rows,
@@ -20,11 +23,8 @@ from cjm_core.journey_map import (
     stage_rows,
     stage_summary,
 )
-from cjm_core.map_build import build_map, compare_maps
-from cjm_core.map_chart import swimlane_chart
-from cjm_core.map_export import export
-from cjm_core.maps import map_status, segment_choices, stage_focus
-from cjm_core.workspace import workspace_targets
+from cjm_core.journey_map.status import map_status, segment_choices, stage_focus
+from cjm_core.storage.workspaces import workspace_targets
 
 PRESENT = st.query_params.get("present") == "1"
 ws_id = ui.page_setup(sidebar=not PRESENT)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from cjm_core.benchmarks import gaps_table
-from cjm_core.journey import INDUSTRIES
-from cjm_core.metrics import overview
-from cjm_core.workspace import workspace_targets
+from cjm_core.analytics.scorecard import overview
+from cjm_core.industries.targets import gaps_table
+from cjm_core.model.journey import INDUSTRIES
+from cjm_core.storage.workspaces import workspace_targets
 
 ws_id = ui.page_setup()
 store = ui.workspace_store()

@@ -8,13 +8,13 @@ from datetime import timedelta
 import streamlit as st
 
 import ui
-from cjm_core.charts_extra import change_table, metric_caption, wide_metrics
+from cjm_core.analytics.loyalty import loyalty_metrics
+from cjm_core.analytics.periods import change, dated_tables, last_periods, no_dates_note
+from cjm_core.analytics.scorecard import all_metrics
+from cjm_core.analytics.support import support_metrics
 from cjm_core.errors import CJMError
-from cjm_core.loyalty import loyalty_metrics
 from cjm_core.metric import format_value
-from cjm_core.metrics import all_metrics
-from cjm_core.periods import change, dated_tables, last_periods, no_dates_note
-from cjm_core.support import support_metrics
+from cjm_core.present.charts_extra import change_table, metric_caption, wide_metrics
 
 ws_id = ui.page_setup()
 data, key = ui.filtered_dataset(ws_id)

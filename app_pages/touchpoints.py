@@ -6,12 +6,19 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from cjm_core.benchmarks import target_text, targets_for
-from cjm_core.charts import distribution_chart, heatmap, interval_chart
-from cjm_core.comments import negative_phrases, worst_comments
+from cjm_core.analytics.comments import negative_phrases, worst_comments
+from cjm_core.analytics.periods import has_dates, metrics_frame
+from cjm_core.analytics.satisfaction import (
+    answers_in,
+    ces,
+    csat,
+    distribution,
+    nps,
+    satisfaction_table,
+)
 from cjm_core.errors import CJMError
-from cjm_core.periods import has_dates, metrics_frame
-from cjm_core.satisfaction import answers_in, ces, csat, distribution, nps, satisfaction_table
+from cjm_core.industries.targets import target_text, targets_for
+from cjm_core.present.charts import distribution_chart, heatmap, interval_chart
 
 ws_id = ui.page_setup()
 data, key = ui.filtered_dataset(ws_id)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import polars as pl
 
-from cjm_core.sample import generate_events
+from cjm_core.demo.sample import generate_events
 
 
 def median_seconds(fn: Callable[[], object], runs: int = 5, warmup: int = 1) -> float:

@@ -26,9 +26,9 @@ import time
 import pandas as pd
 
 from bench.common import events_csv, median_seconds, table
-from cjm_core.ingest import ingest
-from cjm_core.metrics import all_metrics
-from cjm_core.workspace import dataset_from_loads
+from cjm_core.analytics.scorecard import all_metrics
+from cjm_core.ingest.pipeline import ingest
+from cjm_core.storage.workspaces import dataset_from_loads
 
 
 def upload_to_metrics(data: bytes) -> int:
@@ -54,8 +54,8 @@ def peak_memory(data: bytes, runs: int = 3) -> dict:
         "            return int(line.split()[1])\n"
         "import polars as pl\n"
         "from bench.common import view_bytes\nfrom bench.dashboard_bench import upload_to_metrics\n"
-        "from cjm_core.funnel import FunnelQuery, funnel\n"
-        "from cjm_core.ingest import ingest\n"
+        "from cjm_core.analytics.funnel import FunnelQuery, funnel\n"
+        "from cjm_core.ingest.pipeline import ingest\n"
         "funnel(pl.DataFrame({'customer_id': ['a', 'a', 'b'], 'stage': ['L', 'B', 'L'],"
         " 'timestamp': [1, 2, 1]}).with_columns(pl.col('timestamp').cast(pl.Datetime)),"
         " FunnelQuery(steps=['L', 'B']))\n"
@@ -85,11 +85,11 @@ def page_rerun(customers: int, runs: int) -> tuple[float, float, float, float]:
     """Median rerun of Overview and Funnel after a channel-filter change, and without a change."""
     from streamlit.testing.v1 import AppTest
 
-    from cjm_core.dataset import Dataset
-    from cjm_core.journey import default_journey
-    from cjm_core.sample import generate
-    from cjm_core.store import Store
-    from cjm_core.workspace import sample_workspace_id
+    from cjm_core.demo.sample import generate
+    from cjm_core.model.dataset import Dataset
+    from cjm_core.model.journey import default_journey
+    from cjm_core.storage.store import Store
+    from cjm_core.storage.workspaces import sample_workspace_id
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     with tempfile.TemporaryDirectory() as tmp:

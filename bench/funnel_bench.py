@@ -1,6 +1,6 @@
 """Funnel benchmark (DESIGN §9): a windowed 7-step funnel with re-entry and ties against the
 floor (a plain polars ``group_by(customer_id).agg(len)``) and against the same algorithm written
-in pandas, on events from ``cjm_core.sample.generate_events``.
+in pandas, on events from ``cjm_core.demo.sample.generate_events``.
 
     .venv/bin/python -m bench.funnel_bench [--sizes 100000,1000000,10000000] [--runs 3]
 
@@ -28,9 +28,9 @@ import pandas as pd
 import polars as pl
 
 from bench.common import median_seconds, table, view_bytes
-from cjm_core.funnel import FunnelQuery, funnel
-from cjm_core.journey import default_journey
-from cjm_core.sample import generate_events
+from cjm_core.analytics.funnel import FunnelQuery, funnel
+from cjm_core.demo.sample import generate_events
+from cjm_core.model.journey import default_journey
 
 ISIC = "4742"
 WINDOW = timedelta(days=7)

@@ -2,9 +2,11 @@
 
     .venv/bin/python -m bench.ingest_bench [--rows 1000000] [--xlsx-rows 100000] [--runs 5]
 
-Cases: a 1M-row events CSV (what `make bench` runs) through cjm_core.ingest (sniff, read, suggest
+Cases: a 1M-row events CSV (what `make bench` runs) through cjm_core.ingest.pipeline (sniff, read,
+suggest
 roles, parse dates with the sniffed format, validate) against pandas' pyarrow engine (plain,
-and with the timestamp column parsed); a 100k-row XLSX through cjm_core.ingest against pandas'
+and with the timestamp column parsed); a 100k-row XLSX through cjm_core.ingest.pipeline against
+pandas'
 calamine engine. Prints a markdown table of medians and ratios (ours / reference).
 """
 
@@ -17,8 +19,8 @@ import pandas as pd
 import xlsxwriter
 
 from bench.common import events_csv, median_seconds, table
-from cjm_core.ingest import ingest
-from cjm_core.sample import generate_events
+from cjm_core.demo.sample import generate_events
+from cjm_core.ingest.pipeline import ingest
 
 
 def events_xlsx(rows: int) -> bytes:

@@ -64,10 +64,10 @@ def free_port() -> int:
 
 def make_workspace(db: str, customers: int) -> str:
     """A generated workspace saved in a fresh DuckDB file; returns its id."""
-    from cjm_core.journey import default_journey
-    from cjm_core.sample import generate
-    from cjm_core.store import Store
-    from cjm_core.workspace import sample_workspace_id
+    from cjm_core.demo.sample import generate
+    from cjm_core.model.journey import default_journey
+    from cjm_core.storage.store import Store
+    from cjm_core.storage.workspaces import sample_workspace_id
 
     tables = generate("4742", customers, seed=5)
     with Store(db) as store:

@@ -1,4 +1,5 @@
-"""Channel transitions: `cjm_core.channels.transitions` against DuckDB's SQL (DESIGN §9: no slower).
+"""Channel transitions: `cjm_core.analytics.channels.transitions` against DuckDB's SQL (DESIGN §9:
+no slower).
 
 Both count consecutive channel pairs per customer in time order with file order breaking ties;
 DuckDB numbers the rows in file order and takes ``lead()`` over the customer's events. The script
@@ -16,8 +17,8 @@ import duckdb
 import polars as pl
 
 from bench.common import median_seconds, table
-from cjm_core.channels import transitions
-from cjm_core.sample import generate_events
+from cjm_core.analytics.channels import transitions
+from cjm_core.demo.sample import generate_events
 
 SQL = """
 select source, target, count(*)::bigint as count

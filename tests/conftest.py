@@ -37,7 +37,7 @@ def db_path(tmp_path, monkeypatch) -> Path:
 @pytest.fixture
 def store(tmp_path):
     """A workspace store on a fresh DuckDB file, closed after the test."""
-    from cjm_core.store import Store
+    from cjm_core.storage.store import Store
 
     s = Store(tmp_path / "ws.duckdb")
     yield s
@@ -47,7 +47,7 @@ def store(tmp_path):
 @pytest.fixture
 def ws(store) -> str:
     """A 4742 (audio-video) workspace in that store."""
-    from cjm_core.journey import default_journey
+    from cjm_core.model.journey import default_journey
 
     return store.create_workspace("Hi-Fi Müller", default_journey("4742"))
 
@@ -154,7 +154,7 @@ def pytest_sessionfinish(session, exitstatus):
     nanobind reference-leak noise after pytest's summary line."""
     import gc
 
-    from cjm_core.store import Store
+    from cjm_core.storage.store import Store
 
     for store in list(Store._shared.values()):
         store.close()

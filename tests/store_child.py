@@ -15,8 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import polars as pl
 
-from cjm_core.journey import default_journey
-from cjm_core.store import Store
+from cjm_core.model.journey import default_journey
+from cjm_core.storage.store import Store
 
 
 def crash_frames(i: int, rows: int) -> dict[str, pl.DataFrame]:

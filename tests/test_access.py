@@ -13,8 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cjm_core import access
-from cjm_core.access import (
+from cjm_core.errors import QueryError
+from cjm_core.present.spreadsheet import DANGEROUS_START, neutralise
+from cjm_core.storage import access
+from cjm_core.storage.access import (
     Throttle,
     check_password,
     expected_password,
@@ -26,8 +28,6 @@ from cjm_core.access import (
     safe_frame,
     safe_xlsx,
 )
-from cjm_core.errors import QueryError
-from cjm_core.spreadsheet import DANGEROUS_START, neutralise
 
 DANGER = ("=", "+", "-", "−", "@", "\t", "\r")
 
@@ -318,7 +318,7 @@ def test_empty_frames_export():
 
 
 def test_a_crowd_of_guessers_slows_wrong_guesses_but_never_a_login():
-    from cjm_core.access import GLOBAL_EVERY
+    from cjm_core.storage.access import GLOBAL_EVERY
 
     now, slept = [0.0], []
 
@@ -337,7 +337,7 @@ def test_a_crowd_of_guessers_slows_wrong_guesses_but_never_a_login():
 
 
 def test_client_key_prefers_the_proxy_forwarded_address():
-    from cjm_core.access import client_key
+    from cjm_core.storage.access import client_key
 
     assert client_key("127.0.0.1", {"X-Real-IP": "198.51.100.4"}, "s") == "ip:198.51.100.4"
     assert client_key("127.0.0.1", {"x-forwarded-for": " 198.51.100.5 ,10.0.0.1"}, "s") == \

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from cjm_core.benchmarks import (
+from cjm_core.errors import CJMError
+from cjm_core.industries.targets import (
     SEEDS,
     TARGETS,
     Gap,
@@ -23,10 +24,9 @@ from cjm_core.benchmarks import (
     targets_table,
     targets_to_json,
 )
-from cjm_core.dataset import Dataset
-from cjm_core.errors import CJMError
-from cjm_core.journey import default_journey, journey_from_rows
 from cjm_core.metric import Metric
+from cjm_core.model.dataset import Dataset
+from cjm_core.model.journey import default_journey, journey_from_rows
 
 # DESIGN §6, row by row: (isic, metric, cut, kind, low, high)
 DESIGN_ROWS = [

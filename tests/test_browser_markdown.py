@@ -24,8 +24,8 @@ PAGES = ["overview", "journey_map", "funnel", "channels", "touchpoints", "post_p
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
     """A server whose one workspace is named, staged and filled with payloads."""
-    from cjm_core.journey import journey_from_rows
-    from cjm_core.store import Store
+    from cjm_core.model.journey import journey_from_rows
+    from cjm_core.storage.store import Store
 
     db = tmp_path_factory.mktemp("hostile") / "ws.duckdb"
     stages = [LINK, IMAGE, HTML]

@@ -71,6 +71,8 @@ def test_view_and_edit_links_then_revoke(server, browser):
     body = viewer.locator("body").inner_text()
     assert "Shared with you: view only" in body
     assert "Save targets" not in body
+    # the sidebar's filter chips come with the page's last render: wait for them, not a guess
+    viewer.locator("[data-testid=stSidebar] [data-tag]").first.wait_for(timeout=30_000)
     chips = viewer.locator("[data-testid=stSidebar] [data-tag]").all_inner_texts()
     assert any("web" in c for c in chips)  # the sender's filter came with the link
     viewer.goto(f"{server}/journey_map?ws={view_token}", wait_until="domcontentloaded")

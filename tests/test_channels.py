@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cjm_core.channels import (
+from cjm_core.analytics.channels import (
     channel_kind,
     omnichannel,
     online_to_store,
@@ -20,8 +20,8 @@ from cjm_core.channels import (
     transition_matrix,
     transitions,
 )
-from cjm_core.journey import journey_from_rows
-from cjm_core.sample import generate
+from cjm_core.demo.sample import generate
+from cjm_core.model.journey import journey_from_rows
 
 T0 = datetime(2024, 3, 1, 9, 0)
 
@@ -94,7 +94,7 @@ def test_transitions_equal_duckdb_on_sample():
 
 
 def test_transitions_hash_path_equals_exact_path():
-    from cjm_core.channels import _pairs
+    from cjm_core.analytics.channels import _pairs
 
     ev = generate("4773", 300, seed=5)["events"]
     for by in ("channel", "touchpoint"):
@@ -235,7 +235,7 @@ def test_online_to_store_without_online_customers():
 
 def test_channel_metrics_on_sample_are_rates():
     data = generate("4742", 600, seed=2)
-    from cjm_core.journey import default_journey
+    from cjm_core.model.journey import default_journey
 
     j = default_journey("4742")
     ms = [*omnichannel(data["events"], j, data["orders"]),

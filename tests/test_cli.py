@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from cjm_core.__main__ import main
+from cjm_core.cli import main
 from tests.conftest import FILES, ROOT
 
 

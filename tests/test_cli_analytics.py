@@ -7,13 +7,13 @@ import json
 
 import pytest
 
-from cjm_core.__main__ import main
-from cjm_core.dataset import Dataset
-from cjm_core.funnel import FunnelQuery, funnel
-from cjm_core.journey import default_journey
-from cjm_core.metrics import all_metrics, scorecard
-from cjm_core.sample import PLANTED_FACTS
-from cjm_core.workspace import load_dataset
+from cjm_core.analytics.funnel import FunnelQuery, funnel
+from cjm_core.analytics.scorecard import all_metrics, scorecard
+from cjm_core.cli import main
+from cjm_core.demo.sample import PLANTED_FACTS
+from cjm_core.model.dataset import Dataset
+from cjm_core.model.journey import default_journey
+from cjm_core.storage.workspaces import load_dataset
 from tests.conftest import ROOT
 
 WORKBOOK = str(ROOT / "sample_data" / "sample_4742.xlsx")
@@ -58,8 +58,8 @@ def test_funnel_breakdown_gives_segments(events_csv, capsys):
 
 def test_metrics_match_the_core_on_the_sample_workbook(capsys, db_path):
     out = run(capsys, "metrics", WORKBOOK, "--industry", "4742", "--json")
-    from cjm_core.store import Store
-    from cjm_core.workspace import ensure_sample_workspace
+    from cjm_core.storage.store import Store
+    from cjm_core.storage.workspaces import ensure_sample_workspace
 
     with Store(db_path) as store:
         data = load_dataset(store, ensure_sample_workspace(store, "4742"))
@@ -85,8 +85,8 @@ def test_every_metric_is_documented(capsys):
 
 def test_funnel_matches_the_core(events_csv, capsys):
     out = run(capsys, "funnel", events_csv, "--steps", "A,B,C", "--json")
-    from cjm_core.ingest import ingest
-    from cjm_core.workspace import dataset_from_loads
+    from cjm_core.ingest.pipeline import ingest
+    from cjm_core.storage.workspaces import dataset_from_loads
 
     data = dataset_from_loads(ingest(EVENTS.encode(), "events.csv"))
     table = funnel(data.events, FunnelQuery(steps=["A", "B", "C"]), data.journey).table
@@ -120,7 +120,7 @@ def test_report_writes_one_offline_html_file(tmp_path, capsys):
 
 @pytest.mark.parametrize("suffix", ["png", "svg", "pdf", "json"])
 def test_map_is_written_in_the_format_its_suffix_names(tmp_path, capsys, suffix):
-    from cjm_core.journey_map import JourneyMap
+    from cjm_core.journey_map.model import JourneyMap
 
     out = tmp_path / f"map.{suffix}"
     assert main(["map", WORKBOOK, "--industry", "4742", "--out", str(out)]) == 0
@@ -133,7 +133,7 @@ def test_map_is_written_in_the_format_its_suffix_names(tmp_path, capsys, suffix)
 
 
 def test_map_for_a_segment_and_an_unknown_suffix(tmp_path, capsys):
-    from cjm_core.journey_map import JourneyMap
+    from cjm_core.journey_map.model import JourneyMap
 
     out = tmp_path / "online.json"
     assert main(["map", WORKBOOK, "--segment", "first_channel=online", "--out", str(out)]) == 0

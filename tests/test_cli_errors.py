@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from cjm_core.__main__ import main, parse_window
+from cjm_core.cli import main, parse_window
 from cjm_core.errors import UsageError
 from tests.conftest import ROOT
 
@@ -126,7 +126,7 @@ def test_windows_must_be_positive_and_finite():
 
 
 def test_a_bug_is_one_line_and_exit_1_with_the_trace_on_request(files, capsys, monkeypatch):
-    import cjm_core.__main__ as cli
+    import cjm_core.cli as cli
 
     def broken(args):
         raise ZeroDivisionError("division by zero")

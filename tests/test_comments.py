@@ -6,10 +6,10 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-import cjm_core.comments as comments
-from cjm_core.comments import negative_phrases, polarity, sentiment, worst_comments
+import cjm_core.analytics.comments as comments
+from cjm_core.analytics.comments import negative_phrases, polarity, sentiment, worst_comments
+from cjm_core.demo.sample import PLANTED_FACTS, generate
 from cjm_core.errors import CJMError
-from cjm_core.sample import PLANTED_FACTS, generate
 
 
 @pytest.mark.parametrize(("compound", "label"), [

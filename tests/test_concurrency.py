@@ -14,8 +14,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from cjm_core.errors import MapConflict, ReadOnlyError, ShareLinkRevoked
-from cjm_core.journey import default_journey
-from cjm_core.store import Store
+from cjm_core.model.journey import default_journey
+from cjm_core.storage.store import Store
 
 THREADS = 20
 SHARED = 4  # shared workspaces: 5 threads each write the same one

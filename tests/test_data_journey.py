@@ -10,11 +10,12 @@ from datetime import datetime
 import polars as pl
 import pytest
 
-from cjm_core.benchmarks import availability, evaluate, targets_for
-from cjm_core.dataset import Dataset
-from cjm_core.funnel import FunnelQuery, funnel
-from cjm_core.ingest import ingest
-from cjm_core.journey import (
+from cjm_core.analytics.funnel import FunnelQuery, funnel
+from cjm_core.analytics.scorecard import all_metrics, scorecard
+from cjm_core.industries.targets import availability, evaluate, targets_for
+from cjm_core.ingest.pipeline import ingest
+from cjm_core.model.dataset import Dataset
+from cjm_core.model.journey import (
     default_journey,
     describe,
     journey_from_events,
@@ -24,8 +25,7 @@ from cjm_core.journey import (
     role_by_meaning,
     stage_order,
 )
-from cjm_core.metrics import all_metrics, scorecard
-from cjm_core.workspace import (
+from cjm_core.storage.workspaces import (
     data_journey,
     dataset_from_loads,
     ensure_sample_workspace,
@@ -87,7 +87,7 @@ def test_walk_ins_do_not_pull_a_later_stage_forward():
 
 
 def test_past_max_pairs_the_median_position_decides(monkeypatch):
-    import cjm_core.journey as journey
+    import cjm_core.model.journey as journey
 
     monkeypatch.setattr(journey, "MAX_PAIRS", 10)
     order = stage_order(journeys(WALK_INS))
@@ -116,7 +116,7 @@ def test_rows_missing_a_required_value_are_left_out():
 
 
 def test_large_data_orders_a_fixed_sample_that_keeps_rare_stages(monkeypatch):
-    import cjm_core.journey as journey
+    import cjm_core.model.journey as journey
 
     paths = {f"c{i}": ["Ad", "Shop", "Buy"][: 1 + i % 3] for i in range(300)}
     paths["unboxed"] = ["Ad", "Shop", "Buy", "Unboxing"]  # one customer: rare in any sample
@@ -208,7 +208,7 @@ def test_sample_workbooks_give_their_template_journey(isic, store):
 
 @pytest.mark.parametrize("stages", [GERMAN, ENGLISH])
 def test_workspace_from_an_unknown_export(stages, store):
-    from cjm_core.map_build import KPI_REACHED, build_map
+    from cjm_core.journey_map.build import KPI_REACHED, build_map
 
     ws = new_workspace(store, "Laden", "4773")
     assert store.get_journey(ws) == default_journey("4773")  # no data yet: the template
@@ -283,9 +283,9 @@ def test_a_role_on_a_stage_without_events_is_no_data_not_100_percent():
 
 
 def test_cli_prints_the_journey_and_counts_real_customers(tmp_path, capsys):
-    from cjm_core.__main__ import main
-    from cjm_core.journey_map import JourneyMap
-    from cjm_core.map_build import KPI_REACHED
+    from cjm_core.cli import main
+    from cjm_core.journey_map.build import KPI_REACHED
+    from cjm_core.journey_map.model import JourneyMap
 
     path = tmp_path / "export.csv"
     path.write_bytes(export(ENGLISH))

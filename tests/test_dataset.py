@@ -6,9 +6,9 @@ from datetime import date, datetime
 
 import polars as pl
 
-from cjm_core.dataset import Dataset
-from cjm_core.filters import Filters
-from cjm_core.journey import default_journey
+from cjm_core.model.dataset import Dataset
+from cjm_core.model.filters import Filters
+from cjm_core.model.journey import default_journey
 
 EVENTS = pl.DataFrame({
     "customer_id": ["a", "a", "b", "c"],

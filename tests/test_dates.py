@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cjm_core import dates as dates_module
-from cjm_core.dates import CANDIDATES, describe_format, parse_datetime, sniff_datetime
+from cjm_core.ingest import dates as dates_module
+from cjm_core.ingest.dates import CANDIDATES, describe_format, parse_datetime, sniff_datetime
 
 
 @pytest.mark.parametrize(
@@ -168,7 +168,7 @@ def test_sniff_on_a_large_column_counts_every_nonempty_value():
 
 
 def test_parsing_in_halves_keeps_the_column_chunks():
-    from cjm_core.dates import _in_halves
+    from cjm_core.ingest.dates import _in_halves
 
     parts = [pl.Series([f"2025-01-{d:02d}" for d in range(1, 29)] * 5000) for _ in range(3)]
     chunked = parts[0].append(parts[1]).append(parts[2])  # 3 chunks of 140,000
@@ -217,7 +217,7 @@ def _iso_like(with_time: bool, sep: str):
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
 def test_compiled_iso_parse_reads_exactly_what_polars_reads(fmt, data):
-    from cjm_core.dates import _iso_to_datetime
+    from cjm_core.ingest.dates import _iso_to_datetime
 
     sep = "T" if "T" in fmt else " "
     values = data.draw(st.lists(st.one_of(st.none(), _iso_like("%H" in fmt, sep)),
@@ -230,7 +230,7 @@ def test_compiled_iso_parse_reads_exactly_what_polars_reads(fmt, data):
 
 
 def test_compiled_iso_parse_keeps_chunks_and_handles_every_row():
-    from cjm_core.dates import _iso_to_datetime
+    from cjm_core.ingest.dates import _iso_to_datetime
 
     a = pl.Series(["2025-03-01 10:00:00", "1899-12-31 23:59:59", None] * 1000)
     b = pl.Series(["2025-3-01 10:00:00", "2025-03-01 10:00:00.5", "2200-01-01 00:00:00"] * 1000)
@@ -249,7 +249,7 @@ def test_compiled_iso_parse_keeps_chunks_and_handles_every_row():
     ["2025-03-01 10:00:00", "2025-03-01 10:00:00.5"], ["1850-03-01", "1850-03-02"],
 ])
 def test_plain_iso_shortcut_picks_what_trying_every_candidate_picks(values):
-    from cjm_core import dates as D
+    from cjm_core.ingest import dates as D
 
     sample = pl.Series(values)
     with patch.object(D, "_PLAIN_ISO", ()):
@@ -261,7 +261,7 @@ def test_plain_iso_shortcut_picks_what_trying_every_candidate_picks(values):
 def test_compiled_iso_parse_never_reads_a_null_slot():
     """polars keeps the old view in a slot made null: the parser skips it (and its result is
     null there)."""
-    from cjm_core.dates import _iso_to_datetime
+    from cjm_core.ingest.dates import _iso_to_datetime
 
     text = pl.Series(["2025-03-01 10:00:00", "2025-03-02 10:00:00", "2025-03-03"] * 5000)
     keep = pl.Series([True, False, True] * 5000)
@@ -309,7 +309,7 @@ def test_two_digit_years_get_a_note_with_the_pivot_in_inspect(tmp_path, capsys):
     loads, and the note is a warning, not a rejection."""
     import json
 
-    from cjm_core.__main__ import main
+    from cjm_core.cli import main
 
     path = tmp_path / "bestellungen.csv"
     path.write_text("Kunde;Bestelldatum;Betrag\n"
@@ -331,7 +331,7 @@ def test_two_digit_years_get_a_note_with_the_pivot_in_inspect(tmp_path, capsys):
 
 
 def test_four_digit_years_get_no_note():
-    from cjm_core.ingest import ingest
+    from cjm_core.ingest.pipeline import ingest
 
     [ld] = ingest(b"Kunde;Bestelldatum;Betrag\nK1;03.12.2026;12,50\nK2;12.03.1998;7,00\n",
                   "orders.csv")
@@ -342,7 +342,7 @@ def test_four_digit_years_get_no_note():
 def test_the_data_page_lists_the_two_digit_year_note():
     """The Data page's report lists the load's problems (raw notes and result problems): the
     note is among them with its code, so it is shown with the other notes."""
-    from cjm_core.ingest import dedupe_problems, ingest
+    from cjm_core.ingest.pipeline import dedupe_problems, ingest
 
     [ld] = ingest(b"Kunde;Bestelldatum;Betrag\nK1;03.12.26;12,50\nK2;12.03.98;7,00\n",
                   "orders.csv")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cjm_core.__main__ import build_parser
-from cjm_core.problems import CODES
+from cjm_core.cli import build_parser
+from cjm_core.ingest.problems import CODES
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -23,7 +23,7 @@ def test_every_subcommand_is_in_the_readme():
 def test_upload_limit_is_the_same_in_config_and_core():
     import tomllib
 
-    from cjm_core.limits import MAX_UPLOAD_BYTES
+    from cjm_core.ingest.limits import MAX_UPLOAD_BYTES
 
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["maxUploadSize"] * 1024 * 1024 == MAX_UPLOAD_BYTES or \

@@ -14,7 +14,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cjm_core.spreadsheet import DANGEROUS_START, frame_download
+from cjm_core.present.spreadsheet import DANGEROUS_START, frame_download
 from tests.conftest import ROOT
 
 APP_FILES = [ROOT / "app.py", ROOT / "ui.py", *sorted((ROOT / "app_pages").glob("*.py"))]
@@ -58,24 +58,24 @@ def _assigned_from(path, function: str, name: str) -> set[str]:
 def test_every_download_button_goes_through_the_spreadsheet_helper():
     sites = {(f, where) for path in APP_FILES for f, where, _ in _calls(path, "download_button")}
     # the only two: tables through ui.download_table (frame_download), and the journey map
-    # through map_export.export (its CSV and XLSX are written by cjm_core.spreadsheet)
+    # through map_export.export (its CSV and XLSX are written by cjm_core.present.spreadsheet)
     assert sites == {("ui.py", "download_table"), ("app_pages/journey_map.py", "<module>")}
     assert _assigned_from(ROOT / "ui.py", "download_table", "data") == {"frame_download"}
     map_page = (ROOT / "app_pages" / "journey_map.py").read_text()
     assert "*export(m, fmt)" in map_page
-    export_src = (ROOT / "cjm_core" / "map_export.py").read_text()
+    export_src = (ROOT / "cjm_core" / "journey_map" / "export.py").read_text()
     assert "return safe_csv(table(m))" in export_src
     assert 'return safe_xlsx(table(m), sheet="Journey map")' in export_src
 
 
 def test_every_file_the_command_line_writes_is_html_or_goes_through_the_map_export():
-    main = ROOT / "cjm_core" / "__main__.py"
+    main = ROOT / "cjm_core" / "cli.py"
     writers = {(where, attr) for attr in ("write_text", "write_bytes", "write", "open")
                for _f, where, _call in _calls(main, attr)}
     # report: one HTML page (not a spreadsheet); map: map_export.write, whose CSV and XLSX
-    # come from cjm_core.spreadsheet (checked above)
+    # come from cjm_core.present.spreadsheet (checked above)
     assert writers == {("cmd_report", "write_text"), ("cmd_map", "write")}
-    assert "from cjm_core.map_export import write" in main.read_text()
+    assert "from cjm_core.journey_map.export import write" in main.read_text()
 
 
 def test_the_tables_built_in_csv_download_is_off():

@@ -8,9 +8,9 @@ from datetime import date, datetime
 import polars as pl
 import pytest
 
-from cjm_core.dataset import Dataset
-from cjm_core.filters import Filters, facets
-from cjm_core.journey import default_journey
+from cjm_core.model.dataset import Dataset
+from cjm_core.model.filters import Filters, facets
+from cjm_core.model.journey import default_journey
 
 EVENTS = pl.DataFrame({
     "customer_id": ["jan_web", "feb_store", "mar_web", "apr_store"],

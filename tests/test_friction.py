@@ -6,12 +6,12 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from cjm_core.benchmarks import Target, targets_for
-from cjm_core.friction import DEFAULT_CSAT_TARGET, csat_target_from, friction_points
-from cjm_core.journey import default_journey
+from cjm_core.analytics.friction import DEFAULT_CSAT_TARGET, csat_target_from, friction_points
+from cjm_core.analytics.stats import wilson
+from cjm_core.demo.sample import PLANTED_FACTS, SAMPLE_CUSTOMERS, SAMPLE_SEED, generate
+from cjm_core.industries.targets import Target, targets_for
 from cjm_core.metric import Metric
-from cjm_core.sample import PLANTED_FACTS, SAMPLE_CUSTOMERS, SAMPLE_SEED, generate
-from cjm_core.stats import wilson
+from cjm_core.model.journey import default_journey
 
 # A 1000 → B 800 → C 240 → D 200 → E 150
 FUNNEL = pl.DataFrame({

@@ -1,4 +1,5 @@
-"""Funnel tests (cjm_core/funnel.py): declarative journeys with customers named by what they did,
+"""Funnel tests (cjm_core/analytics/funnel.py): declarative journeys with customers named by what
+they did,
 one suite run over every mode, and a plain-Python reference checked by hypothesis."""
 
 from __future__ import annotations
@@ -12,15 +13,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cjm_core.funnel import (
+from cjm_core.analytics.funnel import (
     FunnelQuery,
     funnel,
     funnel_from_counts,
     funnel_metrics,
     role_dropoff,
 )
-from cjm_core.journey import default_journey
-from cjm_core.sample import PLANTED_FACTS, funnel_counts_example, generate
+from cjm_core.demo.sample import PLANTED_FACTS, funnel_counts_example, generate
+from cjm_core.model.journey import default_journey
 
 STEPS = ["Discovery", "Online research", "In-store demo", "Purchase"]
 T0 = datetime(2025, 1, 1)
@@ -522,9 +523,9 @@ def _ref_groups(ev: pl.DataFrame, idx: dict) -> list[list[tuple]]:
 
 
 def test_customer_ids_that_clash_in_their_top_hash_bits_stay_apart():
-    from cjm_core.funnel import _customer_codes
+    from cjm_core.analytics.funnel import _customer_codes
     ids = pl.Series([f"C{i}" for i in range(5000)])
-    from cjm_core.funnel_kernels import pack_hashed
+    from cjm_core.analytics.funnel_kernels import pack_hashed
     hashed = _customer_codes(ids, 20)  # 5000 ids in 2**20 codes: some top bits clash
     assert len(hashed.moved) > 0  # the case under test happens
     n = len(ids)  # with no time and step bits the packed key is the customer code itself
@@ -570,9 +571,9 @@ def test_strict_counts_customers_with_step_events_only():
     FunnelQuery(breakdown=("channel",), attribution="last"),
 ])
 def test_the_two_thread_split_gives_the_same_funnel(monkeypatch, query):
-    import cjm_core.funnel as F
-    from cjm_core.journey import default_journey
-    from cjm_core.sample import generate_events
+    import cjm_core.analytics.funnel as F
+    from cjm_core.demo.sample import generate_events
+    from cjm_core.model.journey import default_journey
     ev = generate_events(20_000, "4742", seed=3)
     journey = default_journey("4742")
     monkeypatch.setattr(F, "_SPLIT_EVENTS", 10**9)
@@ -588,8 +589,8 @@ def test_the_two_thread_split_gives_the_same_funnel(monkeypatch, query):
 
 
 def test_too_many_steps_is_a_clear_error_not_a_wrong_table():
+    from cjm_core.analytics.funnel import MAX_STEPS
     from cjm_core.errors import QueryError
-    from cjm_core.funnel import MAX_STEPS
     ev = pl.DataFrame({"customer_id": ["a", "a"], "stage": ["s1", "s2"],
                        "timestamp": [datetime(2025, 1, 1), datetime(2025, 1, 2)]})
     steps = [f"s{i}" for i in range(1, MAX_STEPS + 1)]

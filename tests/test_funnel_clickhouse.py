@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cjm_core.funnel import FunnelQuery, funnel
+from cjm_core.analytics.funnel import FunnelQuery, funnel
 
 T0 = datetime(2025, 3, 1, 9, 0)
 NO_WINDOW = 10**9  # seconds: longer than any generated log, so windowFunnel never cuts

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cjm_core.errors import QueryError
-from cjm_core.journey_map import (
+from cjm_core.journey_map.model import (
     LANE_KEYS,
     Emotion,
     Item,
@@ -109,7 +109,7 @@ def test_json_is_checked(m):
 def test_a_map_saved_with_two_customer_counts_per_stage_reads_with_one():
     """Maps saved before one count per stage: "Customers at this stage" beside "Customers
     reached", and the first stage's reached as every KPI caption's n."""
-    from cjm_core.journey_map import KPI_REACHED, KPI_VISITED, Cell
+    from cjm_core.journey_map.model import KPI_REACHED, KPI_VISITED, Cell
 
     old = JourneyMap.empty("Saved in 2025", "4742", ["Browse", "Cart"])
     old.cells["kpis"] = {

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cjm_core.analytics.loyalty import loyalty_metrics, orders_in
+from cjm_core.demo.sample import PLANTED_FACTS, generate
 from cjm_core.errors import CJMError
-from cjm_core.loyalty import loyalty_metrics, orders_in
-from cjm_core.sample import PLANTED_FACTS, generate
 
 # three customers: a buys twice (10 + 20), b once (30), c once (60)
 THREE = pl.DataFrame({

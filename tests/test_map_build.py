@@ -1,4 +1,5 @@
-"""The journey map build (cjm_core.map_build): every measured number on a hand-made dataset, the
+"""The journey map build (cjm_core.journey_map.build): every measured number on a hand-made
+dataset, the
 industry templates, the planted facts of the sample data, rebuilds that keep workshop edits,
 segment maps, and the JSON round trip."""
 
@@ -11,22 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cjm_core.benchmarks import Target
-from cjm_core.dataset import Dataset
+from cjm_core.analytics.stats import wilson
+from cjm_core.demo.sample import PLANTED_FACTS, generate
 from cjm_core.errors import QueryError
-from cjm_core.journey import default_journey, journey_from_rows
-from cjm_core.journey_map import (
-    CHALLENGE_CODES,
-    LANE_KEYS,
-    LANES,
-    Cell,
-    Emotion,
-    Item,
-    JourneyMap,
-    Lane,
-    MapStage,
-)
-from cjm_core.map_build import (
+from cjm_core.industries.targets import Target
+from cjm_core.journey_map.build import (
     KPI_CES,
     KPI_CSAT,
     KPI_DROPOFF,
@@ -44,10 +34,21 @@ from cjm_core.map_build import (
     template_map,
     with_first_channel,
 )
-from cjm_core.map_chart import swimlane_chart
+from cjm_core.journey_map.chart import swimlane_chart
+from cjm_core.journey_map.model import (
+    CHALLENGE_CODES,
+    LANE_KEYS,
+    LANES,
+    Cell,
+    Emotion,
+    Item,
+    JourneyMap,
+    Lane,
+    MapStage,
+)
 from cjm_core.metric import format_value
-from cjm_core.sample import PLANTED_FACTS, generate
-from cjm_core.stats import wilson
+from cjm_core.model.dataset import Dataset
+from cjm_core.model.journey import default_journey, journey_from_rows
 
 T0 = datetime(2025, 3, 1, 10, 0)
 
@@ -173,7 +174,7 @@ WALK_IN = _events({
 
 
 def _sample_workspace_data(store) -> Dataset:
-    from cjm_core.workspace import ensure_sample_workspace, load_dataset
+    from cjm_core.storage.workspaces import ensure_sample_workspace, load_dataset
 
     return load_dataset(store, ensure_sample_workspace(store))
 
@@ -650,8 +651,8 @@ def test_a_journey_stage_without_events_is_no_data_on_the_map():
 
 
 def test_metrics_friction_and_report_leave_a_stage_without_events_out():
-    from cjm_core.metrics import all_metrics, top_friction
-    from cjm_core.report import build_report
+    from cjm_core.analytics.scorecard import all_metrics, top_friction
+    from cjm_core.present.report import build_report
 
     journey = journey_from_rows("4742", ["Browse", "Demo", "Cart", "Buy"],
                                 {"cart": "Cart", "purchase": "Buy"})

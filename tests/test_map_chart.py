@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cjm_core.charts import STATUS_COLOURS
 from cjm_core.errors import QueryError
-from cjm_core.journey_map import Item, JourneyMap
-from cjm_core.map_chart import FLAG_TEXT, emotion_chart, swimlane_chart, wrap
+from cjm_core.journey_map.chart import FLAG_TEXT, emotion_chart, swimlane_chart, wrap
+from cjm_core.journey_map.model import Item, JourneyMap
+from cjm_core.present.charts import STATUS_COLOURS
 
 LONG = ("Compares prices online, reads three reviews of soundbars and asks a friend who "
         "installed a home cinema last year before driving to the store on a Saturday")
@@ -195,10 +195,10 @@ def test_wrapped_lines_fit_their_width_and_count(text, chars, max_lines):
 
 
 def test_sample_map_from_data_draws():
-    map_build = pytest.importorskip("cjm_core.map_build")
-    from cjm_core.dataset import Dataset
-    from cjm_core.journey import default_journey
-    from cjm_core.sample import generate
+    map_build = pytest.importorskip("cjm_core.journey_map.build")
+    from cjm_core.demo.sample import generate
+    from cjm_core.model.dataset import Dataset
+    from cjm_core.model.journey import default_journey
 
     data = Dataset(default_journey("4742"), **generate("4742", customers=300))
     m = map_build.build_map(data)

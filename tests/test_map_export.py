@@ -15,8 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cjm_core.errors import QueryError
-from cjm_core.journey_map import LANES, Item, JourneyMap
-from cjm_core.map_export import (
+from cjm_core.journey_map.export import (
     CSV_COLUMNS,
     MIME,
     export,
@@ -29,7 +28,8 @@ from cjm_core.map_export import (
     to_xlsx,
     write,
 )
-from cjm_core.spreadsheet import DANGEROUS_START, neutralise
+from cjm_core.journey_map.model import LANES, Item, JourneyMap
+from cjm_core.present.spreadsheet import DANGEROUS_START, neutralise
 
 STAGES = ["Discovery", "Listening room", "Purchase", "Installation"]
 

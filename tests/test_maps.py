@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from cjm_core.journey_map import JourneyMap
-from cjm_core.maps import map_status
+from cjm_core.journey_map.model import JourneyMap
+from cjm_core.journey_map.status import map_status
 
 V = [{"version": 3, "saved_at": datetime(2025, 5, 1, 9, 30), "author": "", "note": ""},
      {"version": 2, "saved_at": datetime(2025, 4, 1, 9, 30), "author": "Ben", "note": ""}]

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from cjm_core.dataset import Dataset
-from cjm_core.journey import default_journey
-from cjm_core.metrics import all_metrics, overview, scorecard, top_friction
-from cjm_core.sample import generate
+from cjm_core.analytics.scorecard import all_metrics, overview, scorecard, top_friction
+from cjm_core.demo.sample import generate
+from cjm_core.model.dataset import Dataset
+from cjm_core.model.journey import default_journey
 
 
 @pytest.fixture(scope="module", params=["4773", "4742"])

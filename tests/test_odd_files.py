@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from cjm_core.errors import IngestError
-from cjm_core.ingest import ingest
-from cjm_core.readers import ROW, read_file
+from cjm_core.ingest.pipeline import ingest
+from cjm_core.ingest.read import ROW, read_file
 
 
 def test_a_few_nul_bytes_load_with_each_cell_reported():
@@ -64,7 +64,7 @@ def test_many_problems_keep_exact_counts_but_list_the_first_thousand():
 
 
 def test_inspect_says_how_many_it_lists(tmp_path, capsys):
-    from cjm_core.__main__ import main
+    from cjm_core.cli import main
 
     path = tmp_path / "broken.csv"
     path.write_text("customer_id,timestamp,stage\n"
@@ -78,8 +78,8 @@ def test_more_rows_than_the_limit_are_refused_before_reading(monkeypatch):
 
     import polars as pl
 
-    from cjm_core import limits
     from cjm_core.errors import UploadTooLarge
+    from cjm_core.ingest import limits
 
     monkeypatch.setattr(limits, "MAX_ROWS", 100)
     lines = b"id,stage\n" + b"1,a\n" * 150
@@ -93,8 +93,8 @@ def test_more_rows_than_the_limit_are_refused_before_reading(monkeypatch):
 
 
 def test_a_file_whose_lines_shrink_after_the_head_is_caught_after_the_read(monkeypatch):
-    from cjm_core import limits
     from cjm_core.errors import UploadTooLarge
+    from cjm_core.ingest import limits
 
     monkeypatch.setattr(limits, "MAX_ROWS", 2000)
     # 70 KB of long lines first (the head suggests few rows), then many tiny ones

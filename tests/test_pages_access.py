@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui
-from cjm_core.access import GLOBAL_KEY, Throttle
+from cjm_core.storage.access import GLOBAL_KEY, Throttle
 from tests.conftest import ROOT
 
 
@@ -36,7 +36,7 @@ def test_the_password_is_asked_and_a_wrong_one_refused(gated):
 
 def test_a_share_link_needs_no_password(gated):
     store = ui.get_store()
-    from cjm_core.workspace import ensure_sample_workspace
+    from cjm_core.storage.workspaces import ensure_sample_workspace
 
     ws = ensure_sample_workspace(store, "4741")
     token, _ = store.create_share_link(ws, "view")

@@ -10,14 +10,14 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cjm_core.channels import omnichannel, online_to_store
-from cjm_core.charts_extra import metric_caption
-from cjm_core.loyalty import loyalty_metrics
+from cjm_core.analytics.channels import omnichannel, online_to_store
+from cjm_core.analytics.loyalty import loyalty_metrics
+from cjm_core.analytics.satisfaction import csat, nps
+from cjm_core.analytics.support import support_metrics
 from cjm_core.metric import format_value
-from cjm_core.satisfaction import csat, nps
-from cjm_core.store import Store
-from cjm_core.support import support_metrics
-from cjm_core.workspace import ensure_sample_workspace, load_dataset, new_workspace
+from cjm_core.present.charts_extra import metric_caption
+from cjm_core.storage.store import Store
+from cjm_core.storage.workspaces import ensure_sample_workspace, load_dataset, new_workspace
 from tests.conftest import ROOT
 
 

@@ -11,8 +11,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from cjm_core.journey import default_journey
-from cjm_core.store import Store
+from cjm_core.model.journey import default_journey
+from cjm_core.storage.store import Store
 from tests.conftest import ROOT
 
 STAGES = ["Ad seen", "Browse", "Visit store", "Checkout", "Helpdesk"]

@@ -9,7 +9,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from cjm_core.store import Store
+from cjm_core.storage.store import Store
 from tests.conftest import ROOT
 
 # a third of the answers above 5 and no scale in the header: the page must ask
@@ -47,7 +47,7 @@ def upload(monkeypatch):
 
 def data_page(db_path) -> AppTest:
     with Store(db_path) as store:
-        from cjm_core.journey import default_journey
+        from cjm_core.model.journey import default_journey
         ws = store.create_workspace("Umfragen", default_journey("4773"))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     at.query_params["ws"] = ws

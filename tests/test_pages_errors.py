@@ -7,7 +7,7 @@ import logging
 
 from streamlit.testing.v1 import AppTest
 
-import cjm_core.metrics
+import cjm_core.analytics.scorecard
 from tests.conftest import ROOT
 
 
@@ -16,7 +16,7 @@ def test_an_unexpected_error_is_a_message_with_an_id_that_is_logged(db_path, mon
     def broken(*_args, **_kwargs):
         raise RuntimeError("/srv/secret/path.py exploded")
 
-    monkeypatch.setattr(cjm_core.metrics, "overview", broken)
+    monkeypatch.setattr(cjm_core.analytics.scorecard, "overview", broken)
     monkeypatch.delenv("CJM_RAISE_ERRORS")  # as in production
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     with caplog.at_level(logging.ERROR, logger="cjm"):
@@ -32,7 +32,7 @@ def test_an_unexpected_error_is_a_message_with_an_id_that_is_logged(db_path, mon
 
 
 def test_under_the_test_suite_errors_still_reach_the_test(db_path, monkeypatch):
-    monkeypatch.setattr(cjm_core.metrics, "overview",
+    monkeypatch.setattr(cjm_core.analytics.scorecard, "overview",
                         lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()

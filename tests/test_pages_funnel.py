@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 import polars as pl
 from streamlit.testing.v1 import AppTest
 
-from cjm_core.funnel import FunnelQuery, funnel
-from cjm_core.journey import default_journey
-from cjm_core.store import Store
-from cjm_core.workspace import ensure_sample_workspace, load_dataset
+from cjm_core.analytics.funnel import FunnelQuery, funnel
+from cjm_core.model.journey import default_journey
+from cjm_core.storage.store import Store
+from cjm_core.storage.workspaces import ensure_sample_workspace, load_dataset
 from tests.conftest import ROOT
 
 

@@ -8,10 +8,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui
-from cjm_core.journey_map import JourneyMap
-from cjm_core.map_build import KPI_REACHED, stage_customers
+from cjm_core.journey_map.build import KPI_REACHED, stage_customers
+from cjm_core.journey_map.model import JourneyMap
 from cjm_core.metric import format_value
-from cjm_core.workspace import load_dataset
+from cjm_core.storage.workspaces import load_dataset
 from tests.conftest import ROOT
 
 
@@ -122,11 +122,11 @@ def test_the_map_on_screen_shows_one_customer_count_per_stage(page):
 def test_a_second_session_draws_the_map_from_the_shared_cache(page, monkeypatch):
     """Every chart of the page (the map and the two segment maps) is built once for all
     sessions; an edited map is drawn afresh."""
-    import cjm_core.map_chart
+    import cjm_core.journey_map.chart
 
     drawn = []
-    real = cjm_core.map_chart.swimlane_chart
-    monkeypatch.setattr(cjm_core.map_chart, "swimlane_chart",
+    real = cjm_core.journey_map.chart.swimlane_chart
+    monkeypatch.setattr(cjm_core.journey_map.chart, "swimlane_chart",
                         lambda m, **kw: drawn.append(m.title) or real(m, **kw))
     other = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     other.run()

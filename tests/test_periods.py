@@ -7,12 +7,7 @@ from datetime import date, datetime
 import polars as pl
 import pytest
 
-from cjm_core.dataset import Dataset
-from cjm_core.errors import CJMError
-from cjm_core.journey import default_journey
-from cjm_core.metric import Metric
-from cjm_core.metrics import all_metrics
-from cjm_core.periods import (
+from cjm_core.analytics.periods import (
     add_period,
     by_period,
     change,
@@ -25,8 +20,13 @@ from cjm_core.periods import (
     shift_months,
     undated_tables,
 )
-from cjm_core.sample import generate
-from cjm_core.satisfaction import csat
+from cjm_core.analytics.satisfaction import csat
+from cjm_core.analytics.scorecard import all_metrics
+from cjm_core.demo.sample import generate
+from cjm_core.errors import CJMError
+from cjm_core.metric import Metric
+from cjm_core.model.dataset import Dataset
+from cjm_core.model.journey import default_journey
 
 
 @pytest.mark.parametrize(("moment", "months", "expected"), [

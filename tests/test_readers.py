@@ -14,9 +14,9 @@ import xlsxwriter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cjm_core import limits
 from cjm_core.errors import IngestError, UnsafeWorkbook, UploadTooLarge
-from cjm_core.readers import ROW, RawTable, check_workbook_safety, list_sheets, read_file
+from cjm_core.ingest import limits
+from cjm_core.ingest.read import ROW, RawTable, check_workbook_safety, list_sheets, read_file
 
 FILES = Path(__file__).parent / "files"
 
@@ -402,7 +402,7 @@ def test_csv_round_trip_and_rows_in_equals_rows_out_plus_blank(rows):
 def test_utf8_is_told_apart_from_cp1252_across_the_chunked_check(monkeypatch):
     """A multi-byte character split across the check's chunks is still UTF-8; a stray byte is
     not, with or without a BOM."""
-    from cjm_core import readers
+    from cjm_core.ingest import read as readers
 
     monkeypatch.setattr(readers, "_UTF8_CHUNK", 4)
     text = "id;name\n1;Jürgen €\n2;Zoë\n"

@@ -10,13 +10,13 @@ from html.parser import HTMLParser
 import polars as pl
 import pytest
 
-from cjm_core import sample
-from cjm_core.dataset import Dataset
-from cjm_core.funnel import FunnelQuery, funnel
-from cjm_core.journey import default_journey, journey_from_rows
-from cjm_core.metrics import scorecard
-from cjm_core.report import build_report, format_interval, format_value
-from cjm_core.satisfaction import csat
+from cjm_core.analytics.funnel import FunnelQuery, funnel
+from cjm_core.analytics.satisfaction import csat
+from cjm_core.analytics.scorecard import scorecard
+from cjm_core.demo import sample
+from cjm_core.model.dataset import Dataset
+from cjm_core.model.journey import default_journey, journey_from_rows
+from cjm_core.present.report import build_report, format_interval, format_value
 
 EVIL = "<img src=x onerror=alert(1)>"
 WHEN = datetime(2026, 3, 1, 9, 30)

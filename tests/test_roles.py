@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from cjm_core.roles import SYNONYMS, explain_roles, fold, suggest_roles, suggest_table
-from cjm_core.schema import TABLES
+from cjm_core.ingest.roles import SYNONYMS, explain_roles, fold, suggest_roles, suggest_table
+from cjm_core.model.schema import TABLES
 
 
 @pytest.mark.parametrize(
@@ -198,7 +198,7 @@ def test_suggest_table(columns, hint, table):
 
 
 def test_suggest_with_reasons_matches_the_separate_calls_and_shares_profiles():
-    from cjm_core.roles import suggest_with_reasons
+    from cjm_core.ingest.roles import suggest_with_reasons
 
     frame = pl.DataFrame({"A": ["K1", "K2", "K3"], "B": ["01.03.2025", "02.03.2025", "3.3.2025"],
                           "Q7": ["9", "10", "3"], "Kommentar": ["gut", "schlecht", None]})
@@ -211,7 +211,7 @@ def test_suggest_with_reasons_matches_the_separate_calls_and_shares_profiles():
 
 
 def test_profiles_read_past_leading_empty_cells():
-    from cjm_core.roles import _head_values
+    from cjm_core.ingest.roles import _head_values
 
     s = pl.Series([None] * 12_000 + ["  7 ", ""] * 4000 + ["8"])
     head = _head_values(s, 5000)
@@ -221,7 +221,7 @@ def test_profiles_read_past_leading_empty_cells():
 
 def _exhaustive_table(frame: pl.DataFrame, hint: str | None) -> str:
     """suggest_table without its bound: every table scored by names and values."""
-    from cjm_core import roles as R
+    from cjm_core.ingest import roles as R
 
     tokens: set[str] = set()
     if hint:
@@ -279,7 +279,7 @@ def _name_score_reference(col: str, synonyms: tuple[str, ...]):
 
 
 def test_name_score_index_matches_the_plain_loop():
-    from cjm_core.roles import _name_score
+    from cjm_core.ingest.roles import _name_score
 
     words = sorted({w for syns in SYNONYMS.values() for s in syns for w in s.split("_")})
     names = [s for syns in SYNONYMS.values() for s in syns]
@@ -376,7 +376,7 @@ def test_an_id_name_on_a_column_that_repeats_a_few_values_is_no_id():
 
 def test_whole_numbers_of_one_width_need_variety_to_be_ids():
     """Four-digit numbers repeating two values (a year, a branch code) are counts, not ids."""
-    from cjm_core.roles import _kind, _profile
+    from cjm_core.ingest.roles import _kind, _profile
 
     p = _profile(pl.Series([str(2024 + i % 2) for i in range(50)]))
     assert _kind(p, "x")[0] != "id"

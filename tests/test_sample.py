@@ -18,8 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from cjm_core.journey import default_journey
-from cjm_core.sample import (
+from cjm_core.demo.sample import (
     PLANTED_FACTS,
     SAMPLE_CUSTOMERS,
     SAMPLE_SEED,
@@ -27,7 +26,8 @@ from cjm_core.sample import (
     generate,
     generate_events,
 )
-from cjm_core.schema import roles_of
+from cjm_core.model.journey import default_journey
+from cjm_core.model.schema import roles_of
 from tests.conftest import ROOT
 
 ISICS = ("4773", "4741", "4742")
@@ -369,7 +369,7 @@ def test_planted_facts_name_real_stages_and_touchpoints():
 @pytest.mark.parametrize("isic", ISICS)
 def test_committed_workbook_has_the_four_sheets_and_current_data(isic):
     path = SAMPLE_DIR / f"sample_{isic}.xlsx"
-    assert path.exists(), "run `python -m cjm_core.sample`"
+    assert path.exists(), "run `python -m cjm_core.demo.sample`"
     assert path.stat().st_size < 1_500_000
     assert fastexcel.read_excel(path).sheet_names == list(TABLES)
     for table in TABLES:

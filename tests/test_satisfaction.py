@@ -10,9 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cjm_core.errors import CJMError
-from cjm_core.sample import PLANTED_FACTS, generate
-from cjm_core.satisfaction import (
+from cjm_core.analytics.satisfaction import (
     ces,
     csat,
     detect_scale,
@@ -21,6 +19,8 @@ from cjm_core.satisfaction import (
     satisfaction_metrics,
     satisfaction_table,
 )
+from cjm_core.demo.sample import PLANTED_FACTS, generate
+from cjm_core.errors import CJMError
 
 
 def _approx(x):

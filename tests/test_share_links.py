@@ -18,8 +18,8 @@ from cjm_core.errors import (
     ShareLinkRevoked,
     StoreError,
 )
-from cjm_core.journey import default_journey
-from cjm_core.store import (
+from cjm_core.model.journey import default_journey
+from cjm_core.storage.store import (
     SCHEMA_VERSION,
     SCOPED_READS,
     SCOPED_WRITES,
@@ -190,7 +190,7 @@ def test_rotate_revokes_the_old_token_and_keeps_role_expiry_label(store: Store, 
 
 
 def test_rotating_an_expired_link_is_refused(store: Store, ws: str, monkeypatch):
-    import cjm_core.store as store_module
+    import cjm_core.storage.store as store_module
 
     _, link = store.create_share_link(
         ws, "view", expires_at=dt.datetime.now(UTC) + dt.timedelta(minutes=1))

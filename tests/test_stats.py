@@ -1,4 +1,4 @@
-"""Hand-checked numbers for the shared statistics (cjm_core/stats.py)."""
+"""Hand-checked numbers for the shared statistics (cjm_core/analytics/stats.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cjm_core.stats import (
+from cjm_core.analytics.stats import (
     holm,
     nps_interval,
     nps_interval_expr,

@@ -17,8 +17,15 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from cjm_core.errors import ReadOnlyError, StoreError, StoreLocked
-from cjm_core.journey import Journey, Stage, default_journey
-from cjm_core.store import DB_ENV, SCHEMA_VERSION, Mapping, Store, default_db_path, signature_fold
+from cjm_core.model.journey import Journey, Stage, default_journey
+from cjm_core.storage.store import (
+    DB_ENV,
+    SCHEMA_VERSION,
+    Mapping,
+    Store,
+    default_db_path,
+    signature_fold,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 CHILD = Path(__file__).resolve().parent / "store_child.py"
@@ -518,7 +525,7 @@ def _check_crash_db(path: Path, rows: int, acked: set[int]) -> None:
 
 
 def test_settings_round_trip_survive_restart_and_go_with_the_workspace(tmp_path):
-    from cjm_core.journey import default_journey
+    from cjm_core.model.journey import default_journey
 
     path = tmp_path / "settings.duckdb"
     with Store(path) as store:
@@ -537,7 +544,7 @@ def test_settings_round_trip_survive_restart_and_go_with_the_workspace(tmp_path)
 
 def test_map_versions_conflicts_history_and_restart(tmp_path):
     from cjm_core.errors import MapConflict
-    from cjm_core.journey import default_journey
+    from cjm_core.model.journey import default_journey
 
     path = tmp_path / "maps.duckdb"
     with Store(path) as store:

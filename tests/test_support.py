@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cjm_core.analytics.support import fcr, open_cases, resolution, support_metrics
+from cjm_core.demo.sample import PLANTED_FACTS, generate
 from cjm_core.errors import CJMError
-from cjm_core.sample import PLANTED_FACTS, generate
-from cjm_core.support import fcr, open_cases, resolution, support_metrics
 
 T0 = datetime(2024, 3, 1, 8)
 

@@ -9,9 +9,9 @@ import re
 
 import pytest
 
-from cjm_core.__main__ import main
-from cjm_core.ingest import ingest
-from cjm_core.workspace import new_workspace, save_loads
+from cjm_core.cli import main
+from cjm_core.ingest.pipeline import ingest
+from cjm_core.storage.workspaces import new_workspace, save_loads
 from tests.conftest import ROOT
 
 # a survey export: "(1-5)" in the header, three stray 7s; 16 of the 22 valid answers are 4 or 5
@@ -142,7 +142,7 @@ def test_sample_workbooks_settle_every_scale_and_lose_no_cell(isic):
 
 
 def test_a_header_scale_travels_to_csat_even_when_no_answer_reaches_its_top():
-    from cjm_core.satisfaction import ces, csat, distribution
+    from cjm_core.analytics.satisfaction import ces, csat, distribution
 
     raw_text = ("Kunde;Zufriedenheit (1 bis 7);Aufwand /7\n"
                 + "".join(f"K{i};{c};{e}\n" for i, (c, e) in
@@ -159,8 +159,8 @@ def test_a_header_scale_travels_to_csat_even_when_no_answer_reaches_its_top():
 
 
 def test_a_mapping_saved_before_scales_existed_still_loads(tmp_path, monkeypatch):
-    import cjm_core.store as store_module
-    from cjm_core.store import Store, _now, _q
+    import cjm_core.storage.store as store_module
+    from cjm_core.storage.store import Store, _now, _q
 
     path = tmp_path / "old.duckdb"
     monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:4])

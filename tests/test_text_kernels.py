@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cjm_core import readers
 from cjm_core.errors import IngestError
-from cjm_core.readers import read_file
-from cjm_core.text_kernels import _SPLIT_BYTES, scan_cells
+from cjm_core.ingest import read as readers
+from cjm_core.ingest.read import read_file
+from cjm_core.ingest.text_kernels import _SPLIT_BYTES, scan_cells
 
 SPACES = [" ", "\t", "\u00a0", "\u2003", "\u3000", "\u0085", "\u202f", "\x0b", "\r"]
 

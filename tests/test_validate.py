@@ -10,10 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cjm_core.errors import QueryError
-from cjm_core.problems import CODES, Problem
-from cjm_core.readers import RawTable
-from cjm_core.schema import TABLES
-from cjm_core.validate import (
+from cjm_core.ingest.problems import CODES, Problem
+from cjm_core.ingest.read import RawTable
+from cjm_core.ingest.validate import (
     BLANKED_NOTE,
     COMMA,
     POINT,
@@ -23,6 +22,7 @@ from cjm_core.validate import (
     parse_number,
     sniff_decimal,
 )
+from cjm_core.model.schema import TABLES
 
 
 def raw_table(columns: dict[str, list[str | None]], *, problems: list[Problem] | None = None,
@@ -462,7 +462,7 @@ def test_rows_in_equals_loaded_plus_rejected(case):
 
 
 def test_reader_frames_are_not_stripped_twice_but_replaced_frames_are():
-    from cjm_core.readers import read_file
+    from cjm_core.ingest.read import read_file
 
     raw = read_file(b"customer_id,timestamp,stage\nC1, 2025-03-01 ,buy\n", "e.csv")[0]
     assert raw.normalised is raw.frame
@@ -475,7 +475,7 @@ def test_reader_frames_are_not_stripped_twice_but_replaced_frames_are():
 
 
 def test_threaded_checks_give_the_same_result_as_serial(monkeypatch):
-    import cjm_core.validate as validate_module
+    import cjm_core.ingest.validate as validate_module
 
     n = 300
     raw = raw_table({
@@ -524,7 +524,7 @@ _number_text = st.one_of(
 def test_plain_number_cast_gives_what_the_full_parse_gives(values):
     """A column every value of which polars reads as a finite number takes a single cast; it
     must equal the cleaning-and-regex parse it skips."""
-    from cjm_core import validate as V
+    from cjm_core.ingest import validate as V
 
     text = pl.Series(values, dtype=pl.String)
     fast = V._parse_number(text, POINT)
@@ -547,7 +547,7 @@ def test_blank_and_whitespace_cells_of_a_replaced_frame_count_as_empty():
 
 
 def test_date_parse_cache_is_only_asked_for_repeating_values():
-    from cjm_core.dates import _repeats
+    from cjm_core.ingest.dates import _repeats
 
     distinct = pl.Series([f"2025-01-01 00:{m:02d}:{s:02d}" for m in range(60) for s in range(60)])
     repeated = pl.Series(["01.03.2025", "02.03.2025"] * 2000)
@@ -587,7 +587,7 @@ STRAY_SEVENS = ["5", "4", "2", "5", "7", "4", "4", "1", "5", "3", "4", "7", "5",
 
 
 def test_header_scale_wins_over_stray_sevens_and_csat_is_on_one_to_five():
-    from cjm_core.satisfaction import csat
+    from cjm_core.analytics.satisfaction import csat
 
     r = load_table(survey("CSAT (1-5)", STRAY_SEVENS), "feedback", {"csat": "CSAT (1-5)"})
     check_counts(r)
@@ -708,7 +708,7 @@ def test_date_and_scale_questions_are_asked_together():
 
 
 def test_one_bad_score_per_row_blanks_that_cell_only():
-    from cjm_core.satisfaction import csat, nps
+    from cjm_core.analytics.satisfaction import csat, nps
 
     raw = raw_table({
         "Kunde": ["K1", "K2", "K3", "K4", "K5", "K6"],
@@ -829,8 +829,8 @@ def test_events_revenue_blanks_only_its_cell(rows):
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.integers(0, 12), min_size=0, max_size=60), st.sampled_from(["csat", "ces"]))
 def test_a_scale_from_the_answers_holds_their_bulk_or_asks(answers, role_name):
-    from cjm_core.schema import roles_of
-    from cjm_core.validate import SCALES, STRAY_SHARE, UNSETTLED_SHARE, decide_scale
+    from cjm_core.ingest.validate import SCALES, STRAY_SHARE, UNSETTLED_SHARE, decide_scale
+    from cjm_core.model.schema import roles_of
 
     role = roles_of("feedback")[role_name]
     options = SCALES[role_name]

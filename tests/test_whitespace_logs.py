@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from cjm_core.__main__ import main
+from cjm_core.cli import main
 from tests.conftest import ROOT
 
 #: shaped like CDNOW's purchase log: a single-spaced header, ids with leading zeros behind

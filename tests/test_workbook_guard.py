@@ -15,10 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cjm_core import limits
 from cjm_core.errors import IngestError, UnsafeWorkbook
-from cjm_core.readers import read_file
-from cjm_core.workbook_guard import ZipLimits, check_ole, inflate_checked
+from cjm_core.ingest import limits
+from cjm_core.ingest.read import read_file
+from cjm_core.ingest.workbook_guard import ZipLimits, check_ole, inflate_checked
 from tests import zip_bombs as zb
 from tests.conftest import FILES, ROOT
 
@@ -69,7 +69,7 @@ def test_total_and_cell_limits_hold_on_what_is_inflated():
 
 
 def test_cells_cut_by_a_chunk_boundary_are_counted_once(monkeypatch):
-    import cjm_core.workbook_guard as sz
+    import cjm_core.ingest.workbook_guard as sz
 
     monkeypatch.setattr(sz, "_CHUNK", 7)  # every "<c>" and many "<c " straddle a boundary
     body = b"<sheetData>" + b"<c>1</c><c r='A1'>2</c>" * 40 + b"</sheetData>"
@@ -147,7 +147,7 @@ def peak():
         if line.startswith('VmHWM:'):
             return line.split()[1]
 atexit.register(lambda: open(sys.argv[1], 'w').write(peak()))
-from cjm_core.__main__ import main
+from cjm_core.cli import main
 sys.exit(main(sys.argv[2:]))
 """
 
@@ -241,7 +241,7 @@ def test_libreoffices_trailing_empty_repeated_rows_are_not_counted():
 
 
 def test_ods_repeats_split_across_chunks_are_counted(monkeypatch):
-    import cjm_core.workbook_guard as wg
+    import cjm_core.ingest.workbook_guard as wg
 
     monkeypatch.setattr(wg, "_CHUNK", 5)  # every tag is cut by a chunk boundary
     ods = _ods_with_rows(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from cjm_core.errors import StoreError
-from cjm_core.ingest import choose, ingest, load
-from cjm_core.store import Store
-from cjm_core.workspace import ensure_sample_workspace, new_workspace, save_loads
+from cjm_core.ingest.pipeline import choose, ingest, load
+from cjm_core.storage.store import Store
+from cjm_core.storage.workspaces import ensure_sample_workspace, new_workspace, save_loads
 
 CSV = (
     b"Kunde;Zeitpunkt;Phase;Kanal;Notiz\n"

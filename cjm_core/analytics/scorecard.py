@@ -1,0 +1,158 @@
+"""Every metric a dataset supports, as one flat list, and the scorecard against the industry's
+targets. The command line's ``metrics`` and the pages read the same numbers from here."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import polars as pl
+
+from cjm_core.analytics.channels import omnichannel, online_to_store
+from cjm_core.analytics.comments import worst_comments
+from cjm_core.analytics.friction import Friction, friction_points
+from cjm_core.analytics.funnel import funnel_metrics, journey_funnel, role_dropoff
+from cjm_core.analytics.loyalty import loyalty_metrics
+from cjm_core.analytics.periods import last_periods
+from cjm_core.analytics.satisfaction import csat, satisfaction_metrics
+from cjm_core.analytics.support import support_metrics
+from cjm_core.industries.targets import Gap, Target, availability, evaluate, targets_for
+from cjm_core.metric import Metric
+from cjm_core.model.dataset import DATE_COLUMN, Dataset
+
+#: role-based funnel figures the seeds set targets on: name -> (from stage role, to stage role)
+ROLE_STEPS = {
+    "cart_abandonment": ("cart", "purchase"),
+    "inquiry_consultation_dropoff": ("inquiry", "consultation"),
+}
+
+
+#: which family of figures each metric comes from (so a caller can ask for only some)
+FAMILIES = {
+    "satisfaction": {"csat", "nps", "ces"},
+    "support": {"fcr", "resolution_hours_median", "resolution_hours_mean",
+                "resolution_hours_p90", "resolved_within_24h", "resolved_within_48h",
+                "open_cases"},
+    "loyalty": {"repeat_purchase_rate", "clv", "average_order_value", "purchase_frequency"},
+    "journey": {"stage_conversion", "overall_conversion", "cart_abandonment",
+                "inquiry_consultation_dropoff", "omnichannel_share", "omnichannel_conversion",
+                "online_to_store_conversion"},
+}
+
+
+def all_metrics(data: Dataset, only: set[str] | None = None) -> list[Metric]:
+    """Every metric the dataset's tables support, overall and per touchpoint, stage and channel
+    where the data have them (DESIGN §5). Tables that are missing simply add nothing.
+
+    >>> import polars as pl
+    >>> from cjm_core.model.journey import default_journey
+    >>> fb = pl.DataFrame({"csat": [5, 4, 2], "touchpoint": ["Web", "Web", "Hotline"]})
+    >>> ms = all_metrics(Dataset(default_journey("4742"), feedback=fb))
+    >>> [(m.by.get("touchpoint", "all"), round(m.value, 2)) for m in ms if m.metric == "csat"]
+    [('all', 0.67), ('Hotline', 0.0), ('Web', 1.0)]
+    """
+    def wanted(family: str) -> bool:
+        return only is None or bool(FAMILIES[family] & only)
+
+    out: list[Metric] = []
+    if wanted("satisfaction") and (data.feedback is not None or data.support is not None):
+        out += satisfaction_metrics(data.feedback, data.support)
+    if wanted("support") and data.has("support", "opened_at"):
+        out += support_metrics(data.support)
+    if wanted("loyalty") and data.has("orders", "customer_id", "order_date", "amount"):
+        out += loyalty_metrics(data.orders)
+        if data.has("orders", "channel"):
+            out += loyalty_metrics(data.orders, by=["channel"])
+    if wanted("journey") and data.has("events", "customer_id", "timestamp", "stage"):
+        out += _event_metrics(data)
+    elif wanted("journey") and data.has("funnel_counts", "stage", "customers"):
+        out += funnel_metrics(journey_funnel(data.journey, funnel_counts=data.funnel_counts))
+    return out if only is None else [m for m in out if m.metric in only]
+
+
+def _event_metrics(data: Dataset) -> list[Metric]:
+    events, journey = data.events, data.journey
+    out = funnel_metrics(journey_funnel(journey, events))
+    # a role no data stage plays is "no data", never a 100% drop-off or a 0% conversion
+    journey = journey.keeping_roles(data.roles_played)
+    for a, b in ROLE_STEPS.values():
+        m = role_dropoff(events, journey, a, b)
+        if m.n:
+            out.append(m)
+    if data.has("events", "channel"):
+        out += omnichannel(events, journey, data.orders)
+        o2s = online_to_store(events, journey, data.orders)
+        if o2s.n:
+            out.append(o2s)
+    return out
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """The gaps to the industry's targets, the metrics they were judged on, and the periods."""
+
+    gaps: list[Gap]
+    current: list[Metric]
+    recent: list[Metric]
+    previous: list[Metric]
+    periods: dict
+
+
+def scorecard(data: Dataset, targets: list[Target] | None = None) -> Scorecard:
+    """Gaps to the targets: levels judged on the whole (filtered) data, relative targets on the
+    last 12 months against the 12 before (DESIGN §5 "Period over period")."""
+    return overview(data, targets, friction=False, every_period_metric=True)[0]
+
+
+def overview(data: Dataset, targets: list[Target] | None = None, *, friction: bool = True,
+             every_period_metric: bool = False) -> tuple[Scorecard, list[Friction]]:
+    """The Overview's two answers, the scorecard and the top 3 friction points, computed side by
+    side: the passes are independent and polars releases the GIL, so threads use both cores.
+
+    The last 12 months and the 12 before are only measured for the metrics of relative targets,
+    unless ``every_period_metric`` (the report's period-over-period table wants them all)."""
+    targets = targets if targets is not None else targets_for(data.journey.isic)
+    dated = any(_dated(name, frame) for name, frame in data.tables().items())
+    # the two periods are only needed for the metrics of relative targets
+    relative = None if every_period_metric else {t.metric for t in targets if t.relative}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        points = pool.submit(top_friction, data, targets) if friction else None
+        if dated:
+            recent_data, before_data, periods = last_periods(data)
+            now = pool.submit(all_metrics, data)
+            recent, previous = pool.map(
+                lambda d: [] if relative == set() else all_metrics(d, relative),
+                [recent_data, before_data])
+            current = now.result()
+        else:  # nothing dated: relative targets have no periods to compare
+            current = all_metrics(data)
+            recent, previous, periods = current, [], {}
+        top = points.result() if points else []
+    gaps = evaluate(targets, current, previous, available=availability(data),
+                    journey=data.journey, recent=recent)
+    return Scorecard(gaps, current, recent, previous, periods), top
+
+
+def top_friction(data: Dataset, targets: list[Target] | None = None, top: int = 3
+                 ) -> list[Friction]:
+    """The top friction points (DESIGN §5 "Friction priority"): funnel steps over the journey's
+    stages and touchpoints by CSAT, with counts, scores and the worst comments as evidence."""
+    result = journey_funnel(data.journey, data.events, data.funnel_counts)
+    table = result.table if result is not None else pl.DataFrame()
+    by_touchpoint = (csat(data.feedback, by=["touchpoint"])
+                     if data.has("feedback", "csat", "touchpoint") else [])
+    feedback = data.feedback
+    comments = None
+    if data.has("feedback", "comment", "touchpoint"):
+        def comments(touchpoint: str) -> list[str]:
+            return worst_comments(feedback, touchpoint, k=3)
+    targets = targets if targets is not None else targets_for(data.journey.isic)
+    if table.height == 0 and not by_touchpoint:
+        return []
+    return friction_points(table, by_touchpoint, feedback, targets, top,
+                           worst_comments=comments)
+
+
+def _dated(name: str, frame: pl.DataFrame) -> bool:
+    col = DATE_COLUMN.get(name)
+    return col in frame.columns and frame[col].null_count() < frame.height

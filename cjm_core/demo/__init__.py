@@ -1,0 +1,3 @@
+"""Generated sample data: one workbook per industry with planted facts the tests recover.
+
+Public names: ``sample.generate``."""

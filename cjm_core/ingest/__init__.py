@@ -1,0 +1,6 @@
+"""From uploaded bytes to validated tables: readers per format (text, workbooks under the workbook
+guard, Parquet, JSON lines), dates, numbers and roles, validation with problem codes.
+
+Public names: ``pipeline.Choice``, ``pipeline.TableLoad``, ``pipeline.ingest``,
+``pipeline.load``, ``read.RawTable``, ``read.read_file``, ``validate.LoadResult``,
+``validate.load_table``, ``problems.CODES``, ``problems.Problem``."""

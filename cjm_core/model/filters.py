@@ -1,0 +1,148 @@
+"""The shared filters every page applies (period, channel, segment): one source of truth for their
+names, defaults and help, their URL form, and the choices a dataset offers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+from cjm_core.analytics.periods import has_dates
+from cjm_core.model.dataset import DATE_COLUMN, Dataset
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    help: str
+
+
+#: widget keys equal these names, and so do the URL's query parameters
+FILTER_SETTINGS = (
+    Setting("start", "First day of the period (inclusive)"),
+    Setting("end", "Last day of the period (inclusive)"),
+    Setting("channel", "Only rows of these channels (every table that has a channel)"),
+    Setting("segment", "Only customers of these segments or personas"),
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Filter values; empty means no filter.
+
+    >>> f = Filters.from_query({"start": "2025-01-01", "channel": "web,store"})
+    >>> f.channel, f.to_query()["start"]
+    (('web', 'store'), '2025-01-01')
+    """
+
+    start: date | None = None
+    end: date | None = None
+    channel: tuple[str, ...] = ()
+    segment: tuple[str, ...] = ()
+
+    def apply(self, dataset: Dataset) -> Dataset:
+        """The dataset under these filters. The period applies only to tables with dates
+        (`cjm_core.analytics.periods.has_dates`): an undated survey stays whole, since none of its
+        answers can be placed in or out of the period; in a table with dates, rows without one
+        are left out. Channel and segment apply to every table as usual.
+
+        >>> from datetime import datetime
+        >>> import polars as pl
+        >>> from cjm_core.model.journey import default_journey
+        >>> ev = pl.DataFrame({"customer_id": ["a", "b"],
+        ...                    "timestamp": [datetime(2025, 1, 2), datetime(2025, 6, 1)]})
+        >>> fb = pl.DataFrame({"touchpoint": ["Web", "Store"], "csat": [5, 2]})
+        >>> out = Filters(start=date(2025, 3, 1)).apply(
+        ...     Dataset(default_journey("4742"), events=ev, feedback=fb))
+        >>> out.events.height, out.feedback.height
+        (1, 2)
+        """
+        if self.is_empty():
+            return dataset
+        channel, segment = list(self.channel) or None, list(self.segment) or None
+        out = dataset.filter(
+            start=self.start,
+            end=self.end + timedelta(days=1) if self.end else None,
+            channel=channel,
+            segment=segment,
+        )
+        undated = [t for t, frame in dataset.tables().items() if not has_dates(frame, t)]
+        if undated and (self.start or self.end):
+            whole = dataset.filter(channel=channel, segment=segment)
+            out = replace(out, **{t: getattr(whole, t) for t in undated})
+        return out
+
+    def is_empty(self) -> bool:
+        return not (self.start or self.end or self.channel or self.segment)
+
+    def to_query(self) -> dict[str, str]:
+        out = {}
+        if self.start:
+            out["start"] = self.start.isoformat()
+        if self.end:
+            out["end"] = self.end.isoformat()
+        if self.channel:
+            out["channel"] = ",".join(self.channel)
+        if self.segment:
+            out["segment"] = ",".join(self.segment)
+        return out
+
+    @classmethod
+    def from_query(cls, params: dict[str, str]) -> Filters:
+        """Read filters from URL parameters; values that do not parse are ignored."""
+        return cls(
+            start=_date(params.get("start")),
+            end=_date(params.get("end")),
+            channel=_list(params.get("channel")),
+            segment=_list(params.get("segment")),
+        )
+
+
+def _date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _list(text: str | None) -> tuple[str, ...]:
+    return tuple(v for v in (text or "").split(",") if v)
+
+
+@dataclass(frozen=True)
+class Facets:
+    """What a dataset offers to filter on."""
+
+    first_day: date | None = None
+    last_day: date | None = None
+    channels: list[str] = field(default_factory=list)
+    segments: list[str] = field(default_factory=list)
+
+
+def facets(dataset: Dataset) -> Facets:
+    """Date range, channels and segments present in a dataset.
+
+    >>> from datetime import datetime
+    >>> import polars as pl
+    >>> from cjm_core.model.journey import default_journey
+    >>> ev = pl.DataFrame({"timestamp": [datetime(2025, 1, 2), datetime(2025, 3, 4)],
+    ...                    "channel": ["web", "store"], "segment": ["a", None]})
+    >>> facets(Dataset(default_journey("4742"), events=ev))
+    Facets(first_day=datetime.date(2025, 1, 2), last_day=datetime.date(2025, 3, 4), \
+channels=['store', 'web'], segments=['a'])
+    """
+    lows, highs, channels, segments = [], [], set(), set()
+    for name, frame in dataset.tables().items():
+        col = DATE_COLUMN.get(name)
+        if has_dates(frame, name):
+            lows.append(frame[col].min())
+            highs.append(frame[col].max())
+        if "channel" in frame.columns:
+            channels |= set(frame["channel"].drop_nulls().unique().to_list())
+        if "segment" in frame.columns:
+            segments |= set(frame["segment"].drop_nulls().unique().to_list())
+    return Facets(
+        first_day=min(lows).date() if lows else None,
+        last_day=max(highs).date() if highs else None,
+        channels=sorted(channels),
+        segments=sorted(segments),
+    )
