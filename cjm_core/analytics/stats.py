@@ -10,14 +10,11 @@ import math
 import polars as pl
 from scipy import stats as _st
 
-Z95 = 1.959963984540054
+#: the 95% normal quantile as DESIGN §5 writes it (±1.96·SE): every interval's default
+Z95 = 1.96
 
 
-def _z_for(level: float) -> float:
-    return Z95 if level == 0.95 else float(_st.norm.ppf(0.5 + level / 2))
-
-
-def wilson(successes: float, n: float, z: float = 1.96) -> tuple[float | None, float | None]:
+def wilson(successes: float, n: float, z: float = Z95) -> tuple[float | None, float | None]:
     """Wilson score interval for a proportion ``successes / n``; ``(None, None)`` when n = 0.
 
     Why Wilson: it stays inside [0, 1] and behaves at small n and at 0 % or 100 %.
@@ -45,7 +42,7 @@ def _expr(column: str | pl.Expr) -> pl.Expr:
     return pl.col(column) if isinstance(column, str) else column
 
 
-def wilson_expr(successes: str | pl.Expr, n: str | pl.Expr, z: float = 1.96
+def wilson_expr(successes: str | pl.Expr, n: str | pl.Expr, z: float = Z95
                 ) -> tuple[pl.Expr, pl.Expr]:
     """Wilson bounds as two polars expressions (``low``, ``high``); null where n is 0 or null.
 
@@ -149,7 +146,7 @@ def t_interval_expr(mean: str | pl.Expr, sd: str | pl.Expr, n: str | pl.Expr,
             pl.when(ok).then(m + half).otherwise(None).alias("high"))
 
 
-def nps_interval(p: float, d: float, n: int, z: float = 1.96
+def nps_interval(p: float, d: float, n: int, z: float = Z95
                  ) -> tuple[float | None, float | None]:
     """NPS 95 % interval from promoter share ``p`` and detractor share ``d`` (fractions).
 
@@ -165,7 +162,7 @@ def nps_interval(p: float, d: float, n: int, z: float = 1.96
     return max(-100.0, nps - z * se), min(100.0, nps + z * se)
 
 
-def nps_interval_expr(p: str | pl.Expr, d: str | pl.Expr, n: str | pl.Expr, z: float = 1.96
+def nps_interval_expr(p: str | pl.Expr, d: str | pl.Expr, n: str | pl.Expr, z: float = Z95
                       ) -> tuple[pl.Expr, pl.Expr]:
     """NPS interval bounds as polars expressions (``low``, ``high``); null where n is 0.
 

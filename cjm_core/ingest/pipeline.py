@@ -14,7 +14,7 @@ from cjm_core.ingest.dates import two_digit_year_notes
 from cjm_core.ingest.read import RawTable, read_file
 from cjm_core.ingest.roles import suggest_table, suggest_with_reasons
 from cjm_core.ingest.validate import LoadResult, load_table
-from cjm_core.model.schema import FEEDBACK_SCORES, TABLES, required_roles
+from cjm_core.model.schema import FEEDBACK_SCORES, ROW, TABLES, required_roles
 
 #: a function that returns a saved mapping (table, roles, date_order, scales) for a list of columns
 MappingLookup = Callable[[list[str]], Any]
@@ -92,7 +92,7 @@ def dedupe_problems(problems: list) -> list:
 
 def data_columns(raw: RawTable) -> list[str]:
     """The user's columns of a raw table (without the internal row-number column)."""
-    return [c for c in raw.frame.columns if c != "__row__"]
+    return [c for c in raw.frame.columns if c != ROW]
 
 
 def digest(data: bytes) -> str:

@@ -38,8 +38,8 @@ from cjm_core.ingest.workbook_guard import (
     inflate_checked,
     open_zip,
 )
+from cjm_core.model.schema import ROW
 
-ROW = "__row__"
 WHITESPACE = "whitespace"
 DELIMITERS = (",", ";", "\t", "|")
 WORKBOOK_KINDS = ("xlsx", "xls", "ods", "xlsb")

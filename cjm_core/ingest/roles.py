@@ -19,9 +19,7 @@ import polars as pl
 
 from cjm_core.ingest.dates import sniff_datetime
 from cjm_core.ingest.validate import parse_number, sniff_decimal
-from cjm_core.model.schema import FEEDBACK_SCORES, TABLES, roles_of
-
-ROW = "__row__"
+from cjm_core.model.schema import FEEDBACK_SCORES, ROW, TABLES, roles_of
 
 _SPECIAL = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d",
                           "Æ": "AE", "Œ": "OE", "Ø": "O", "Ł": "L", "ẞ": "SS"})

@@ -32,12 +32,18 @@ import polars as pl
 from cjm_core.errors import QueryError
 from cjm_core.ingest.dates import DateFormat, _parse_stripped, _sniff, describe_format
 from cjm_core.ingest.problems import Problem
-from cjm_core.model.schema import FEEDBACK_SCORES, TABLES, Role, roles_of, scale_column
+from cjm_core.model.schema import (
+    FEEDBACK_SCORES,
+    ROW,
+    TABLES,
+    Role,
+    roles_of,
+    scale_column,
+)
 
 if TYPE_CHECKING:
     from cjm_core.ingest.read import RawTable
 
-ROW = "__row__"
 Status = Literal["loaded", "partial", "failed", "needs_answer"]
 
 _TRUE = ("yes", "y", "true", "t", "1", "1.0", "ja", "j", "wahr", "oui", "vrai", "si", "sí",

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 Kind = Literal["id", "text", "category", "datetime", "number", "integer", "boolean", "score"]
+#: the column every raw table starts with: each row's number as the user sees it in the file
+ROW = "__row__"
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,9 @@
-"""Chart builders: tables in, ``alt.Chart`` / ``go.Figure`` out. They never render; pages show
+"""Chart builders: tables in, ``alt.Chart`` out. They never render; pages show
 them, the HTML report and exports turn them into SVG, and tests read ``chart.to_dict()``."""
 
 from __future__ import annotations
 
 import altair as alt
-import plotly.graph_objects as go
 import polars as pl
 
 STATUS_COLOURS = {"met": "#2e7d32", "within": "#f9a825", "missed": "#c62828", "no data": "#9e9e9e"}
@@ -108,18 +107,6 @@ def matrix_chart(transitions: pl.DataFrame) -> alt.Chart:
         tooltip=[alt.Tooltip("source:N", title="from"), alt.Tooltip("target:N", title="to"),
                  alt.Tooltip("count:Q", format=","), alt.Tooltip("share:Q", format=".1%")],
     )
-
-
-def sankey_figure(nodes: list[str], sources: list[int], targets: list[int],
-                  values: list[float]) -> go.Figure:
-    """A plotly Sankey of transitions (indices into ``nodes``)."""
-    fig = go.Figure(go.Sankey(
-        node={"label": nodes, "pad": 14, "thickness": 14},
-        link={"source": sources, "target": targets, "value": values,
-              "hovertemplate": "%{source.label} → %{target.label}: %{value:,}<extra></extra>"},
-    ))
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=420)
-    return fig
 
 
 def trend_chart(frame: pl.DataFrame, *, value_format: str = PERCENT, title: str = "") -> alt.Chart:
