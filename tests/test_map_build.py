@@ -662,3 +662,21 @@ def test_metrics_friction_and_report_leave_a_stage_without_events_out():
     assert not [f for f in top_friction(data) if "Demo" in f.name]
     html = build_report(data)
     assert "No data for Demo: no event has this stage" in html
+
+
+@pytest.mark.parametrize("isic", ["4742", "4773"])
+def test_map_step_pains_follow_the_overviews_friction_rule(isic, store):
+    from cjm_core.analytics.friction import step_candidates
+    from cjm_core.analytics.funnel import journey_funnel
+    from cjm_core.demo.sample import generate
+
+    tables = generate(isic, 2000, seed=3)
+    data = Dataset(default_journey(isic), **tables)
+    m = build_map(data)
+    drawn = [i.text for k in m.cells.get("pain_points", {}) for i in items(m, "pain_points", k)
+             if i.text.startswith("Drop-off ")]
+    table = journey_funnel(data.journey, data.events, data.funnel_counts).table
+    ranked = sorted((f for f in step_candidates(table) if f.raw_impact > 0),
+                    key=lambda f: -f.raw_impact)[:2]
+    assert sorted(drawn) == sorted(f"Drop-off {f.name}: {f.evidence['lost']:,} of "
+                                   f"{f.evidence['n']:,} customers lost" for f in ranked)

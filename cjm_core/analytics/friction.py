@@ -25,7 +25,8 @@ import polars as pl
 from cjm_core.analytics.stats import wilson
 from cjm_core.metric import Metric
 
-__all__ = ["DEFAULT_CSAT_TARGET", "Friction", "csat_target_from", "friction_points"]
+__all__ = ["DEFAULT_CSAT_TARGET", "Friction", "csat_target_from", "friction_points",
+           "step_candidates"]
 
 #: the seeds' CSAT level (4773, 4741): 85% in the top boxes
 DEFAULT_CSAT_TARGET = 0.85
@@ -62,7 +63,9 @@ def _pct(x: float | None) -> str:
     return "—" if x is None else f"{x * 100:.0f}%"
 
 
-def _step_candidates(funnel_table: pl.DataFrame) -> list[Friction]:
+def step_candidates(funnel_table: pl.DataFrame) -> list[Friction]:
+    """Every funnel step as a friction candidate, by the rule of the module docstring: the
+    Overview's top 3 and the journey map's pain points both read these (one rule)."""
     need = {"step", "reached", "dropoff", "lost"}
     if funnel_table.height < 2 or not need <= set(funnel_table.columns):
         return []
@@ -82,7 +85,8 @@ def _step_candidates(funnel_table: pl.DataFrame) -> list[Friction]:
         before = row.get("n") or prev["reached"]
         low, high = wilson(row["lost"], before)
         evidence = {
-            "step": name, "reached_before": prev["reached"], "reached": row["reached"],
+            "step": name, "from_step": prev["step"], "to_step": row["step"],
+            "reached_before": prev["reached"], "reached": row["reached"],
             "lost": row["lost"], "dropoff": row["dropoff"], "n": before,
             "dropoff_low": low, "dropoff_high": high,
             "median_other_dropoff": median, "gap": gap,
@@ -158,7 +162,7 @@ def friction_points(
     [('B → C', 1.0), ('Hotline', 0.069)]
     """
     target = csat_target if csat_target is not None else csat_target_from(targets)
-    candidates = _step_candidates(funnel_table) + _touchpoint_candidates(
+    candidates = step_candidates(funnel_table) + _touchpoint_candidates(
         csat_by_touchpoint, target, feedback, worst_comments)
     candidates = [c for c in candidates if c.raw_impact > 0]
     if not candidates:

@@ -43,17 +43,15 @@ only measured content. A cell's ``source`` describes its text; every item carrie
 from __future__ import annotations
 
 import re
-import statistics
 from dataclasses import replace
 from datetime import UTC, datetime
-from itertools import pairwise
 from typing import Any
 
 import polars as pl
 
 from cjm_core.analytics.channels import channel_kind
 from cjm_core.analytics.comments import polarity, worst_comments
-from cjm_core.analytics.friction import csat_target_from
+from cjm_core.analytics.friction import csat_target_from, step_candidates
 from cjm_core.analytics.funnel import journey_funnel
 from cjm_core.analytics.satisfaction import ces, csat, nps
 from cjm_core.analytics.stats import wilson
@@ -559,30 +557,26 @@ class _Build:
     # -- pain points
 
     def _step_pains(self) -> dict[str, list[Item]]:
-        table = self.funnel
-        if table is None or table.height < 2:
+        """The worst funnel steps by the Overview's own rule (:func:`step_candidates`: customers
+        lost × the drop-off above the other steps' median), at most :data:`MAX_STEPS`, placed at
+        the stage the customers were lost from. Stages without data are not steps."""
+        if self.funnel is None:
             return {}
-        rows = table.sort("step_index").to_dicts()[: len(self.keys)]
-        steps = [(i, prev, row) for i, (prev, row) in enumerate(pairwise(rows))
-                 if row["dropoff"] is not None and prev["reached"]]
+        present = self.funnel.filter(pl.col("reached").is_not_null())
+        steps = sorted((f for f in step_candidates(present) if f.raw_impact > 0),
+                       key=lambda f: -f.raw_impact)  # stable: earlier steps first on ties
+        key_of = {s.name: s.key for s in self.journey.stages}
         kinds = _dominant_kind(self.events) if self.events is not None else {}
-        scored = []
-        for j, (i, prev, row) in enumerate(steps):
-            others = [r["dropoff"] for jj, (_, _, r) in enumerate(steps) if jj != j]
-            gap = row["dropoff"] - (statistics.median(others) if others else 0.0)
-            if gap > 0 or len(steps) == 1:
-                scored.append((row["lost"] * max(gap, 0.0), i, prev, row))
-        scored.sort(key=lambda s: (-s[0], s[1]))
         out: dict[str, list[Item]] = {}
-        for _, i, prev, row in scored[:MAX_STEPS]:
-            a, b = self.keys[i], self.keys[i + 1]
-            name = f"{self.names[a]} → {self.names[b]}"
+        for f in steps[:MAX_STEPS]:
+            e = f.evidence
+            a, b = key_of[e["from_step"]], key_of[e["to_step"]]
             cross = (a in kinds and b in kinds and kinds[a] != kinds[b])
-            lo, hi = wilson(row["lost"], prev["reached"])
             out.setdefault(a, []).append(Item(
-                f"Drop-off {name}: {row['lost']:,} of {prev['reached']:,} customers lost",
-                "measured", value=row["dropoff"], n=int(prev["reached"]), low=lo, high=hi,
-                code=suggest_code("step", name, cross_channel=cross), unit="rate"))
+                f"Drop-off {f.name}: {e['lost']:,} of {e['n']:,} customers lost",
+                "measured", value=e["dropoff"], n=int(e["n"]), low=e["dropoff_low"],
+                high=e["dropoff_high"], code=suggest_code("step", f.name, cross_channel=cross),
+                unit="rate"))
         return out
 
     def _touchpoint_pains(self, out: dict[str, list[Item]]) -> None:
