@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import polars as pl
 import streamlit as st
@@ -56,6 +58,31 @@ def show_error(exc: CJMError) -> None:
     """The one place a core error becomes what the user sees: its plain message (escaped: it
     quotes file names, columns and values), never a trace."""
     st.error(md_escape(exc.message), icon="⚠️")
+
+
+class Guarded:
+    """What a :func:`guard` block ended with: the core error it showed, if any."""
+
+    error: CJMError | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+@contextmanager
+def guard(*, stop: bool = False) -> Iterator[Guarded]:
+    """Run a block that calls the core; a :class:`CJMError` it raises is shown through
+    :func:`show_error` and the page goes on after the block (or ends there, with ``stop``).
+    Anything else is a bug and propagates. ``with guard() as g: ...`` then ``g.failed``."""
+    outcome = Guarded()
+    try:
+        yield outcome
+    except CJMError as exc:
+        outcome.error = exc
+        show_error(exc)
+        if stop:
+            st.stop()
 
 
 def download_table(label: str, frame: pl.DataFrame, file_name: str, *, key: str) -> None:
@@ -148,29 +175,39 @@ def page_setup(*, sidebar: bool = True) -> str:
     id. A revoked or expired share link gets a page saying so, and nothing else."""
     st.set_page_config(page_title="Customer Journey Analytics", page_icon="🧭", layout="wide",
                        initial_sidebar_state="expanded" if sidebar else "collapsed")
-    try:
-        link = _shared_link()
-        if link is None:
-            st.session_state.pop("share_role", None)
-            _owner_gate()
-            ws_id = current_workspace_id()
-        else:
-            ws_id = link.workspace_id
-            st.session_state["share_role"] = link.role
-            st.session_state["share_link_id"] = link.id
-        st.session_state["workspace_id"] = ws_id
-        if sidebar:
-            show_sidebar(ws_id)
-    except (ShareLinkRevoked, ShareLinkExpired) as exc:
-        st.session_state.pop("share_token", None)
-        st.title("This link no longer works")
-        st.error(md_escape(exc.message))
-        st.caption("Ask the person who shared it for a new link.")
-        st.stop()
-    except CJMError as exc:
-        show_error(exc)
-        st.stop()
+    ws_id = ""
+    with guard(stop=True):
+        try:
+            ws_id = _enter(sidebar)
+        except (ShareLinkRevoked, ShareLinkExpired) as exc:
+            _link_gone(exc)
     return ws_id
+
+
+def _enter(sidebar: bool) -> str:
+    """The workspace this session opens: the share link's, else the owner's (after the gate)."""
+    link = _shared_link()
+    if link is None:
+        st.session_state.pop("share_role", None)
+        _owner_gate()
+        ws_id = current_workspace_id()
+    else:
+        ws_id = link.workspace_id
+        st.session_state["share_role"] = link.role
+        st.session_state["share_link_id"] = link.id
+    st.session_state["workspace_id"] = ws_id
+    if sidebar:
+        show_sidebar(ws_id)
+    return ws_id
+
+
+def _link_gone(exc: ShareLinkRevoked | ShareLinkExpired) -> None:
+    """A revoked or expired share link: a page saying so, and nothing else."""
+    st.session_state.pop("share_token", None)
+    st.title("This link no longer works")
+    st.error(md_escape(exc.message))
+    st.caption("Ask the person who shared it for a new link.")
+    st.stop()
 
 
 def flash(message: str) -> None:

@@ -6,7 +6,6 @@ import streamlit as st
 
 import ui
 from cjm_core.analytics.scorecard import scorecard
-from cjm_core.errors import CJMError
 from cjm_core.industries.targets import apply_edits, gaps_table, targets_table
 from cjm_core.storage.workspaces import (
     reset_workspace_targets,
@@ -45,11 +44,8 @@ edited = st.data_editor(
 )
 a, b = st.columns([1, 4])
 if a.button("Save targets", type="primary", key="save_targets"):
-    try:
+    with ui.guard():
         save_workspace_targets(store, ws_id, apply_edits(editable, edited.to_dicts()))
-    except CJMError as exc:
-        ui.show_error(exc)
-    else:
         ui.flash("Targets saved for this workspace.")
         st.rerun()
 if b.button("Back to the industry's targets", key="reset_targets"):

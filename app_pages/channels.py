@@ -13,7 +13,6 @@ from cjm_core.analytics.channels import (
     transition_totals,
     transitions,
 )
-from cjm_core.errors import CJMError
 from cjm_core.metric import format_value
 from cjm_core.present.charts import matrix_chart
 from cjm_core.present.charts_extra import metric_caption, transition_sankey
@@ -52,13 +51,10 @@ elif not has_purchase:
     st.info("Nothing says what a purchase is: give the journey a stage with the purchase role, "
             "or upload an orders table on the Data page.")
 else:
-    try:
-        tiles = ui.compute(key, omnichannel, data.events, data.journey, data.orders)
-        tiles = [*tiles, ui.compute(key, online_to_store, data.events, data.journey,
-                                    data.orders)]
-    except CJMError as exc:
-        ui.show_error(exc)
-        tiles = []
+    tiles = []
+    with ui.guard():
+        tiles = [*ui.compute(key, omnichannel, data.events, data.journey, data.orders),
+                 ui.compute(key, online_to_store, data.events, data.journey, data.orders)]
     cols = st.columns(len(LABELS))
     for col, m in zip(cols, tiles, strict=False):
         label, what = LABELS[m.metric]

@@ -7,7 +7,6 @@ import polars as pl
 import streamlit as st
 
 import ui
-from cjm_core.errors import CJMError
 from cjm_core.ingest.pipeline import choose, dedupe_problems, digest, holds_table, suggest
 from cjm_core.ingest.problems import CODES, code_counts
 from cjm_core.ingest.validate import SCALES
@@ -172,13 +171,12 @@ def upload_section() -> None:
     for up in files or []:
         data = up.getvalue()
         fkey = digest(data)
-        try:
+        with ui.guard() as reading:
             name = ui.md_escape(up.name)
             with st.status(f"Reading {name} ({len(data) / 1e6:.1f} MB)…") as status:
                 raws = ui.read_upload(fkey, data, up.name)
                 status.update(label=f"Read {name}", state="complete", expanded=False)
-        except CJMError as exc:
-            ui.show_error(exc)
+        if reading.failed:
             continue
         if len(raws) > 1:
             names = [r.sheet or r.source for r in raws]
@@ -191,11 +189,8 @@ def upload_section() -> None:
                 chosen.append(loaded)
     if chosen and st.button("Save to workspace", type="primary", key="save_uploads"):
         before = store.get_journey(ws_id)
-        try:
+        with ui.guard():
             saved = save_loads(store, ws_id, chosen)
-        except CJMError as exc:
-            ui.show_error(exc)
-        else:
             st.success("Saved: " + ", ".join(f"{t} ({n:,} rows)" for t, n in saved.items()))
             if store.get_journey(ws_id) != before:
                 st.info("The journey now follows your data (stages in the order customers "
@@ -266,11 +261,8 @@ def journey_section() -> None:
             st.warning("Stages in your events that the journey does not name: "
                        + ui.md_escape(", ".join(extra)))
     if st.button("Save journey", key="save_journey"):
-        try:
+        with ui.guard():
             store.save_journey(ws_id, journey_from_rows(isic, names, stage_roles))
-        except CJMError as exc:
-            ui.show_error(exc)
-        else:
             st.success("Journey saved.")
 
 
@@ -280,11 +272,8 @@ def new_workspace_section() -> None:
         isic = st.selectbox("Industry", list(INDUSTRIES), key="new_ws_isic",
                             format_func=lambda c: f"{c} — {INDUSTRIES[c]}")
         if st.button("Create", key="new_ws_create"):
-            try:
+            with ui.guard():
                 new_id = new_workspace(store, name, isic)
-            except CJMError as exc:
-                ui.show_error(exc)
-            else:
                 ui.switch_workspace(new_id)
                 st.rerun()
 

@@ -8,7 +8,6 @@ import streamlit as st
 
 import ui
 from cjm_core.analytics.funnel import FunnelQuery, funnel, funnel_from_counts
-from cjm_core.errors import CJMError
 from cjm_core.present.charts import funnel_chart
 
 ws_id = ui.page_setup()
@@ -82,11 +81,8 @@ def run_funnel():
     return ui.compute(key, funnel, data.events, query, data.journey)
 
 
-try:
+with ui.guard(stop=True):
     result = run_funnel()
-except CJMError as exc:
-    ui.show_error(exc)
-    st.stop()
 
 table = result.table
 m1, m2, m3 = st.columns(3)

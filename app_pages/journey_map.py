@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from cjm_core.errors import CJMError, MapConflict
+from cjm_core.errors import MapConflict
 from cjm_core.journey_map.build import build_map, compare_maps
 from cjm_core.journey_map.chart import swimlane_chart
 from cjm_core.journey_map.export import export
@@ -150,47 +150,45 @@ if m.flagged_stages():
 edit, history, compare, download = st.tabs(["Edit", "History", "Compare segments", "Export"])
 def edit_tab() -> None:
     """Table editors for stages, lanes, emotions and one lane's entries."""
-    try:
-        st.markdown("**Stages** (rename, reorder, hide; add or delete rows)")
-        rows = st.data_editor(stage_rows(m), num_rows="dynamic", key="map_stage_rows",
-                              column_config={"key": None}, hide_index=True)
-        st.markdown("**Lanes** (rename, reorder, hide)")
-        lanes = st.data_editor(lane_rows(m), key="map_lane_rows", hide_index=True,
-                               column_config={"key": None})
-        st.markdown("**Emotion** (the team's assumption, −2 … +2; measured values come from "
-                    "satisfaction)")
-        emotions = st.data_editor(emotion_rows(m), key="map_emotion_rows", hide_index=True,
-                                  disabled=["stage", "measured", "n"], column_config={
-                                      "assumed": st.column_config.NumberColumn(
-                                          min_value=-2.0, max_value=2.0, step=0.5)})
-        lane = st.selectbox("Lane to edit", list(EDITABLE_LANES),
-                            format_func=EDITABLE_LANES.get, key="map_lane")
-        stage_names = [s.name for s in m.stages]
-        items = st.data_editor(
-            item_rows(m, lane), num_rows="dynamic", key=f"map_items_{lane}", hide_index=True,
-            column_config={
-                "stage": st.column_config.SelectboxColumn(options=stage_names, required=True),
-                "code": st.column_config.SelectboxColumn(
-                    "challenge code", options=list(CHALLENGE_CODES),
-                    help="; ".join(f"{k} {v}" for k, v in CHALLENGE_CODES.items())),
-                "owner": st.column_config.TextColumn("owner"),
-                "note": st.column_config.CheckboxColumn(
-                    "stage note", help="free text for the stage rather than a list entry"),
-            })
-        if st.button("Apply edits to the map", key="map_apply"):
-            edited = apply_stage_rows(m, rows)
-            edited = apply_lane_rows(edited, lanes)
-            edited = apply_emotion_rows(edited, emotions)
-            edited = apply_item_rows(edited, lane, items)
-            keep(edited)
-            st.rerun()
-    except CJMError as exc:
-        ui.show_error(exc)
+    st.markdown("**Stages** (rename, reorder, hide; add or delete rows)")
+    rows = st.data_editor(stage_rows(m), num_rows="dynamic", key="map_stage_rows",
+                          column_config={"key": None}, hide_index=True)
+    st.markdown("**Lanes** (rename, reorder, hide)")
+    lanes = st.data_editor(lane_rows(m), key="map_lane_rows", hide_index=True,
+                           column_config={"key": None})
+    st.markdown("**Emotion** (the team's assumption, −2 … +2; measured values come from "
+                "satisfaction)")
+    emotions = st.data_editor(emotion_rows(m), key="map_emotion_rows", hide_index=True,
+                              disabled=["stage", "measured", "n"], column_config={
+                                  "assumed": st.column_config.NumberColumn(
+                                      min_value=-2.0, max_value=2.0, step=0.5)})
+    lane = st.selectbox("Lane to edit", list(EDITABLE_LANES),
+                        format_func=EDITABLE_LANES.get, key="map_lane")
+    stage_names = [s.name for s in m.stages]
+    items = st.data_editor(
+        item_rows(m, lane), num_rows="dynamic", key=f"map_items_{lane}", hide_index=True,
+        column_config={
+            "stage": st.column_config.SelectboxColumn(options=stage_names, required=True),
+            "code": st.column_config.SelectboxColumn(
+                "challenge code", options=list(CHALLENGE_CODES),
+                help="; ".join(f"{k} {v}" for k, v in CHALLENGE_CODES.items())),
+            "owner": st.column_config.TextColumn("owner"),
+            "note": st.column_config.CheckboxColumn(
+                "stage note", help="free text for the stage rather than a list entry"),
+        })
+    if st.button("Apply edits to the map", key="map_apply"):
+        edited = apply_stage_rows(m, rows)
+        edited = apply_lane_rows(edited, lanes)
+        edited = apply_emotion_rows(edited, emotions)
+        edited = apply_item_rows(edited, lane, items)
+        keep(edited)
+        st.rerun()
 
 
 with edit:
     if ui.can_edit():
-        edit_tab()
+        with ui.guard():
+            edit_tab()
     else:
         st.info("Shared with you read-only: the map can be viewed, presented and exported.")
 

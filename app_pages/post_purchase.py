@@ -12,7 +12,6 @@ from cjm_core.analytics.loyalty import loyalty_metrics
 from cjm_core.analytics.periods import change, dated_tables, last_periods, no_dates_note
 from cjm_core.analytics.scorecard import all_metrics
 from cjm_core.analytics.support import support_metrics
-from cjm_core.errors import CJMError
 from cjm_core.metric import format_value
 from cjm_core.present.charts_extra import change_table, metric_caption, wide_metrics
 
@@ -75,11 +74,9 @@ if not data.has("support", "opened_at"):
     st.info("Support figures need a support table with an opened_at column (and resolved_at, "
             "first_contact_resolved or contacts). Upload one on the Data page.")
 else:
-    try:
+    support = []
+    with ui.guard():
         support = ui.compute(key, support_metrics, data.support)
-    except CJMError as exc:
-        ui.show_error(exc)
-        support = []
     if not support:
         st.info("The support table has no cases in the current filters, or lacks resolved_at, "
                 "first_contact_resolved and contacts.")
@@ -102,13 +99,13 @@ if not data.has("orders", "customer_id", "order_date", "amount"):
     st.info("Loyalty figures need an orders table with customer, order date and amount. Upload "
             "one on the Data page.")
 else:
-    try:
-        loyalty = ui.compute(key, loyalty_metrics, data.orders)
-        by_channel = (ui.compute(key, loyalty_metrics, data.orders, by=["channel"])
-                      if data.has("orders", "channel") else [])
-    except CJMError as exc:
-        ui.show_error(exc)
-        loyalty, by_channel = [], []
+    loyalty, by_channel = [], []
+    with ui.guard():
+        loyalty, by_channel = (
+            ui.compute(key, loyalty_metrics, data.orders),
+            ui.compute(key, loyalty_metrics, data.orders, by=["channel"])
+            if data.has("orders", "channel") else [],
+        )
     if loyalty:
         st.caption("Over the orders in the filtered period: repeat purchase rate = customers "
                    "with ≥ 2 orders / customers with ≥ 1; CLV = revenue per customer (historic).")
@@ -128,11 +125,8 @@ if not any(data.has(t) for t in ("events", "feedback", "support", "orders")):
 if not dated_tables(data):  # an undated survey alone: say so rather than compare it with itself
     st.info(no_dates_note([], any_dated=False))
     st.stop()
-try:
+with ui.guard(stop=True):
     current, previous, bounds = ui.compute(key, last_periods, data)
-except CJMError as exc:
-    ui.show_error(exc)
-    st.stop()
 if bounds["undated"]:
     st.info(no_dates_note(bounds["undated"]))
 now = ui.compute(f"{key}:current", all_metrics, current)

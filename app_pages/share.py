@@ -9,7 +9,6 @@ import polars as pl
 import streamlit as st
 
 import ui
-from cjm_core.errors import CJMError
 
 ws_id = ui.page_setup()
 st.title("Share")
@@ -31,13 +30,10 @@ with st.form("new_link", border=True):
     expires = d.date_input("Expires (optional)", value=None, key="share_expires",
                            min_value=datetime.now(UTC).date() + timedelta(days=1))
     if st.form_submit_button("Create link", type="primary"):
-        try:
+        with ui.guard():
             until = datetime.combine(expires, time(0, 0), tzinfo=UTC) if expires else None
             token, link = store.create_share_link(ws_id, role, created_by=who, label=label,
                                                   expires_at=until)
-        except CJMError as exc:
-            ui.show_error(exc)
-        else:
             st.session_state["new_share_token"] = token
 if st.session_state.get("new_share_token"):
     st.success("Copy this link now; it will not be shown again.")

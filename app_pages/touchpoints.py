@@ -16,7 +16,6 @@ from cjm_core.analytics.satisfaction import (
     nps,
     satisfaction_table,
 )
-from cjm_core.errors import CJMError
 from cjm_core.industries.targets import target_text, targets_for
 from cjm_core.present.charts import distribution_chart, heatmap, interval_chart
 
@@ -52,14 +51,11 @@ with st.container(border=True):
 st.caption(f"{SCORES[score]}: {HOW[score]}. Hollow points and ticked rows: fewer than 30 "
            "answers (low sample).")
 
-try:
+with ui.guard(stop=True):
     table = ui.compute(key, satisfaction_table, data.feedback, by)
     per_cut = metrics_frame(ui.compute(key, SCORE_FN[score], data.feedback, by=[by]))
     per_month = (metrics_frame(ui.compute(key, SCORE_FN[score], data.feedback,
                                           by=[by, "period"])) if dated else None)
-except CJMError as exc:
-    ui.show_error(exc)
-    st.stop()
 
 # the industry's target for the chosen score (a line on the chart), else CSAT's 85%
 target = next((t for t in targets_for(data.journey.isic)
