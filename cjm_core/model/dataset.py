@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cached_property
+from typing import Any
 
 import polars as pl
 
@@ -50,6 +51,20 @@ class Dataset:
             return False
         return all(c in frame.columns and frame[c].null_count() < frame.height for c in columns)
 
+    def table(self, name: str) -> pl.DataFrame:
+        """A table known to be present (``has`` said so): the frame, typed as one.
+
+        >>> from cjm_core.model.journey import default_journey
+        >>> Dataset(default_journey("4742")).table("events")
+        Traceback (most recent call last):
+        ...
+        KeyError: 'no events table'
+        """
+        frame = getattr(self, name)
+        if frame is None:
+            raise KeyError(f"no {name} table")
+        return frame
+
     def values(self, table: str, column: str) -> list[str]:
         """Distinct non-null values of a column, sorted (for pickers)."""
         frame = getattr(self, table)
@@ -85,7 +100,7 @@ class Dataset:
         >>> Dataset(default_journey("4742"), events=ev).with_stage_names().events["stage"].to_list()
         ['Online research', 'Purchase', 'Unboxing']
         """
-        out = {}
+        out: dict[str, Any] = {}  # table name -> frame, for dataclasses.replace
         for name, frame in self.tables().items():
             if "stage" not in frame.columns or frame.height == 0:
                 continue
@@ -108,7 +123,7 @@ class Dataset:
         """
         if not self.has("events", "stage"):
             return {r: bool(k) for r, k in self.journey.stage_roles.items()}
-        values = self.events["stage"].cast(pl.String).drop_nulls().unique().to_list()
+        values = self.table("events")["stage"].cast(pl.String).drop_nulls().unique().to_list()
         return stages_played(self.journey, values)
 
     def digest(self) -> str:
@@ -133,7 +148,7 @@ class Dataset:
         carry that segment, in every table that has a customer_id (and feedback/events rows of
         that segment where the table has a segment column itself); rows of a table with neither
         cannot be tied to the segment and are left out."""
-        out = {}
+        out: dict[str, Any] = {}  # table name -> frame, for dataclasses.replace
         customers = self._segment_customers(segment)
         for name, frame in self.tables().items():
             out[name] = _filter_one(frame, DATE_COLUMN.get(name), start, end, channel,
@@ -144,7 +159,7 @@ class Dataset:
         if segment is None or not self.has("events", "segment", "customer_id"):
             return None
         values = [segment] if isinstance(segment, str) else list(segment)
-        return (self.events.filter(pl.col("segment").is_in(values))
+        return (self.table("events").filter(pl.col("segment").is_in(values))
                 .get_column("customer_id").unique())
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import altair as alt
 import polars as pl
@@ -195,6 +195,9 @@ class _Context:
 
 
 def _context(data: Dataset, targets: list[Target]) -> _Context:
+    recent: list[Metric] | None
+    previous: list[Metric] | None
+    periods: dict | None
     try:
         sc = scorecard(data, targets)
         gaps, current, recent, previous, periods = (sc.gaps, sc.current, sc.recent,
@@ -213,14 +216,14 @@ def _context(data: Dataset, targets: list[Target]) -> _Context:
 
 
 def _period_covered(data: Dataset) -> str:
-    days = []
+    days: list[tuple[int, int, int]] = []
     for name, frame in data.tables().items():
         col = DATE_COLUMN.get(name)
         if col in frame.columns and frame.schema[col].is_temporal():
-            days += [d for d in (frame[col].min(), frame[col].max()) if d is not None]
+            days += [(d.year, d.month, d.day) for d in (frame[col].min(), frame[col].max())
+                     if isinstance(d, date)]  # a datetime is a date too
     if not days:
         return "no dated rows"
-    days = [(d.year, d.month, d.day) for d in days]
     (y0, m0, d0), (y1, m1, d1) = min(days), max(days)
     return f"{y0:04d}-{m0:02d}-{d0:02d} to {y1:04d}-{m1:02d}-{d1:02d}"
 
@@ -373,7 +376,7 @@ def _channels(ctx: _Context) -> _Html:
     else:
         parts.append(_missing("omnichannel and online-to-store conversion need the journey's "
                               "purchase stage role or an orders table."))
-    trans = transitions(data.events, "channel")
+    trans = transitions(data.table("events"), "channel")
     moves = trans.filter(~pl.col("self_transition")).sort(
         ["count", "source", "target"], descending=[True, False, False]).head(10)
     if moves.height:
@@ -403,18 +406,19 @@ def _touchpoints(ctx: _Context) -> _Html:
     if not data.has("feedback", "touchpoint"):
         return _missing("touchpoint figures need a feedback table with a touchpoint column and "
                         "csat, nps or ces scores. Upload it.")
-    table = satisfaction_table(data.feedback, "touchpoint")
+    table = satisfaction_table(data.table("feedback"), "touchpoint")
     parts = [_table(["Touchpoint", "Answers", "CSAT", "95% interval", "n", "NPS",
                      "95% interval", "n", "CES", "95% interval", "n"],
                     _touchpoint_rows(table), numeric=tuple(range(1, 11)))]
     if data.has("feedback", "csat"):
-        frame = metrics_frame(csat(data.feedback, by=["touchpoint"])).drop("metric", "unit")
+        by_touchpoint = csat(data.table("feedback"), by=["touchpoint"])
+        frame = metrics_frame(by_touchpoint).drop("metric", "unit")
         target = csat_target_from(ctx.targets)
         parts += [_tag("h3", "CSAT per touchpoint (hollow points: low sample; dashed line: ",
                        f"target {format_value(target, 'rate')})"),
                   _svg(charts.interval_chart(frame, "touchpoint", target=target, title="CSAT")),
                   _tag("h3", "CSAT answers, all touchpoints"),
-                  _svg(charts.distribution_chart(distribution(data.feedback, "csat")),
+                  _svg(charts.distribution_chart(distribution(data.table("feedback"), "csat")),
                        width=320)]
     return _join(parts)
 
@@ -433,7 +437,7 @@ def _support_loyalty(ctx: _Context) -> _Html:
 
 
 def _change_rows(table: pl.DataFrame) -> list[list[object]]:
-    rows = []
+    rows: list[list[object]] = []
     for r in table.iter_rows(named=True):
         unit = r["unit"] or "rate"
         rows.append([_label(r["metric"]), format_value(r["value_before"], unit),
@@ -462,7 +466,7 @@ def _period(ctx: _Context) -> _Html:
     parts.append(_table(["Metric", "Before", "Now", "Change", "Relative change", "n before",
                          "n now"], _change_rows(table), numeric=(1, 2, 3, 4, 5, 6)))
     if ctx.data.has("feedback", "csat", "timestamp"):
-        trend = by_period(csat(ctx.data.feedback, by=["period"]))
+        trend = by_period(csat(ctx.data.table("feedback"), by=["period"]))
         parts += [_tag("h3", "CSAT by month"), _svg(charts.trend_chart(trend, title="CSAT"))]
     return _join(parts)
 
