@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import polars as pl
 
@@ -68,6 +69,10 @@ def undated_tables(dataset: Dataset) -> list[str]:
             if frame.height and not has_dates(frame, name)]
 
 
+_NO_DATES = ("No dates: none of the tables has a date, so there are no periods to compare. "
+             "Map a date column (" + ", ".join(DATE_COLUMNS) + ") on the Data page.")
+
+
 def no_dates_note(undated: Sequence[str], *, any_dated: bool = True) -> str | None:
     """What period over period says about tables without dates (None when every table has).
 
@@ -77,8 +82,7 @@ def no_dates_note(undated: Sequence[str], *, any_dated: bool = True) -> str | No
     'No dates: none of the tables has a date, s'
     """
     if not any_dated:
-        return ("No dates: none of the tables has a date, so there are no periods to compare. "
-                "Map a date column (" + ", ".join(DATE_COLUMNS) + ") on the Data page.")
+        return _NO_DATES
     if not undated:
         return None
     names = " and ".join([", ".join(undated[:-1]), undated[-1]] if len(undated) > 1
@@ -227,7 +231,7 @@ def _data_bounds(dataset: Dataset) -> tuple[datetime | None, datetime | None]:
             s = frame.get_column(col)
             if s.dtype in (pl.Datetime, pl.Date) or isinstance(s.dtype, pl.Datetime):
                 lo, hi = s.min(), s.max()
-                if lo is not None:
+                if isinstance(lo, date) and isinstance(hi, date):  # a datetime is a date too
                     lows.append(_as_datetime(lo))
                     highs.append(_as_datetime(hi))
     return (min(lows) if lows else None), (max(highs) if highs else None)
@@ -265,8 +269,9 @@ def last_periods(dataset: Dataset, months: int = 12, end: date | datetime | None
         raise ValueError("months must be at least 1")
     data_start, data_end = _data_bounds(dataset)
     if not dated_tables(dataset) or (end is None and data_end is None):
-        raise CJMError(no_dates_note([], any_dated=False), code="missing-role")
+        raise CJMError(_NO_DATES, code="missing-role")
     if end is None:
+        assert data_end is not None  # the check above; said for the type checker
         stop = datetime(data_end.year, data_end.month, data_end.day) + timedelta(days=1)
     else:
         stop = _as_datetime(end)
@@ -284,7 +289,8 @@ def last_periods(dataset: Dataset, months: int = 12, end: date | datetime | None
                               and data_start < previous_start + timedelta(days=1)),
         "undated": undated_tables(dataset),
     }
-    dropped = {t: None for t, frame in dataset.tables().items() if not has_dates(frame, t)}
+    dropped: dict[str, Any] = {t: None for t, frame in dataset.tables().items()
+                               if not has_dates(frame, t)}
     current = replace(dataset.filter(start=current_start, end=stop), **dropped)
     previous = replace(dataset.filter(start=previous_start, end=current_start), **dropped)
     return current, previous, bounds

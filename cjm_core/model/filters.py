@@ -4,7 +4,8 @@ names, defaults and help, their URL form, and the choices a dataset offers."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import cast
 
 from cjm_core.analytics.periods import has_dates
 from cjm_core.model.dataset import DATE_COLUMN, Dataset
@@ -130,12 +131,16 @@ def facets(dataset: Dataset) -> Facets:
     Facets(first_day=datetime.date(2025, 1, 2), last_day=datetime.date(2025, 3, 4), \
 channels=['store', 'web'], segments=['a'])
     """
-    lows, highs, channels, segments = [], [], set(), set()
+    lows: list[datetime] = []
+    highs: list[datetime] = []
+    channels: set[str] = set()
+    segments: set[str] = set()
     for name, frame in dataset.tables().items():
         col = DATE_COLUMN.get(name)
-        if has_dates(frame, name):
-            lows.append(frame[col].min())
-            highs.append(frame[col].max())
+        if col is not None and has_dates(frame, name):
+            # date columns are read as Datetime (ingest); polars types min/max loosely
+            lows.append(cast(datetime, frame[col].min()))
+            highs.append(cast(datetime, frame[col].max()))
         if "channel" in frame.columns:
             channels |= set(frame["channel"].drop_nulls().unique().to_list())
         if "segment" in frame.columns:
