@@ -5,6 +5,7 @@ cut by touchpoint, stage, channel or period ("YYYY-MM" of the answer's timestamp
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import polars as pl
 
@@ -57,7 +58,8 @@ def detect_scale(values: pl.Series, scales: Sequence[int] = CSAT_SCALES) -> int:
     >>> detect_scale(pl.Series([1, 4, 6])), detect_scale(pl.Series([3, 9]))
     (7, 10)
     """
-    top = values.drop_nulls().drop_nans().max() if values.dtype.is_float() else values.max()
+    answers = values.drop_nulls().drop_nans() if values.dtype.is_float() else values
+    top = cast(float | None, answers.max())  # a numeric series: polars types max() loosely
     if top is None:
         return scales[0]
     return next((s for s in scales if top <= s), scales[-1])
@@ -75,8 +77,9 @@ def scale_of(frame: pl.DataFrame, score: str, scales: Sequence[int] = CSAT_SCALE
     column = scale_column(score)
     if column in frame.columns:
         declared = frame[column].drop_nulls()
-        if len(declared) and int(declared.max()) in scales:
-            return int(declared.max())
+        top = cast(int, declared.max())  # numbers, and not read when there are none
+        if len(declared) and int(top) in scales:
+            return int(top)
     return detect_scale(frame[score], scales)
 
 
@@ -210,18 +213,17 @@ def satisfaction_table(feedback: pl.DataFrame, by: str) -> pl.DataFrame:
     """
     fb, keys = cut(feedback, [by], "timestamp")
     out = grouped(fb, keys, [pl.len().cast(pl.Int64).alias("answers")])
-    parts = {"csat": _csat_table, "nps": _nps_table, "ces": _ces_table}
-    for name, build in parts.items():
+    for name in ("csat", "nps", "ces"):
         cols = [f"{name}{s}" for s in ("", "_low", "_high", "_n")]
         if name in fb.columns:
             answers = _answers(fb, name)
             if name == "csat":
-                table = build(answers, keys, scale_of(answers, "csat"))
+                table = _csat_table(answers, keys, scale_of(answers, "csat"))
             elif name == "ces":
                 scale = scale_of(answers, "ces", CES_SCALES)
-                table = build(answers.filter(pl.col("ces").is_between(1, scale)), keys)
+                table = _ces_table(answers.filter(pl.col("ces").is_between(1, scale)), keys)
             else:
-                table = build(answers, keys)
+                table = _nps_table(answers, keys)
             table = table.select(*keys, *(pl.col(c).alias(a) for c, a in
                                           zip(("value", "low", "high", "n"), cols, strict=True)))
             out = out.join(table, on=keys, how="left")
@@ -234,7 +236,7 @@ def satisfaction_table(feedback: pl.DataFrame, by: str) -> pl.DataFrame:
     return out.sort(keys)
 
 
-def satisfaction_metrics(feedback: pl.DataFrame, support: pl.DataFrame | None = None,
+def satisfaction_metrics(feedback: pl.DataFrame | None, support: pl.DataFrame | None = None,
                          cuts: Sequence[str] = SATISFACTION_CUTS) -> list[Metric]:
     """Every satisfaction figure the data allow: CSAT, NPS and CES overall and per cut
     (touchpoint, stage, channel by default; cuts the table lacks are skipped). CES from

@@ -58,21 +58,25 @@ def all_metrics(data: Dataset, only: set[str] | None = None) -> list[Metric]:
     if wanted("satisfaction") and (data.feedback is not None or data.support is not None):
         out += satisfaction_metrics(data.feedback, data.support)
     if wanted("support") and data.has("support", "opened_at"):
-        out += support_metrics(data.support)
+        out += support_metrics(data.table("support"))
     if wanted("loyalty") and data.has("orders", "customer_id", "order_date", "amount"):
-        out += loyalty_metrics(data.orders)
+        out += loyalty_metrics(data.table("orders"))
         if data.has("orders", "channel"):
-            out += loyalty_metrics(data.orders, by=["channel"])
+            out += loyalty_metrics(data.table("orders"), by=["channel"])
     if wanted("journey") and data.has("events", "customer_id", "timestamp", "stage"):
         out += _event_metrics(data)
     elif wanted("journey") and data.has("funnel_counts", "stage", "customers"):
-        out += funnel_metrics(journey_funnel(data.journey, funnel_counts=data.funnel_counts))
+        counted = journey_funnel(data.journey, funnel_counts=data.table("funnel_counts"))
+        if counted is not None:  # never None here: the table has stage and customers
+            out += funnel_metrics(counted)
     return out if only is None else [m for m in out if m.metric in only]
 
 
 def _event_metrics(data: Dataset) -> list[Metric]:
-    events, journey = data.events, data.journey
-    out = funnel_metrics(journey_funnel(journey, events))
+    events, journey = data.table("events"), data.journey
+    result = journey_funnel(journey, events)
+    # never None here: the caller checked the events have customer_id, timestamp and stage
+    out = funnel_metrics(result) if result is not None else []
     # a role no data stage plays is "no data", never a 100% drop-off or a 0% conversion
     journey = journey.keeping_roles(data.roles_played)
     for a, b in ROLE_STEPS.values():
@@ -139,13 +143,15 @@ def top_friction(data: Dataset, targets: list[Target] | None = None, top: int = 
     stages and touchpoints by CSAT, with counts, scores and the worst comments as evidence."""
     result = journey_funnel(data.journey, data.events, data.funnel_counts)
     table = result.table if result is not None else pl.DataFrame()
-    by_touchpoint = (csat(data.feedback, by=["touchpoint"])
+    by_touchpoint = (csat(data.table("feedback"), by=["touchpoint"])
                      if data.has("feedback", "csat", "touchpoint") else [])
     feedback = data.feedback
     comments = None
     if data.has("feedback", "comment", "touchpoint"):
+        commented = data.table("feedback")
+
         def comments(touchpoint: str) -> list[str]:
-            return worst_comments(feedback, touchpoint, k=3)
+            return worst_comments(commented, touchpoint, k=3)
     targets = targets if targets is not None else targets_for(data.journey.isic)
     if table.height == 0 and not by_touchpoint:
         return []
