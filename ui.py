@@ -18,6 +18,7 @@ from cjm_core.ingest.read import RawTable, read_file
 from cjm_core.model.dataset import Dataset
 from cjm_core.model.filters import FILTER_SETTINGS, Filters, facets
 from cjm_core.model.journey import INDUSTRIES
+from cjm_core.model.settings import DATA_DEFAULT, Setting
 from cjm_core.present.spreadsheet import frame_download
 from cjm_core.storage.access import Throttle, client_key, expected_password, oidc_configured
 from cjm_core.storage.store import ShareLink, Store, default_db_path
@@ -376,6 +377,31 @@ def filtered_dataset(ws_id: str) -> tuple[Dataset, str]:
     """The workspace's dataset under the sidebar's filters, and its cache key."""
     data, key = dataset(ws_id)
     return _filtered(key, filter_widgets(data), data)
+
+
+def view_key(setting: Setting, *, choices=None, default=DATA_DEFAULT) -> str:
+    """The widget key of a page's view setting (its name, also its URL parameter). A widget
+    drawn for the first time starts from the URL (a shared link's view), as does one whose value
+    the data no longer offer; the widget is then created without a default of its own. A value
+    left at a ``default`` that depends on the data (the worst touchpoint) follows it."""
+    name, last = setting.name, f"_default_of_{setting.name}"
+    if name not in st.session_state or not setting.allows(st.session_state[name], choices):
+        st.session_state[name] = setting.read(st.query_params.to_dict(), choices=choices,
+                                              default=default)
+    elif default is not DATA_DEFAULT and st.session_state[name] == st.session_state.get(last):
+        st.session_state[name] = default  # left at a default that depends on the data: follow it
+    if default is not DATA_DEFAULT:
+        st.session_state[last] = default
+    return name
+
+
+def keep_view(setting: Setting, value, *, default=DATA_DEFAULT) -> None:
+    """Write a view setting's value to the URL; its default leaves the parameter out."""
+    text = setting.to_text(value, default=default)
+    if text is None:
+        st.query_params.pop(setting.name, None)
+    elif st.query_params.get(setting.name) != text:
+        st.query_params[setting.name] = text
 
 
 def _describe(value: object) -> str:

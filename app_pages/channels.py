@@ -14,6 +14,7 @@ from cjm_core.analytics.channels import (
     transitions,
 )
 from cjm_core.metric import format_value
+from cjm_core.model import settings as S
 from cjm_core.present.charts import matrix_chart
 from cjm_core.present.charts_extra import metric_caption, transition_sankey
 
@@ -72,13 +73,18 @@ if not dims:
 st.subheader("Moves")
 with st.container(border=True):
     a, b, c = st.columns([1, 1, 1])
-    by = a.radio("Moves between", dims, horizontal=True, key="channels_by",
+    # each key is its setting's name and URL parameter (cjm_core.model.settings)
+    by = a.radio("Moves between", dims, horizontal=True, help=S.CHANNELS_BY.help,
+                 key=ui.view_key(S.CHANNELS_BY, choices=dims, default=dims[0]),
                  format_func={"channel": "channels", "touchpoint": "touchpoints"}.get)
-    view = b.radio("Show as", ["sankey", "matrix"], horizontal=True, key="channels_view",
+    view = b.radio("Show as", S.CHANNELS_VIEW.choices, horizontal=True,
+                   help=S.CHANNELS_VIEW.help, key=ui.view_key(S.CHANNELS_VIEW),
                    format_func={"sankey": "Sankey", "matrix": "matrix"}.get)
-    drop_self = c.toggle("Leave out repeats (web → web)", key="channels_drop_self",
-                         help="drop moves that stay in the same channel or touchpoint; shares "
-                              "are then over the remaining moves")
+    drop_self = c.toggle("Leave out repeats (web → web)", help=S.CHANNELS_DROP_SELF.help,
+                         key=ui.view_key(S.CHANNELS_DROP_SELF))
+ui.keep_view(S.CHANNELS_BY, by, default=dims[0])
+ui.keep_view(S.CHANNELS_VIEW, view)
+ui.keep_view(S.CHANNELS_DROP_SELF, drop_self)
 
 # the cut and the repeat switch go into the key of everything derived from ``moves``
 moves_key = f"{key}:{by}:{drop_self}"
@@ -93,8 +99,11 @@ st.caption(f"{total:,} moves between {sources:,} {by}s.")
 if view == "sankey":
     top = moves.height
     if moves.height > 40:
-        top = st.slider("Largest moves shown", min_value=5, max_value=min(moves.height, 200),
-                        value=min(moves.height, 40), step=5, key="channels_top")
+        most, usual = min(moves.height, 200), min(moves.height, 40)
+        top = st.slider("Largest moves shown", min_value=5, max_value=most, step=5,
+                        help=S.CHANNELS_TOP.help, key=ui.view_key(
+                            S.CHANNELS_TOP, choices=range(5, most + 1), default=usual))
+        ui.keep_view(S.CHANNELS_TOP, top, default=usual)
     st.plotly_chart(transition_sankey(moves, top=top), width="stretch")
 else:
     rows = moves["source"].n_unique()

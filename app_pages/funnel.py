@@ -8,6 +8,7 @@ import streamlit as st
 
 import ui
 from cjm_core.analytics.funnel import FunnelQuery, funnel, funnel_from_counts
+from cjm_core.model import settings as S
 from cjm_core.present.charts import funnel_chart
 
 ws_id = ui.page_setup()
@@ -25,44 +26,55 @@ else:
 
 UNITS = {"minutes": 60, "hours": 3600, "days": 86400}
 stage_names = [s.name for s in data.journey.stages]
+# every control's key is its setting's name and URL parameter (cjm_core.model.settings): a link
+# opens the funnel its sender saw
 
 with st.container(border=True):
     a, b, c = st.columns([2, 1, 1])
     step_column = "stage"
     if source == "events":
-        kinds = [k for k in ("stage", "event", "touchpoint") if data.has("events", k)]
-        step_column = c.selectbox("Steps are", kinds, key="funnel_step_column",
-                                  help="Journey stages (default) or any chosen list of events")
+        kinds = [k for k in S.FUNNEL_STEP_COLUMN.choices or () if data.has("events", k)]
+        step_column = c.selectbox("Steps are", kinds, help=S.FUNNEL_STEP_COLUMN.help,
+                                  key=ui.view_key(S.FUNNEL_STEP_COLUMN, choices=kinds))
     options = stage_names if step_column == "stage" else data.values("events", step_column)
     default = [s for s in stage_names if s in options] if step_column == "stage" else options[:4]
-    steps = a.multiselect("Steps, in order", options, default=default, key="funnel_steps")
-    mode = b.selectbox("Order", ["ordered", "strict", "any"], key="funnel_mode",
-                       help="ordered: later steps after earlier ones; strict: no other event in "
-                            "between; any: steps in any order")
+    steps = a.multiselect("Steps, in order", options, help=S.FUNNEL_STEPS.help,
+                          key=ui.view_key(S.FUNNEL_STEPS, choices=options, default=default))
+    mode = b.selectbox("Order", S.FUNNEL_MODE.choices, help=S.FUNNEL_MODE.help,
+                       key=ui.view_key(S.FUNNEL_MODE))
+    view = {S.FUNNEL_STEP_COLUMN: step_column, S.FUNNEL_MODE: mode}
     if source == "events":
         d, e, f, g = st.columns(4)
-        amount = d.number_input("Conversion window", min_value=0, value=30, step=1,
-                                key="funnel_window", help="0 = no window")
-        unit = e.selectbox("Window unit", list(UNITS), index=2, key="funnel_window_unit")
-        reentry = f.selectbox(
-            "Re-entry", ["latest", "first"], key="funnel_reentry",
-            help="latest: the window restarts at a customer's latest first-step event "
-                 "(PostHog, ClickHouse); first: anchored at the first (Mixpanel)")
+        amount = d.number_input("Conversion window", min_value=0, max_value=1_000_000, step=1,
+                                help=S.FUNNEL_WINDOW.help, key=ui.view_key(S.FUNNEL_WINDOW))
+        unit = e.selectbox("Window unit", S.FUNNEL_WINDOW_UNIT.choices,
+                           help=S.FUNNEL_WINDOW_UNIT.help, key=ui.view_key(S.FUNNEL_WINDOW_UNIT))
+        reentry = f.selectbox("Re-entry", S.FUNNEL_REENTRY.choices, help=S.FUNNEL_REENTRY.help,
+                              key=ui.view_key(S.FUNNEL_REENTRY))
         dims = [d for d in data.dimensions("events") if d != step_column]
         breakdown = g.multiselect("Breakdown (up to two)", dims, max_selections=2,
-                                  key="funnel_breakdown")
+                                  help=S.FUNNEL_BREAKDOWN.help,
+                                  key=ui.view_key(S.FUNNEL_BREAKDOWN, choices=dims))
         h, i, j = st.columns(3)
-        attribution = h.radio("Breakdown by", ["first", "last"], horizontal=True,
-                              key="funnel_attribution",
+        attribution = h.radio("Breakdown by", S.FUNNEL_ATTRIBUTION.choices, horizontal=True,
+                              help=S.FUNNEL_ATTRIBUTION.help,
+                              key=ui.view_key(S.FUNNEL_ATTRIBUTION),
                               format_func={"first": "first touch", "last": "last touch"}.get)
         exclude_open = i.toggle("Exclude customers whose window is still open",
-                                key="funnel_exclude_open")
-        mid = j.radio("Customers who entered mid-journey", ["separate", "per_stage"],
-                      horizontal=True, key="funnel_mid",
+                                help=S.FUNNEL_EXCLUDE_OPEN.help,
+                                key=ui.view_key(S.FUNNEL_EXCLUDE_OPEN))
+        mid = j.radio("Customers who entered mid-journey", S.FUNNEL_MID.choices,
+                      horizontal=True, key=ui.view_key(S.FUNNEL_MID),
                       format_func={"separate": "shown apart",
                                    "per_stage": "each stage on its own"}.get,
-                      help="each stage on its own: distinct customers with an event at each "
-                           "stage, ignoring the window and the order of the steps")
+                      help=S.FUNNEL_MID.help)
+        view |= {S.FUNNEL_WINDOW: amount, S.FUNNEL_WINDOW_UNIT: unit,
+                 S.FUNNEL_REENTRY: reentry, S.FUNNEL_BREAKDOWN: breakdown,
+                 S.FUNNEL_ATTRIBUTION: attribution, S.FUNNEL_EXCLUDE_OPEN: exclude_open,
+                 S.FUNNEL_MID: mid}
+ui.keep_view(S.FUNNEL_STEPS, steps, default=default)
+for setting, value in view.items():
+    ui.keep_view(setting, value)
 
 if len(steps) < 2:
     st.info("Choose at least two steps.")

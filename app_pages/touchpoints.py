@@ -17,6 +17,7 @@ from cjm_core.analytics.satisfaction import (
     satisfaction_table,
 )
 from cjm_core.industries.targets import target_text, targets_for
+from cjm_core.model import settings as S
 from cjm_core.present.charts import distribution_chart, heatmap, interval_chart
 
 ws_id = ui.page_setup()
@@ -46,8 +47,14 @@ dated = has_dates(data.feedback, "feedback")
 
 with st.container(border=True):
     a, b = st.columns(2)
-    by = a.radio("Per", cuts, horizontal=True, key="tp_by")
-    score = b.radio("Score", scores, horizontal=True, key="tp_score", format_func=SCORES.get)
+    # each key is its setting's name and URL parameter (cjm_core.model.settings)
+    by = a.radio("Per", cuts, horizontal=True, help=S.TP_BY.help,
+                 key=ui.view_key(S.TP_BY, choices=cuts, default=cuts[0]))
+    score = b.radio("Score", scores, horizontal=True, format_func=SCORES.get,
+                    help=S.TP_SCORE.help,
+                    key=ui.view_key(S.TP_SCORE, choices=scores, default=scores[0]))
+ui.keep_view(S.TP_BY, by, default=cuts[0])
+ui.keep_view(S.TP_SCORE, score, default=scores[0])
 st.caption(f"{SCORES[score]}: {HOW[score]}. Hollow points and ticked rows: fewer than 30 "
            "answers (low sample).")
 
@@ -114,7 +121,10 @@ by_touchpoint = (per_cut if by == "touchpoint" else
 # worst first: lowest CSAT/NPS, highest effort
 worst_first = by_touchpoint.sort("value", descending=score == "ces", nulls_last=True)
 options = worst_first["touchpoint"].to_list()
-touchpoint = st.selectbox("Touchpoint (worst first)", options, key="tp_touchpoint")
+worst = options[0] if options else None
+touchpoint = st.selectbox("Touchpoint (worst first)", options, help=S.TP_TOUCHPOINT.help,
+                          key=ui.view_key(S.TP_TOUCHPOINT, choices=options, default=worst))
+ui.keep_view(S.TP_TOUCHPOINT, touchpoint, default=worst)
 dist_col, comment_col = st.columns(2)
 with dist_col:
     dist = ui.compute(key, distribution, data.feedback, score, by=["touchpoint"])
