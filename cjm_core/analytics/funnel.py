@@ -52,7 +52,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import pairwise
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import polars as pl
@@ -255,9 +255,9 @@ def _customer_codes(col: pl.Series, bits: int,
         codes = (col.cast(pl.Int64) - col.min()).cast(pl.UInt64).to_numpy()
         if int(codes.max()) < (1 << bits):
             return codes
-    codes = _hashed_codes(hashed or _hash(col), bits) if bits >= 20 else None
-    if codes is not None:
-        return codes
+    hash_codes = _hashed_codes(hashed or _hash(col), bits) if bits >= 20 else None
+    if hash_codes is not None:
+        return hash_codes
     # a private category list gives dense codes 0..n-1 in order of first appearance
     return (col.cast(pl.String).cast(pl.Categorical(pl.Categories.random()))
             .to_physical().to_numpy().astype(np.uint64))
@@ -312,6 +312,7 @@ def _prepare(events: pl.DataFrame, query: FunnelQuery, mapping: dict, k: int,
         raise QueryError(f"The events table has no column {missing[0]!r}, needed by the funnel.")
     frame = events.select(cols)
     dropped = 0
+    rows: np.ndarray | None
     if sum(frame.null_count().row(0)):
         keep = frame.select(pl.all_horizontal(pl.all().is_not_null())).to_series()
         dropped = int(frame.height - keep.sum())
@@ -332,7 +333,7 @@ def _prepare(events: pl.DataFrame, query: FunnelQuery, mapping: dict, k: int,
         if not keep_np.all():
             s, t_raw = s[keep_np], t_raw[keep_np]
             cust = cust.take(keep_np) if isinstance(cust, _HashCodes) else cust[keep_np]
-            rows = rows[keep_np] if with_rows else None
+            rows = rows[keep_np] if with_rows and rows is not None else None
     return _sort_packed(cust, t_raw, s, rows if with_rows else None, unit, t_max, dropped, k)
 
 
@@ -350,11 +351,10 @@ def _sort_packed(cust: np.ndarray | _HashCodes, t: np.ndarray, s: np.ndarray,
         return _Events(z, z, z.astype(np.uint8), z if rows is not None else None, 0, unit,
                        t_max, dropped, k)
     sb, tb = _bits(k + 1), _bits(int(t.max()))
-    hashed = isinstance(cust, _HashCodes)
-    cb = 64 - cust.shift if hashed else _bits(int(cust.max()))
+    cb = 64 - cust.shift if isinstance(cust, _HashCodes) else _bits(int(cust.max()))
     if sb + tb + cb <= 64:
-        key = (pack_hashed(cust.h, t, s, tb, sb, cust.shift, cust.moved, cust.free) if hashed
-               else pack_keys(cust, t, s, tb, sb))
+        key = (pack_hashed(cust.h, t, s, tb, sb, cust.shift, cust.moved, cust.free)
+               if isinstance(cust, _HashCodes) else pack_keys(cust, t, s, tb, sb))
         row_s = None
         if rows is not None:  # stable: equal keys keep file order
             order = np.argsort(key, kind="stable")
@@ -363,6 +363,8 @@ def _sort_packed(cust: np.ndarray | _HashCodes, t: np.ndarray, s: np.ndarray,
             key.sort()
         cid, t_s, s_s = unpack_sorted(key, tb, sb)
     else:  # only dictionary codes get here: hashed and integer codes were sized to fit
+        if isinstance(cust, _HashCodes):
+            raise AssertionError("hashed customer codes always fit the packed key")
         order = np.lexsort((np.asarray(rows) if rows is not None else np.arange(n), s, t, cust))
         cust_s, t_s, s_s = cust[order], t[order].astype(np.int64), s[order]
         row_s = rows[order].astype(np.int64) if rows is not None else None
@@ -453,7 +455,7 @@ def _ordered(ev: _Events, query: FunnelQuery
 _SPLIT_EVENTS = 200_000
 
 
-def _ordered_part(ev: _Events, lo: int, hi: int, args: tuple
+def _ordered_part(ev: _Events, lo: int, hi: int, args: tuple[int, int, bool, bool, int]
                   ) -> tuple[_PerCustomer, np.ndarray, np.ndarray]:
     """:func:`ordered_funnel` over the events ``[lo, hi)`` (whole customers)."""
     n = int(ev.cid[hi - 1]) - int(ev.cid[lo]) + 1 if hi > lo else 0
@@ -610,7 +612,7 @@ def _rates(long: pl.DataFrame, by: list[str]) -> pl.DataFrame:
 
 def _comparison(table: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     """Each segment's overall conversion against all other segments together, Holm-corrected."""
-    last = int(table["step_index"].max())
+    last = int(cast(int, table["step_index"].max()))  # an integer column; polars types max loosely
     seg = (table.filter(pl.col("step_index") == 1).select(*by, pl.col("reached").alias("n"))
            .join(table.filter(pl.col("step_index") == last)
                  .select(*by, pl.col("reached").alias("converted")),
@@ -656,6 +658,7 @@ def funnel(events: pl.DataFrame, query: FunnelQuery | None = None,
     needs = query.mode == "any" or query.mid_journey == "per_stage"
     positions = _step_positions(ev) if needs else []
     by = list(query.breakdown)
+    per_step: list[int] | np.ndarray
     if query.mode == "any":
         pc = _any_order(ev, query, positions)
         per_step = [len(_group_starts(ev.cid[positions[j]])) for j in range(1, k + 1)]
@@ -803,6 +806,8 @@ def journey_funnel(journey: Journey, events: pl.DataFrame | None = None,
     if not present:
         return result
     kept = run(present)
+    if kept is None:  # cannot be: the same tables gave a result above
+        return result
     kept.missing_steps = list(result.missing_steps)
     return kept
 
