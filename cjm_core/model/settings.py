@@ -215,3 +215,27 @@ VIEW_SETTINGS: dict[str, tuple[Setting, ...]] = {
     "touchpoints": TOUCHPOINT_SETTINGS,
     "channels": CHANNEL_SETTINGS,
 }
+
+
+def _shown_default(setting: Setting) -> str:
+    if setting.default is DATA_DEFAULT:
+        return "from the data"
+    if setting.default == []:
+        return "none"
+    return f"`{setting.dump(setting.default)}`"
+
+
+def parameters_table() -> str:
+    """The README's table of URL parameters (the workspace, the filters, every page's view).
+
+    >>> print(parameters_table().splitlines()[2])
+    | `ws` | every page | the sample | Workspace id, or a share link's token |
+    """
+    from cjm_core.model.filters import FILTER_SETTINGS
+
+    rows = ["| parameter | page | default | meaning |", "|---|---|---|---|",
+            "| `ws` | every page | the sample | Workspace id, or a share link's token |"]
+    rows += [f"| `{f.name}` | every page | none | {f.help} |" for f in FILTER_SETTINGS]
+    rows += [f"| `{s.name}` | {page.capitalize()} | {_shown_default(s)} | {s.help} |"
+             for page, group in VIEW_SETTINGS.items() for s in group]
+    return "\n".join(rows) + "\n"
