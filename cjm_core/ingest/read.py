@@ -24,6 +24,7 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import cast
 
 import polars as pl
 
@@ -397,9 +398,9 @@ def _read_text_as(data: bytes, name: str, *, trust_head: bool) -> RawTable:
     if delimiter == WHITESPACE:
         grid = _split_whitespace(body[skip:])
     else:
-        grid = _read_delimited_fast(body, delimiter, skip)
-        if grid is None:
-            grid = _read_delimited_slow(body[skip:].decode("utf-8"), delimiter)
+        fast = _read_delimited_fast(body, delimiter, skip)
+        grid = (fast if fast is not None
+                else _read_delimited_slow(body[skip:].decode("utf-8"), delimiter))
     table = _finish(grid, source=name, sheet=None, delimiter=delimiter, encoding=encoding)
     table.problems[:0] = problems
     if any(p.code == "nul-byte" for p in problems):
@@ -603,8 +604,8 @@ def sniff_delimiter(sample: str) -> str:
     if ws_constant:
         return WHITESPACE
     for splitter in (r"\s{2,}", r"\s+"):
-        ws_counts = [len(re.split(splitter, ln.strip())) for ln in lines]
-        mode, freq = Counter(ws_counts).most_common(1)[0]
+        split_counts = [len(re.split(splitter, ln.strip())) for ln in lines]
+        mode, freq = Counter(split_counts).most_common(1)[0]
         if mode >= 2 and freq / len(lines) >= 0.8:
             return WHITESPACE
     return best[2] if best is not None else ","
@@ -655,9 +656,9 @@ def _read_delimited_fast(body: bytes, delimiter: str, skip: int = 0) -> _Grid | 
     if has_quote:
         picked = picked.str.replace_all(_QUOTED.pattern, "Q")
     counted = (picked.str.count_matches(delimiter, literal=True) + 1).cast(pl.Int64)
-    counted = pl.when(picked.str.strip_chars() == "").then(0).otherwise(counted)
+    fields = pl.when(picked.str.strip_chars() == "").then(0).otherwise(counted)
     counts = pl.repeat(width, cells.height, dtype=pl.Int64, eager=True).alias("n")
-    counts = counts.scatter(candidates.arg_true(), pl.select(counted).to_series())
+    counts = counts.scatter(candidates.arg_true(), pl.select(fields).to_series())
     return _Grid(cells, rownum, counts)
 
 
@@ -800,7 +801,7 @@ def _split_whitespace(body: bytes) -> _Grid:
     counts = pl.select(
         pl.when(lines == "").then(0).otherwise(parts.list.len()).cast(pl.Int64)
     ).to_series()
-    width = int(counts.max() or 0)
+    width = int(cast(int | None, counts.max()) or 0)  # polars types max() loosely
     cells = pl.DataFrame({f"c{j}": parts.list.get(j, null_on_oob=True) for j in range(width)})
     rownum = pl.int_range(1, len(lines) + 1, eager=True, dtype=pl.Int64)
     return _Grid(_normalise(cells), rownum, counts)
@@ -810,7 +811,8 @@ def _any_run_constant(lines: pl.Series) -> bool:
     """Whether splitting every non-blank (stripped) line on any run of whitespace gives one
     field count, of at least two."""
     counts = lines.filter(lines != "").str.count_matches(r"\s+")
-    return len(counts) > 0 and counts.min() == counts.max() and (counts.min() or 0) >= 1
+    low = cast(int | None, counts.min())  # polars types min() loosely
+    return len(counts) > 0 and low == counts.max() and (low or 0) >= 1
 
 
 def _two_space_consistent(lines: pl.Series) -> bool:
