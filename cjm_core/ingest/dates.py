@@ -18,7 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import polars as pl
@@ -198,7 +198,7 @@ def _parse_one(values: pl.Series, fmt: str) -> pl.Series:
         # offsets are converted to UTC, then the zone is dropped: the store holds naive UTC-ish time
         out = out.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
     # chrono reads "25" as the year 25 under %Y; such years are a two-digit year, not a date
-    earliest = out.min()
+    earliest = cast(datetime | None, out.min())  # a Datetime series; polars types min loosely
     if earliest is not None and earliest < _YEAR_1000:
         out = pl.select(pl.when(out >= _YEAR_1000).then(out)).to_series()
     if "%y" in fmt:

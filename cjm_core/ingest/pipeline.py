@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cjm_core.ingest.dates import two_digit_year_notes
+from cjm_core.ingest.dates import Order, two_digit_year_notes
 from cjm_core.ingest.read import RawTable, read_file
 from cjm_core.ingest.roles import suggest_table, suggest_with_reasons
 from cjm_core.ingest.validate import LoadResult, load_table
@@ -26,7 +26,7 @@ class Choice:
 
     table: str
     roles: dict[str, str]
-    date_order: str | None = None
+    date_order: Order | None = None
     reasons: dict[str, str] = field(default_factory=dict)
     mapping_reused: bool = False
     #: score role -> the scale the user chose (5, 7, 10); others are read from header or answers
@@ -180,7 +180,7 @@ def ingest(
     sheets: list[str] | None = None,
     table: str | None = None,
     overrides: dict[str, str | None] | None = None,
-    date_order: str | None = None,
+    date_order: Order | None = None,
     scales: dict[str, int] | None = None,
     lookup: MappingLookup | None = None,
     keep_all_sheets: bool = False,

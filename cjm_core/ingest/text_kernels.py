@@ -198,6 +198,8 @@ def _small(data: bytes, sep: np.uint8, lo: int | None = None, hi: int | None = N
     if lo is None:
         data = b"\n\n" + data + b"\n\n"
         lo, hi = 1, len(data) - 2
+    elif hi is None:
+        raise TypeError("hi is needed with lo")
     a = np.frombuffer(data, dtype=np.uint8)
     return int(_scan(a, np.uint64(lo), np.uint64(hi), sep))
 

@@ -571,9 +571,9 @@ def _table_problems(
                 f"(columns: {', '.join(repr(c) for c in columns) or 'none'}).",
                 column=column))
     schema = roles_of(table)
-    for name, role in schema.items():
-        if role.required and name not in roles:
-            what = f" ({role.help})" if role.help else ""
+    for name, spec in schema.items():
+        if spec.required and name not in roles:
+            what = f" ({spec.help})" if spec.help else ""
             out.append(Problem("missing-role",
                                f"No column is assigned to the required role {name}{what}.",
                                value=name))

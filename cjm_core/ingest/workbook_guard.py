@@ -235,7 +235,7 @@ def _inflate(data: bytes, info: zipfile.ZipInfo, name: str
     inflater = None if stored else zlib.decompressobj(-15)
     crc = inflated = fed = 0
     while fed < len(raw) or (inflater is not None and inflater.unconsumed_tail):
-        if stored:
+        if inflater is None:  # stored
             chunk = bytes(raw[fed:fed + _CHUNK])
             fed += len(chunk)
         else:
