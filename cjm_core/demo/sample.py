@@ -522,7 +522,8 @@ def _tables(ind: _Industry) -> _Tables:
             slots += [(2 * g + online, t) for t in tps if (t.channel in ONLINE) == bool(online)]
     tp_names = list(dict.fromkeys(t.name for _, t in slots))
     events = list(dict.fromkeys(e for _, t in slots for e in t.events))
-    cum, ev_offset, ev_count, ev_code = [], [], [], []
+    cum, ev_offset, ev_count = [], [], []
+    ev_code: list[int] = []
     for group in sorted({g for g, _ in slots}):
         ws = np.array([t.weight for g, t in slots if g == group])
         cum += list(group + np.cumsum(ws) / ws.sum())

@@ -70,7 +70,7 @@ class _Style:
 def _style(n_stages: int, large: bool, width: int | None) -> _Style:
     if large:
         font, small, heading, title_w, emotion_h, max_lines, pad = 18, 14, 20, 200, 280, 6, 10
-        default_w = 1880
+        default_w: float = 1880
         if (width or default_w) - title_w < 180 * n_stages:  # many stages: a size smaller
             font, small, heading = 16, 13, 17
     else:

@@ -220,7 +220,7 @@ def _one_count_per_stage(cells: dict[str, dict[str, Cell]]) -> dict[str, dict[st
                       if not (i.source == "measured" and i.text == KPI_VISITED)]
         reached = next((i for i in cell.items if i.source == "measured"
                         and i.text == KPI_REACHED and i.value is not None), None)
-        if reached is not None:
+        if reached is not None and reached.value is not None:
             reached.n = cell.n = int(reached.value)
             cell.n_of = "customers"
     return cells
@@ -378,7 +378,7 @@ def apply_emotion_rows(m: JourneyMap, rows: list[dict[str, Any]]) -> JourneyMap:
     names = {s.name: s.key for s in m.stages}
     out = copy.deepcopy(m)
     for r in rows:
-        key = names.get(r.get("stage"))
+        key = names.get(r.get("stage", ""))
         if key is None:
             continue
         value = r.get("assumed")

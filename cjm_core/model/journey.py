@@ -323,7 +323,7 @@ def journey_from_stages(isic: str, names: list[str]) -> Journey:
 'purchase': 'kauf'})
     """
     template = _TEMPLATES.get(isic)
-    by_fold = {}
+    by_fold: dict[str, Stage] = {}
     if template is not None:
         for st in template[0]:
             by_fold.setdefault(fold(st.name), st)
@@ -432,7 +432,7 @@ def stages_played(journey: Journey, values: list[str]) -> dict[str, bool]:
     names = {s.key: s.name for s in journey.stages}
     out = {}
     for role in STAGE_ROLES:
-        key = journey.stage_roles.get(role)
+        key = journey.stage_roles.get(role) or ""
         out[role] = bool(key) and (key in found or names.get(key, key) in found)
     return out
 

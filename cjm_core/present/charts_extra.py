@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from cjm_core.analytics.channels import sankey_data
-from cjm_core.metric import LOW_SAMPLE_N, Metric, format_value
+from cjm_core.metric import LOW_SAMPLE_N, Metric, format_value, label
 
 __all__ = [
     "LOW_SAMPLE_MARK",
@@ -102,7 +102,7 @@ def wide_metrics(metrics: Sequence[Metric], cut: str) -> pl.DataFrame:
     """
     chosen = [m for m in metrics if list(m.by) == [cut]]
     names = list(dict.fromkeys(m.metric for m in chosen))
-    schema = {cut: pl.String}
+    schema: dict[str, type[pl.DataType]] = {cut: pl.String}
     for name in names:
         schema[name] = pl.Float64
         schema[f"{name}_n"] = pl.Int64
@@ -119,15 +119,17 @@ def wide_metrics(metrics: Sequence[Metric], cut: str) -> pl.DataFrame:
 
 def change_table(change: pl.DataFrame) -> pl.DataFrame:
     """The period-over-period table of :func:`cjm_core.analytics.periods.change` made readable:
-    ``now``,
-    ``before`` and ``change`` (absolute, in the metric's unit; percentage points for rates) as
-    text in each metric's unit, beside the numeric ``rel_change``, n and low-sample columns.
+    each metric's ``label`` from the catalogue; ``now``, ``before`` and ``change`` (absolute, in
+    the metric's unit; percentage points for rates) as text in each metric's unit, beside the
+    numeric ``rel_change``, n and low-sample columns.
 
     >>> from cjm_core.analytics.periods import change
     >>> c = change([Metric("fcr", 0.66, 300), Metric("clv", 700.0, 500, unit="money")],
     ...            [Metric("fcr", 0.60, 240), Metric("clv", 720.0, 420, unit="money")])
     >>> change_table(c).select("metric", "now", "before", "change").rows()
     [('clv', '700.00', '720.00', '−20.00'), ('fcr', '66.0%', '60.0%', '+6.0 pp')]
+    >>> change_table(c)["label"].to_list()
+    ['Customer lifetime value (historic)', 'First-contact resolution']
     """
     def text(value: float | None, unit: str | None, signed: bool = False) -> str:
         if value is None:
@@ -143,8 +145,9 @@ def change_table(change: pl.DataFrame) -> pl.DataFrame:
 
     rows = change.select("value_now", "value_before", "abs_change", "unit").rows()
     return change.with_columns(
+        pl.Series("label", [label(m) for m in change["metric"]], dtype=pl.String),
         pl.Series("now", [text(a, u) for a, _, _, u in rows], dtype=pl.String),
         pl.Series("before", [text(b, u) for _, b, _, u in rows], dtype=pl.String),
         pl.Series("change", [text(c, u, True) for _, _, c, u in rows], dtype=pl.String),
-    ).select("metric", "by", "now", "before", "change", "rel_change", "n_now", "n_before",
-             "low_sample")
+    ).select("metric", "label", "by", "now", "before", "change", "rel_change", "n_now",
+             "n_before", "low_sample")
