@@ -13,7 +13,7 @@ from cjm_core.analytics.channels import (
     transition_totals,
     transitions,
 )
-from cjm_core.metric import format_value
+from cjm_core.metric import format_value, info
 from cjm_core.model import settings as S
 from cjm_core.present.charts import matrix_chart
 from cjm_core.present.charts_extra import metric_caption, transition_sankey
@@ -31,17 +31,10 @@ if not data.has("events", "customer_id", "timestamp"):
     st.stop()
 
 # -- omnichannel tiles ---------------------------------------------------------------------------
-LABELS = {
-    "omnichannel_share": ("Omnichannel customers", "customers"),
-    "omnichannel_conversion": ("Omnichannel conversion", "omnichannel customers"),
-    "online_to_store_conversion": ("Online-to-store conversion", "customers with web/app events"),
-}
-HELP = {
-    "omnichannel_share": "customers who used ≥ 2 channels before their first purchase (or in "
-                         "the period if they did not buy) / all customers with a channel",
-    "omnichannel_conversion": "purchasers among the omnichannel customers / all of them",
-    "online_to_store_conversion": "customers with a web/app event who later buy in a store / "
-                                  "all customers with a web/app event",
+COUNTED = {  # metric: what its n counts (label and definition: the metric catalogue)
+    "omnichannel_share": "customers",
+    "omnichannel_conversion": "omnichannel customers",
+    "online_to_store_conversion": "customers with web/app events",
 }
 has_purchase = bool(data.journey.stage_roles.get("purchase")) or data.has(
     "orders", "customer_id", "order_date")
@@ -56,12 +49,13 @@ else:
     with ui.guard():
         tiles = [*ui.compute(key, omnichannel, data.events, data.journey, data.orders),
                  ui.compute(key, online_to_store, data.events, data.journey, data.orders)]
-    cols = st.columns(len(LABELS))
+    cols = st.columns(len(COUNTED))
     for col, m in zip(cols, tiles, strict=False):
-        label, what = LABELS[m.metric]
+        entry = info(m.metric)
         with col:
-            st.metric(label, format_value(m.value, m.unit), help=HELP[m.metric], border=True)
-            st.caption(metric_caption(m, what))
+            st.metric(entry.label, format_value(m.value, m.unit), help=entry.definition,
+                      border=True)
+            st.caption(metric_caption(m, COUNTED[m.metric]))
 
 # -- transitions ---------------------------------------------------------------------------------
 dims = [d for d in ("channel", "touchpoint") if data.has("events", d)]

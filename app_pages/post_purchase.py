@@ -12,54 +12,53 @@ from cjm_core.analytics.loyalty import loyalty_metrics
 from cjm_core.analytics.periods import change, dated_tables, last_periods, no_dates_note
 from cjm_core.analytics.scorecard import all_metrics
 from cjm_core.analytics.support import support_metrics
-from cjm_core.metric import format_value
+from cjm_core.metric import format_value, info
 from cjm_core.present.charts_extra import change_table, metric_caption, wide_metrics
 
 ws_id = ui.page_setup()
 data, key = ui.filtered_dataset(ws_id)
 st.title("Post-purchase")
 
-RATE = "percent"
-SUPPORT = {  # metric: (label, n is counted over, column format)
-    "fcr": ("First-contact resolution", "resolved cases", RATE),
-    "resolution_hours_median": ("Resolution time, median", "resolved cases", "%.1f h"),
-    "resolution_hours_mean": ("Resolution time, mean", "resolved cases", "%.1f h"),
-    "resolution_hours_p90": ("Resolution time, P90", "resolved cases", "%.1f h"),
-    "resolved_within_24h": ("Resolved within 24 h", "resolved cases", RATE),
-    "resolved_within_48h": ("Resolved within 48 h", "resolved cases", RATE),
-    "open_cases": ("Open cases", "cases", "%d"),
+SUPPORT = {  # metric: what its n counts (labels and formats: the metric catalogue)
+    "fcr": "resolved cases",
+    "resolution_hours_median": "resolved cases",
+    "resolution_hours_mean": "resolved cases",
+    "resolution_hours_p90": "resolved cases",
+    "resolved_within_24h": "resolved cases",
+    "resolved_within_48h": "resolved cases",
+    "open_cases": "cases",
 }
 LOYALTY = {
-    "repeat_purchase_rate": ("Repeat purchase rate", "customers", RATE),
-    "clv": ("CLV (revenue per customer)", "customers", "%.2f"),
-    "average_order_value": ("Average order value", "orders", "%.2f"),
-    "purchase_frequency": ("Orders per customer", "customers", "%.2f"),
+    "repeat_purchase_rate": "customers",
+    "clv": "customers",
+    "average_order_value": "orders",
+    "purchase_frequency": "customers",
 }
 
 
-def tiles(metrics: list, labels: dict, per_row: int = 4) -> None:
+def tiles(metrics: list, counted: dict[str, str], per_row: int = 4) -> None:
     """One tile per overall figure, with n, interval and the low-sample mark under it."""
     overall = {m.metric: m for m in metrics if not m.by}
-    shown = [name for name in labels if name in overall]
+    shown = [name for name in counted if name in overall]
     for start in range(0, len(shown), per_row):
         cols = st.columns(per_row)
         for col, name in zip(cols, shown[start:start + per_row], strict=False):
             m = overall[name]
-            label, what, _ = labels[name]
             with col:
-                st.metric(label, format_value(m.value, m.unit), border=True)
-                st.caption(metric_caption(m, what))
+                st.metric(info(name).label, format_value(m.value, m.unit), border=True)
+                st.caption(metric_caption(m, counted[name]))
 
 
-def cut_table(metrics: list, labels: dict, cut: str, n_columns: dict[str, str]) -> None:
+def cut_table(metrics: list, counted: dict[str, str], cut: str,
+              n_columns: dict[str, str]) -> None:
     """Figures per value of a cut, with the n columns named in ``n_columns``."""
     wide = wide_metrics(metrics, cut)
     if wide.height == 0:
         return
-    names = [name for name in labels if name in wide.columns]
+    names = [name for name in counted if name in wide.columns]
     config = {cut: st.column_config.TextColumn(cut)}
     for name in names:
-        config[name] = st.column_config.NumberColumn(labels[name][0], format=labels[name][2])
+        config[name] = st.column_config.NumberColumn(info(name).label, format=info(name).fmt)
     for col, title in n_columns.items():
         config[col] = st.column_config.NumberColumn(title)
     config["low_sample"] = st.column_config.CheckboxColumn("low sample",
@@ -148,6 +147,8 @@ with_cuts = st.toggle("Show every cut (touchpoint, stage, channel, …)", key="p
 if not with_cuts:
     table = table.filter(table["by"] == "")
 st.dataframe(table, hide_index=True, width="stretch", column_config={
+    "metric": None,  # the label says it
+    "label": st.column_config.TextColumn("metric"),
     "by": st.column_config.TextColumn("cut", help="empty = all"),
     "rel_change": st.column_config.NumberColumn("relative change", format="percent",
                                                 help="(now − before) / |before|"),

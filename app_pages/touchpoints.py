@@ -17,6 +17,7 @@ from cjm_core.analytics.satisfaction import (
     satisfaction_table,
 )
 from cjm_core.industries.targets import target_text, targets_for
+from cjm_core.metric import info
 from cjm_core.model import settings as S
 from cjm_core.present.charts import distribution_chart, heatmap, interval_chart
 
@@ -24,13 +25,11 @@ ws_id = ui.page_setup()
 data, key = ui.filtered_dataset(ws_id)
 st.title("Touchpoints")
 
-SCORES = {"csat": "CSAT", "nps": "NPS", "ces": "CES"}
+SCORES = {name: info(name).label for name in ("csat", "nps", "ces")}
 SCORE_FN = {"csat": csat, "nps": nps, "ces": ces}
 ALT_FORMAT = {"csat": ".0%", "nps": "+.0f", "ces": ".2f"}
 COLUMN_FORMAT = {"csat": "percent", "nps": "%+.0f", "ces": "%.2f"}
-HOW = {"csat": "share of answers in the top two boxes (4–5 of 5), Wilson 95% interval",
-       "nps": "100 × (share 9–10 − share 0–6), 95% interval", "ces": "mean effort, lower is "
-       "better, t 95% interval"}
+HOW = {name: info(name).definition for name in SCORES}
 DEFAULT_TARGET = {"csat": 0.85}
 
 scores = [s for s in SCORES if data.has("feedback", s)]

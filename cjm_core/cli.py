@@ -23,6 +23,7 @@ from cjm_core.errors import CJMError, QueryError, UsageError
 from cjm_core.industries.targets import gaps_table, targets_for
 from cjm_core.ingest.pipeline import TableLoad, ingest
 from cjm_core.ingest.validate import SCALES
+from cjm_core.metric import format_value, label
 from cjm_core.model.journey import INDUSTRIES, describe
 from cjm_core.model.schema import TABLES, roles_of
 from cjm_core.storage.workspaces import DEFAULT_SAMPLE, dataset_from_loads
@@ -305,9 +306,9 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         return 0
     for m in metrics:
         cut = ", ".join(f"{k}={v}" for k, v in m.by.items())
-        value = "—" if m.value is None else f"{m.value:.4g}"
         flag = " (low sample)" if m.low_sample else ""
-        print(f"{m.metric:<30} {cut:<40} {value:>10}  n={m.n:,}{flag}")
+        print(f"{label(m.metric):<34} {cut:<40} {format_value(m.value, m.unit):>10}  "
+              f"n={m.n:,}{flag}")
     if args.industry:
         print()
         for row in gaps_table(scorecard(data).gaps).iter_rows(named=True):

@@ -150,9 +150,10 @@ CATALOGUE: dict[str, MetricInfo] = {i.name: i for i in (
     _m("purchase_frequency", "Orders per customer", "per_customer", "higher",
        "orders per customer"),
     _m("omnichannel_share", "Omnichannel customers", "rate", "higher",
-       "customers who used ≥ 2 channels before their first purchase / all customers"),
+       "customers who used ≥ 2 channels before their first purchase (or in the period if they "
+       "did not buy) / all customers with a channel"),
     _m("omnichannel_conversion", "Omnichannel conversion", "rate", "higher",
-       "purchasers among omnichannel customers / all of them"),
+       "purchasers among the omnichannel customers / all of them"),
     _m("online_to_store_conversion", "Online-to-store conversion", "rate", "higher",
        "customers with a web/app event who later buy in a store / all customers with a web/app "
        "event"),

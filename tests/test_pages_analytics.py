@@ -217,13 +217,14 @@ def test_post_purchase_tiles_equal_the_core(sample):
     shown = tiles(at)
     overall = {m.metric: m for m in support_metrics(sample.support) if not m.by}
     assert shown["First-contact resolution"] == format_value(overall["fcr"].value, "rate")
-    assert shown["Resolution time, P90"] == format_value(
+    assert shown["Resolution time, 90th percentile"] == format_value(
         overall["resolution_hours_p90"].value, "hours")
     assert shown["Open cases"] == format_value(overall["open_cases"].value, "count")
     loyalty = {m.metric: m for m in loyalty_metrics(sample.orders)}
     assert shown["Repeat purchase rate"] == format_value(
         loyalty["repeat_purchase_rate"].value, "rate")
-    assert shown["CLV (revenue per customer)"] == format_value(loyalty["clv"].value, "money")
+    assert shown["Customer lifetime value (historic)"] == format_value(loyalty["clv"].value,
+                                                                      "money")
     text = captions(at)
     assert metric_caption(overall["fcr"], "resolved cases") in text
     assert f"n = {overall['open_cases'].n:,} cases" in text

@@ -195,7 +195,7 @@ def test_sample_funnel_numbers_equal_the_core(sample_data, sample_report):
 def test_sample_support_loyalty_and_periods(sample_report):
     parsed = Doc(sample_report)
     sl = parsed.section_text("support-loyalty")
-    for label in ("First contact resolution", "Resolution time, median", "Open cases",
+    for label in ("First-contact resolution", "Resolution time, median", "Open cases",
                   "Repeat purchase rate", "Customer lifetime value (historic)"):
         assert label in sl
     pp = parsed.rows("periods")

@@ -34,7 +34,7 @@ from typing import Any, Literal
 import polars as pl
 
 from cjm_core.errors import CJMError
-from cjm_core.metric import Metric
+from cjm_core.metric import Metric, info
 from cjm_core.model.journey import Journey, default_journey
 
 __all__ = [
@@ -133,7 +133,7 @@ TARGETS: list[Target] = [
        "relative_change", _W4773_ABANDON, high=-0.05, better="lower"),
     _t("4773", "resolution_hours_mean", "Average resolution time", "relative_change", _W4773_RES,
        high=-0.15, better="lower"),
-    _t("4773", "fcr", "First contact resolution", "level_min", _W4773_RES, low=0.80),
+    _t("4773", "fcr", info("fcr").label, "level_min", _W4773_RES, low=0.80),
     _t("4773", "ces", "Customer effort score (1–7)", "level_max",
        "Achieve an average CES score below 2 (on a 1-7 scale, lower is better).",
        high=2.0, better="lower", strict=True, scale="1-7", unit="score"),
@@ -147,20 +147,21 @@ TARGETS: list[Target] = [
     _t("4741", "nps", "Net Promoter Score", "level_min", "30%+", low=30.0, unit="nps"),
     _t("4741", "omnichannel_conversion", "Omnichannel conversion rate", "relative_range",
        "Increase by 10-15% annually", low=0.10, high=0.15),
-    _t("4741", "repeat_purchase_rate", "Repeat purchase rate", "level_min", "25%+", low=0.25),
+    _t("4741", "repeat_purchase_rate", info("repeat_purchase_rate").label, "level_min", "25%+",
+       low=0.25),
     _t("4741", "clv", "Customer lifetime value", "relative_range",
        "Increase by 5-10% annually", low=0.05, high=0.10, unit="money"),
     # ISIC 4742: audio and video equipment
     _t("4742", "nps", "Net Promoter Score", "bands", "30-50+ (Good to Excellent)",
        bands=(("good", 30.0), ("excellent", 50.0)), unit="nps"),
-    _t("4742", "online_to_store_conversion", "Online-to-store conversion", "range",
+    _t("4742", "online_to_store_conversion", info("online_to_store_conversion").label, "range",
        "5-10% for high-value electronics (Source: Google 'Connected Shoppers Report')",
        low=0.05, high=0.10),
     _t("4742", "ces", "CES for service/support (1–5)", "level_max",
        "Below 2.0 (on a 1-5 scale, lower is better)", high=2.0, better="lower", strict=True,
        scale="1-5", unit="score", cut={"stage_role": "support"}),
-    _t("4742", "repeat_purchase_rate", "Repeat purchase rate", "range", "20-30% year-over-year",
-       low=0.20, high=0.30),
+    _t("4742", "repeat_purchase_rate", info("repeat_purchase_rate").label, "range",
+       "20-30% year-over-year", low=0.20, high=0.30),
     _t("4742", "resolution_hours_median", "Time to resolution, complex issues", "by_complexity",
        _W4742_TTR, low=24.0, high=48.0, better="lower", unit="hours",
        cut={"complexity": "complex"}),

@@ -29,40 +29,17 @@ from cjm_core.analytics.satisfaction import csat, distribution, satisfaction_tab
 from cjm_core.analytics.scorecard import all_metrics, scorecard, top_friction
 from cjm_core.errors import CJMError
 from cjm_core.industries.targets import Gap, Target, availability, evaluate, targets_for
-from cjm_core.metric import LOW_SAMPLE_N, Metric, format_value
+from cjm_core.metric import LOW_SAMPLE_N, Metric, format_value, info, label
 from cjm_core.model.dataset import DATE_COLUMN, Dataset
 from cjm_core.model.journey import INDUSTRIES, roles_text
 from cjm_core.present import charts
 
-__all__ = ["METRIC_LABELS", "build_report", "format_interval", "format_value"]
+__all__ = ["build_report", "format_interval", "format_value"]
 
-#: how each metric is named in the report
-METRIC_LABELS: dict[str, str] = {
-    "csat": "CSAT",
-    "nps": "NPS",
-    "ces": "CES (lower is better)",
-    "fcr": "First contact resolution",
-    "resolution_hours_median": "Resolution time, median",
-    "resolution_hours_mean": "Resolution time, mean",
-    "resolution_hours_p90": "Resolution time, 90th percentile",
-    "resolved_within_24h": "Resolved within 24 h",
-    "resolved_within_48h": "Resolved within 48 h",
-    "open_cases": "Open cases",
-    "repeat_purchase_rate": "Repeat purchase rate",
-    "clv": "Customer lifetime value (historic)",
-    "average_order_value": "Average order value",
-    "purchase_frequency": "Orders per customer",
-    "omnichannel_share": "Omnichannel customers",
-    "omnichannel_conversion": "Omnichannel conversion",
-    "online_to_store_conversion": "Online-to-store conversion",
-    "stage_conversion": "Step conversion",
-    "overall_conversion": "Overall conversion",
-    "cart_abandonment": "Cart abandonment",
-    "inquiry_consultation_dropoff": "Inquiry → consultation drop-off",
-}
 _SUPPORT = ("fcr", "resolution_hours_median", "resolution_hours_mean", "resolution_hours_p90",
             "resolved_within_24h", "resolved_within_48h", "open_cases")
 _LOYALTY = ("repeat_purchase_rate", "clv", "average_order_value", "purchase_frequency")
+_SCORES = ("csat", "nps", "ces")
 _CHANNEL = ("omnichannel_share", "omnichannel_conversion", "online_to_store_conversion")
 _ROLE_FUNNEL = ("cart_abandonment", "inquiry_consultation_dropoff")
 _CHART_WIDTH = 620
@@ -138,16 +115,12 @@ def _n(n: int | None) -> _Html:
     return _join([f"{n:,}", " " if flag else "", flag])
 
 
-def _label(metric: str) -> str:
-    return METRIC_LABELS.get(metric, metric.replace("_", " "))
-
-
 def _cut(by: dict[str, str]) -> str:
     return ", ".join(f"{k}: {v}" for k, v in by.items()) or "overall"
 
 
 def _metric_rows(metrics: Sequence[Metric]) -> list[list[object]]:
-    return [[_label(m.metric), _cut(m.by), format_value(m.value, m.unit),
+    return [[label(m.metric), _cut(m.by), format_value(m.value, m.unit),
              format_interval(m.low, m.high, m.unit), _n(m.n)] for m in metrics]
 
 
@@ -393,7 +366,8 @@ def _touchpoint_rows(table: pl.DataFrame) -> list[list[object]]:
     rows = []
     for r in table.iter_rows(named=True):
         row: list[object] = [r["touchpoint"], f"{r['answers']:,}"]
-        for name, unit in (("csat", "rate"), ("nps", "nps"), ("ces", "score")):
+        for name in _SCORES:
+            unit = info(name).unit
             row += [format_value(r[name], unit),
                     format_interval(r[f"{name}_low"], r[f"{name}_high"], unit),
                     _n(r[f"{name}_n"]) if r[name] is not None else "—"]
@@ -407,8 +381,8 @@ def _touchpoints(ctx: _Context) -> _Html:
         return _missing("touchpoint figures need a feedback table with a touchpoint column and "
                         "csat, nps or ces scores. Upload it.")
     table = satisfaction_table(data.table("feedback"), "touchpoint")
-    parts = [_table(["Touchpoint", "Answers", "CSAT", "95% interval", "n", "NPS",
-                     "95% interval", "n", "CES", "95% interval", "n"],
+    parts = [_table(["Touchpoint", "Answers",
+                     *[h for name in _SCORES for h in (label(name), "95% interval", "n")]],
                     _touchpoint_rows(table), numeric=tuple(range(1, 11)))]
     if data.has("feedback", "csat"):
         by_touchpoint = csat(data.table("feedback"), by=["touchpoint"])
@@ -440,7 +414,7 @@ def _change_rows(table: pl.DataFrame) -> list[list[object]]:
     rows: list[list[object]] = []
     for r in table.iter_rows(named=True):
         unit = r["unit"] or "rate"
-        rows.append([_label(r["metric"]), format_value(r["value_before"], unit),
+        rows.append([label(r["metric"]), format_value(r["value_before"], unit),
                      format_value(r["value_now"], unit), _distance(r["abs_change"], unit),
                      format_value(r["rel_change"], "relative_change"),
                      _n(r["n_before"]), _n(r["n_now"])])
