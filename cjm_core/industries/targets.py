@@ -332,7 +332,7 @@ _NEEDS: dict[str, list[tuple[tuple[str, ...], str]]] = {
 }
 for _m in ("resolution_hours_mean", "resolution_hours_median", "resolution_hours_p90"):
     _NEEDS[_m] = [(("support.resolved_at",), "needs a support table with resolved_at")]
-_CUT_NEEDS = {
+_CUT_NEEDS: dict[str, list[tuple[tuple[str, ...], str]]] = {
     "touchpoint": [(("feedback.touchpoint", "events.touchpoint"), "needs a touchpoint column")],
     "complexity": [(("support.complexity",), "needs a support table with a complexity column")],
     "stage": [(("feedback.stage", "events.stage"), "needs a stage column")],
@@ -353,8 +353,8 @@ def availability(dataset: Any) -> dict[str, bool]:
         for role in roles:
             out[f"{table}.{role.name}"] = dataset.has(table, role.name)
     played = dataset.roles_played
-    for role in ("inquiry", "consultation", "cart", "purchase", "support"):
-        out[f"role.{role}"] = bool(played.get(role))
+    for stage_role in ("inquiry", "consultation", "cart", "purchase", "support"):
+        out[f"role.{stage_role}"] = bool(played.get(stage_role))
     return out
 
 
@@ -661,7 +661,7 @@ def apply_edits(targets: list[Target], rows: list[dict]) -> list[Target]:
     return out
 
 
-def _number(value: object) -> float | None:
+def _number(value: float | str | None) -> float | None:
     if value is None or (isinstance(value, float) and value != value):
         return None
     return float(value)
