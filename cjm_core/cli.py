@@ -16,6 +16,7 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import NoReturn
 
 from cjm_core.analytics.funnel import FunnelQuery, funnel, funnel_from_counts
 from cjm_core.analytics.scorecard import all_metrics, scorecard
@@ -63,7 +64,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse whose errors (an unknown flag, a missing argument, a choice not offered) are a
     :class:`UsageError`, so they come out as one line, or a JSON error under ``--json``."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message}")
 
 
@@ -260,8 +261,9 @@ def cmd_funnel(args: argparse.Namespace) -> int:
             mode=args.mode, reentry=args.reentry, breakdown=_columns(data, args.by),
             exclude_open=args.exclude_open)
         result = funnel(data.events, query, data.journey)
-    if result.missing_steps:  # a zero that only means "no such step" must not look like data
-        raise QueryError(result.missing_message(), code="unknown-step")
+    missing = result.missing_message()  # None unless some step has no event
+    if missing:  # a zero that only means "no such step" must not look like data
+        raise QueryError(missing, code="unknown-step")
     out = result.to_dict()
     if args.json:
         print(json.dumps(out, ensure_ascii=False, default=str))
