@@ -99,13 +99,13 @@ def holm(pvalues: list[float | None]) -> list[float | None]:
     >>> holm([None, 0.2])
     [None, 0.2]
     """
-    idx = [i for i, p in enumerate(pvalues) if p is not None and not math.isnan(p)]
-    order = sorted(idx, key=lambda i: pvalues[i])
+    present = [(i, p) for i, p in enumerate(pvalues) if p is not None and not math.isnan(p)]
+    order = sorted(present, key=lambda ip: ip[1])
     m = len(order)
     out: list[float | None] = [None] * len(pvalues)
     running = 0.0
-    for rank, i in enumerate(order):
-        adj = min(1.0, (m - rank) * pvalues[i])
+    for rank, (i, p) in enumerate(order):
+        adj = min(1.0, (m - rank) * p)
         running = max(running, adj)
         out[i] = round(running, 15)
     return out

@@ -8,9 +8,11 @@ import polars as pl
 
 STATUS_COLOURS = {"met": "#2e7d32", "within": "#f9a825", "missed": "#c62828", "no data": "#9e9e9e"}
 PERCENT = ".0%"
+#: what a builder returns: one chart, or charts layered (``alt.layer`` may give a facet chart)
+Figure = alt.Chart | alt.LayerChart | alt.FacetChart
 
 
-def funnel_chart(table: pl.DataFrame, breakdown: tuple[str, ...] = ()) -> alt.Chart:
+def funnel_chart(table: pl.DataFrame, breakdown: tuple[str, ...] = ()) -> Figure:
     """Customers reaching each step, with conversion in the tooltip; one colour per segment.
 
     >>> t = pl.DataFrame({"step_index": [1, 2], "step": ["A", "B"], "reached": [10, 4],
@@ -47,7 +49,7 @@ def funnel_chart(table: pl.DataFrame, breakdown: tuple[str, ...] = ()) -> alt.Ch
 
 
 def interval_chart(frame: pl.DataFrame, category: str, *, target: float | None = None,
-                   title: str = "", value_format: str = PERCENT) -> alt.Chart:
+                   title: str = "", value_format: str = PERCENT) -> Figure:
     """A point per category with its interval and n; low samples hollow; an optional target rule.
 
     ``frame`` has columns ``category``, value, low, high, n, low_sample.
@@ -109,7 +111,7 @@ def matrix_chart(transitions: pl.DataFrame) -> alt.Chart:
     )
 
 
-def trend_chart(frame: pl.DataFrame, *, value_format: str = PERCENT, title: str = "") -> alt.Chart:
+def trend_chart(frame: pl.DataFrame, *, value_format: str = PERCENT, title: str = "") -> Figure:
     """A metric per period (columns period, value, low, high, n) with its interval band."""
     base = alt.Chart(frame).encode(x=alt.X("period:O", title=None))
     band = base.mark_area(opacity=0.2).encode(y=alt.Y("low:Q", title=title), y2="high:Q")
