@@ -195,13 +195,13 @@ with edit:
 with history:
     for h in store.map_versions(ws_id):
         cols = st.columns([1, 3, 3, 2])
-        cols[0].text(f"v{h['version']}")
-        cols[1].text(f"{h['saved_at']:%Y-%m-%d %H:%M} UTC · {h['author'] or 'someone'}")
-        cols[2].text(h["note"] or "")
-        if ui.can_edit() and cols[3].button("Restore", key=f"map_restore_{h['version']}"):
-            _, body = store.load_map_version(ws_id, h["version"])
+        cols[0].text(f"v{h.version}")
+        cols[1].text(f"{h.saved_at:%Y-%m-%d %H:%M} UTC · {h.author or 'someone'}")
+        cols[2].text(h.note or "")
+        if ui.can_edit() and cols[3].button("Restore", key=f"map_restore_{h.version}"):
+            _, body = store.load_map_version(ws_id, h.version)
             keep(JourneyMap.from_json(body))
-            st.info(f"Version {h['version']} is open; save it to make it the latest.")
+            st.info(f"Version {h.version} is open; save it to make it the latest.")
             st.rerun()
 
 with compare:

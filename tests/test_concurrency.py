@@ -115,7 +115,7 @@ def check(store: Store, own: list[str], shared: list[str], log: dict) -> None:
         # map versions: unique, contiguous 1..n, every body readable as saved
         saved = sorted((v, b) for w, v, b in log["maps"] if w == ws)
         assert [v for v, _ in saved] == list(range(1, len(writers) * ROUNDS + 1))
-        assert [h["version"] for h in store.map_versions(ws)] == [v for v, _ in reversed(saved)]
+        assert [h.version for h in store.map_versions(ws)] == [v for v, _ in reversed(saved)]
         for version, body in saved:
             assert store.load_map_version(ws, version) == (version, body)
         assert len(store.share_links(ws)) == len(writers) * ROUNDS

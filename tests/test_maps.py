@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 from cjm_core.journey_map.model import JourneyMap
 from cjm_core.journey_map.status import map_status
+from cjm_core.storage.rows import MapVersion
 
-V = [{"version": 3, "saved_at": datetime(2025, 5, 1, 9, 30), "author": "", "note": ""},
-     {"version": 2, "saved_at": datetime(2025, 4, 1, 9, 30), "author": "Ben", "note": ""}]
+V = [MapVersion(version=3, saved_at=datetime(2025, 5, 1, 9, 30), author="", note=""),
+     MapVersion(version=2, saved_at=datetime(2025, 4, 1, 9, 30), author="Ben", note="")]
 
 
 def fresh(digest: str | None = "d1", built: str | None = None) -> JourneyMap:

@@ -31,7 +31,7 @@ def test_saving_makes_versions_and_restore_brings_one_back(page):
     page.text_input(key="map_author").input("Ana")
     page.button(key="map_save").click().run()
     assert not page.exception, page.exception
-    assert [v["version"] for v in store.map_versions(ws)] == [1]
+    assert [v.version for v in store.map_versions(ws)] == [1]
     assert "Version 1" in page.caption[0].value
     # someone else saves version 2 meanwhile: this session's save is refused, nothing lost
     _, body = store.load_map_version(ws)
@@ -40,10 +40,10 @@ def test_saving_makes_versions_and_restore_brings_one_back(page):
     store.save_map_version(ws, other.to_json(), expected=1, author="Ben")
     page.button(key="map_save").click().run()
     assert any("Someone saved version 2" in e.value for e in page.error)
-    assert [v["version"] for v in store.map_versions(ws)] == [2, 1]
+    assert [v.version for v in store.map_versions(ws)] == [2, 1]
     page.button(key="map_force").click().run()
     page.button(key="map_save").click().run()
-    assert [v["version"] for v in store.map_versions(ws)] == [3, 2, 1]
+    assert [v.version for v in store.map_versions(ws)] == [3, 2, 1]
     page.button(key="map_restore_2").click().run()
     assert page.session_state["map_json"] and "Edited elsewhere" in page.session_state["map_json"]
 

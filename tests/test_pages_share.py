@@ -71,7 +71,7 @@ def test_edit_link_can_save_a_map_version(owner):
     editor = open_app({"ws": token}, "app_pages/journey_map.py")
     editor.button(key="map_save").click().run()
     assert not editor.exception, editor.exception
-    assert [v["version"] for v in ui.get_store().map_versions(
+    assert [v.version for v in ui.get_store().map_versions(
         editor.session_state["workspace_id"])] == [1]
 
 

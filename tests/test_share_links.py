@@ -190,12 +190,12 @@ def test_rotate_revokes_the_old_token_and_keeps_role_expiry_label(store: Store, 
 
 
 def test_rotating_an_expired_link_is_refused(store: Store, ws: str, monkeypatch):
-    import cjm_core.storage.store as store_module
+    import cjm_core.storage.database as store_module
 
     _, link = store.create_share_link(
         ws, "view", expires_at=dt.datetime.now(UTC) + dt.timedelta(minutes=1))
-    real_now = store_module._now
-    monkeypatch.setattr(store_module, "_now", lambda: real_now() + dt.timedelta(hours=1))
+    real_now = store_module.now
+    monkeypatch.setattr(store_module, "now", lambda: real_now() + dt.timedelta(hours=1))
     with pytest.raises(StoreError, match="expired share link cannot be rotated"):
         store.rotate_share_link(link.id)
 
@@ -330,7 +330,7 @@ def test_edit_handle_writes_its_workspace_but_not_owner_things(store: Store, ws:
     for name, (args, kwargs) in _call_args(store, ws).items():
         getattr(edit, name)(*args, **kwargs)
     assert store.get_workspace(ws).name == "Renamed"
-    assert store.map_versions(ws)[0]["version"] == 1
+    assert store.map_versions(ws)[0].version == 1
     assert store.get_journey(ws).isic == "4741"
     edit.save_mapping(["a"], "events", {"stage": "a"})
     assert store.find_mapping(["a"]).roles == {"stage": "a"}

@@ -258,14 +258,14 @@ def test_uploads_history(store: Store, ws: str):
                         rows_loaded=0, rows_rejected=5)
     store.save_table(ws, "events", frame)  # no rows_in: not an upload
     history = store.uploads(ws)
-    assert [(h["source"], h["sheet"], h["table"], h["rows_in"], h["rows_loaded"],
-             h["rows_rejected"]) for h in history] == [
+    assert [(h.source, h.sheet, h.table, h.rows_in, h.rows_loaded,
+             h.rows_rejected) for h in history] == [
         ("pos.csv", "", "events", 3, 2, 1),
         ("shop.xlsx", "Bestellungen", "orders", 2, 2, 0),
         ("crm.csv", "", "support", 5, 0, 5),
     ]
-    assert all(h["rows_in"] == h["rows_loaded"] + h["rows_rejected"] for h in history)
-    assert all(h["at"].tzinfo == dt.UTC for h in history)
+    assert all(h.rows_in == h.rows_loaded + h.rows_rejected for h in history)
+    assert all(h.uploaded_at.tzinfo == dt.UTC for h in history)
 
 
 # -- mappings ---------------------------------------------------------------------------------
@@ -520,7 +520,7 @@ def _check_crash_db(path: Path, rows: int, acked: set[int]) -> None:
             history = s.uploads(wid)
             assert len(history) == (1 if "events" in counts else 0)
             for h in history:
-                assert (h["rows_in"], h["rows_loaded"], h["rows_rejected"]) == (rows + 1, rows, 1)
+                assert (h.rows_in, h.rows_loaded, h.rows_rejected) == (rows + 1, rows, 1)
 
 
 
@@ -564,8 +564,8 @@ def test_map_versions_conflicts_history_and_restart(tmp_path):
         store.save_map_version(ws, old, expected=3, note="restored version 1")
     with Store(path) as store:
         history = store.map_versions(ws)
-        assert [h["version"] for h in history] == [4, 3, 2, 1]
-        assert history[0]["note"] == "restored version 1" and history[1]["author"] == "ben"
+        assert [h.version for h in history] == [4, 3, 2, 1]
+        assert history[0].note == "restored version 1" and history[1].author == "ben"
         assert store.load_map_version(ws) == (4, '{"v": 1}')
         assert store.load_map_version(ws, 3) == (3, '{"v": "ben"}')
         store.delete_workspace(ws)

@@ -159,8 +159,10 @@ def test_a_header_scale_travels_to_csat_even_when_no_answer_reaches_its_top():
 
 
 def test_a_mapping_saved_before_scales_existed_still_loads(tmp_path, monkeypatch):
-    import cjm_core.storage.store as store_module
-    from cjm_core.storage.store import Store, _now, _q
+    import cjm_core.storage.database as store_module
+    from cjm_core.storage.database import now as _now
+    from cjm_core.storage.database import run as _q
+    from cjm_core.storage.store import Store
 
     path = tmp_path / "old.duckdb"
     monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:4])

@@ -43,7 +43,7 @@ def test_saved_upload_is_readable_and_its_mapping_is_reused(store):
     assert save_loads(store, ws, [chosen]) == {"events": 3}
     events = store.load_table(ws, "events")
     assert events["customer_id"].to_list() == ["K1", "K1", "K2"]
-    assert store.uploads(ws)[0]["rows_loaded"] == 3
+    assert store.uploads(ws)[0].rows_loaded == 3
 
     again = ingest(CSV, "export (2).csv", lookup=store.find_mapping)
     assert again[0].choice.mapping_reused
@@ -59,7 +59,7 @@ def test_a_load_with_nothing_valid_never_wipes_saved_data(store):
     assert loads[0].result.rows_loaded == 0
     save_loads(store, ws, loads)
     assert store.table_counts(ws)["events"] == 3
-    assert store.uploads(ws)[-1]["rows_rejected"] == 3
+    assert store.uploads(ws)[-1].rows_rejected == 3
 
 
 def test_two_uploads_of_the_same_table_at_once_are_refused(store):

@@ -3,11 +3,13 @@ moved on since (staleness), and which segments a map can be built for."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from cjm_core.journey_map.model import JourneyMap
 from cjm_core.model.dataset import Dataset
+from cjm_core.storage.rows import MapVersion
 
 
 @dataclass(frozen=True)
@@ -17,26 +19,26 @@ class MapStatus:
     stale_note: str = ""
 
 
-def map_status(m: JourneyMap, base: int | None, versions: list[dict], *,
+def map_status(m: JourneyMap, base: int | None, versions: Sequence[MapVersion], *,
                data_digest: str | None, data_updated_at: datetime | None) -> MapStatus:
     """Version, "last updated" and a staleness note when the data is newer than the map.
 
     >>> from datetime import datetime
     >>> m = JourneyMap.empty("x", "4742", ["A"])
     >>> m.data_digest = "old"
-    >>> s = map_status(m, 2, [{"version": 2, "saved_at": datetime(2025, 1, 1), "author": "Ana",
-    ...                        "note": ""}], data_digest="new", data_updated_at=None)
+    >>> s = map_status(m, 2, [MapVersion(2, "Ana", "", datetime(2025, 1, 1))],
+    ...                data_digest="new", data_updated_at=None)
     >>> s.caption, s.stale
     ('Version 2 · last updated 2025-01-01 00:00 UTC by Ana', True)
     """
     if base is None:
         caption = "Not saved yet: built from the data and the industry template."
     else:
-        saved = next((v for v in versions if v["version"] == base), None)
-        when = f"{saved['saved_at']:%Y-%m-%d %H:%M} UTC" if saved else "—"
-        who = f" by {saved['author']}" if saved and saved["author"] else ""
+        saved = next((v for v in versions if v.version == base), None)
+        when = f"{saved.saved_at:%Y-%m-%d %H:%M} UTC" if saved else "—"
+        who = f" by {saved.author}" if saved and saved.author else ""
         caption = f"Version {base} · last updated {when}{who}"
-        latest = versions[0]["version"] if versions else base
+        latest = versions[0].version if versions else base
         if latest != base:
             caption += f" (version {latest} is newer)"
     if m.data_digest and data_digest:  # the content itself says whether the data moved on

@@ -1,14 +1,15 @@
 """Workspace services on top of the store: seeding the sample workspaces and saving uploads.
 
-Kept apart from :mod:`cjm_core.storage.store` (which only persists) so the app and the command line
-share
-one way of turning loaded tables into a workspace.
+Kept apart from :mod:`cjm_core.storage.store` (which only persists) so the app and the command
+line share one way of turning loaded tables into a workspace.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+
+import polars as pl
 
 from cjm_core.errors import StoreError
 from cjm_core.industries.targets import Target, targets_for, targets_from_json, targets_to_json
@@ -83,7 +84,7 @@ def save_loads(
     for ld in loads:
         if ld.result.rows_loaded == 0:
             store.record_upload(
-                workspace_id, source=ld.source, sheet=ld.sheet, table=ld.result.table,
+                workspace_id, source=ld.source, sheet=ld.sheet or "", table=ld.result.table,
                 rows_in=ld.result.rows_in, rows_loaded=0, rows_rejected=ld.result.rows_rejected,
             )
     if remember_mapping:
@@ -117,11 +118,11 @@ def data_journey(data: Dataset) -> Journey | None:
     {'inquiry': 'anfrage', 'consultation': 'beratung', 'purchase': 'kauf'}
     """
     isic = data.journey.isic
-    if data.has("events", "customer_id", "timestamp", "stage"):
+    if data.events is not None and data.has("events", "customer_id", "timestamp", "stage"):
         journey = journey_from_events(data.events, isic)
         if journey.stages:
             return journey
-    if data.has("funnel_counts", "stage"):
+    if data.funnel_counts is not None and data.has("funnel_counts", "stage"):
         journey = journey_from_counts(data.funnel_counts, isic)
         if journey.stages:
             return journey
@@ -170,7 +171,7 @@ def dataset_from_loads(loads: list[TableLoad], isic: str = DEFAULT_SAMPLE) -> Da
     """A dataset straight from loaded files (the command line's way, no workspace): each table
     from the file or sheet that loaded it, and the journey the data's own stages give
     (:func:`data_journey`); the industry's default journey only when no table has stages."""
-    tables: dict[str, object] = {}
+    tables: dict[str, pl.DataFrame] = {}
     for ld in loads:
         if ld.result.rows_loaded == 0:
             continue
