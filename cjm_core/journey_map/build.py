@@ -67,6 +67,7 @@ from cjm_core.journey_map.model import (
     JourneyMap,
     Lane,
     MapStage,
+    Source,
 )
 from cjm_core.metric import Metric
 from cjm_core.model.dataset import Dataset
@@ -586,11 +587,13 @@ class _Build:
         ms = _scores(fb.filter(pl.col("touchpoint").is_not_null()).select(
             "__stage", "touchpoint", "csat"), ["__stage", "touchpoint"]).get("csat", [])
         target = _level_target(self.targets, "csat", self.journey.isic)
-        below = sorted((m for m in ms if m.value < self.csat_target),
+        below = sorted((m for m in ms if m.value is not None and m.value < self.csat_target),
                        key=lambda m: (m.by["__stage"], m.high is None or
                                       m.high >= self.csat_target, m.value, m.by["touchpoint"]))
         per_stage: dict[str, int] = {}
         for r in below:
+            if r.value is None:  # cannot be: _scores keeps measured values only
+                continue
             k, tp = r.by["__stage"], r.by["touchpoint"]
             per_stage[k] = per_stage.get(k, 0) + 1
             if per_stage[k] > MAX_TOUCHPOINTS:
@@ -630,14 +633,14 @@ def _segment_data(data: Dataset, column: str, value: str) -> Dataset:
     population's figures must not pass for the segment's). ``first_channel`` is derived
     (`with_first_channel`) when the events lack it."""
     if column == "first_channel" and data.has("events", "customer_id", "timestamp", "channel") \
-            and "first_channel" not in data.events.columns:
+            and "first_channel" not in data.table("events").columns:
         data = with_first_channel(data)
     if data.events is None or column not in data.events.columns:
         raise QueryError(f"Cannot build a map for {column} = {value!r}: the events have no "
                          f"{column} column.")
     customers = (data.events.filter(pl.col(column).cast(pl.String) == value)
                  .get_column("customer_id").unique().implode())
-    out = {}
+    out: dict[str, Any] = {}  # table name -> frame, for dataclasses.replace
     for name, frame in data.tables().items():
         if name != "events" and column in frame.columns:
             out[name] = frame.filter(pl.col(column).cast(pl.String) == value)
@@ -700,12 +703,14 @@ def _merge_cell(old: Cell | None, new: Cell | None) -> Cell | None:
         return new
     measured = [i for i in (new.items if new else []) if i.source == "measured"]
     assumed = [i for i in old.items if i.source != "measured"]
-    new_measured = new is not None and new.source == "measured"
-    if old.source == "assumed" and (old.text or not new_measured):
+    new_measured = new if new is not None and new.source == "measured" else None
+    source: Source
+    if old.source == "assumed" and (old.text or new_measured is None):
         text, source = old.text, "assumed"
     else:
-        text, source = (new.text, "measured") if new_measured else ("", "assumed")
-    n, n_of = ((new.n, new.n_of) if new_measured else
+        text, source = ((new_measured.text, "measured") if new_measured is not None
+                        else ("", "assumed"))
+    n, n_of = ((new_measured.n, new_measured.n_of) if new_measured is not None else
                (old.n, old.n_of) if old.source == "assumed" else (None, None))
     return Cell(text, source, measured + assumed, n, n_of)
 
@@ -733,14 +738,14 @@ def _merge(old: JourneyMap, new: JourneyMap, title: str | None) -> JourneyMap:
                 cells.setdefault(lane, {})[st.key] = c
     emotions = {}
     for st in stages:
-        o, n = old.emotions.get(st.key), new.emotions.get(st.key)
-        if o is None and n is None:
+        oe, ne = old.emotions.get(st.key), new.emotions.get(st.key)
+        if oe is None and ne is None:
             continue
-        assumed = o.assumed if o is not None else (n.assumed if st.key not in old_keys
-                                                   else None)
+        assumed = oe.assumed if oe is not None else (ne.assumed if ne is not None
+                                                     and st.key not in old_keys else None)
         e = Emotion(assumed=assumed)
-        if n is not None and n.measured is not None:
-            e.measured, e.low, e.high, e.n = n.measured, n.low, n.high, n.n
+        if ne is not None and ne.measured is not None:
+            e.measured, e.low, e.high, e.n = ne.measured, ne.low, ne.high, ne.n
         emotions[st.key] = e
     return replace(new, title=title or old.title, stages=stages, lanes=lanes, cells=cells,
                    emotions=emotions)
