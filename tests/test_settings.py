@@ -126,3 +126,14 @@ def test_the_readme_block_is_written_from_the_registry():
     assert _url_parameters_block() == S.parameters_table(), \
         "regenerate: python -c 'from cjm_core.model.settings import parameters_table as t; " \
         "print(t(), end=\"\")'"
+
+
+def test_the_sidebar_filters_use_the_same_registry_and_survive_odd_names():
+    from datetime import date
+
+    from cjm_core.model.filters import Filters
+
+    f = Filters(start=date(2025, 1, 1), channel=("web, app", "store"), segment=("a\\b",))
+    assert Filters.from_query(f.to_query()) == f
+    assert Filters.from_query({"start": "not a date", "end": "2025-02-30"}) == Filters()
+    assert all(isinstance(s, S.Setting) for s in FILTER_SETTINGS)

@@ -9,20 +9,18 @@ from typing import cast
 
 from cjm_core.analytics.periods import has_dates
 from cjm_core.model.dataset import DATE_COLUMN, Dataset
+from cjm_core.model.settings import Setting, dump_names, names
 
-
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    help: str
-
-
-#: widget keys equal these names, and so do the URL's query parameters
+#: widget keys equal these names, and so do the URL's query parameters (the registry's `Setting`,
+#: as for every page's view settings in `cjm_core.model.settings`)
 FILTER_SETTINGS = (
-    Setting("start", "First day of the period (inclusive)"),
-    Setting("end", "Last day of the period (inclusive)"),
-    Setting("channel", "Only rows of these channels (every table that has a channel)"),
-    Setting("segment", "Only customers of these segments or personas"),
+    Setting("start", None, "First day of the period (inclusive)",
+            date.fromisoformat, date.isoformat),
+    Setting("end", None, "Last day of the period (inclusive)",
+            date.fromisoformat, date.isoformat),
+    Setting("channel", [], "Only rows of these channels (every table that has a channel)",
+            names, dump_names),
+    Setting("segment", [], "Only customers of these segments or personas", names, dump_names),
 )
 
 
@@ -76,37 +74,18 @@ class Filters:
         return not (self.start or self.end or self.channel or self.segment)
 
     def to_query(self) -> dict[str, str]:
-        out = {}
-        if self.start:
-            out["start"] = self.start.isoformat()
-        if self.end:
-            out["end"] = self.end.isoformat()
-        if self.channel:
-            out["channel"] = ",".join(self.channel)
-        if self.segment:
-            out["segment"] = ",".join(self.segment)
-        return out
+        """URL parameters of the filters that are set."""
+        values = {"start": self.start, "end": self.end, "channel": list(self.channel),
+                  "segment": list(self.segment)}
+        texts = {s.name: s.to_text(values[s.name]) for s in FILTER_SETTINGS}
+        return {name: text for name, text in texts.items() if text is not None}
 
     @classmethod
     def from_query(cls, params: dict[str, str]) -> Filters:
         """Read filters from URL parameters; values that do not parse are ignored."""
-        return cls(
-            start=_date(params.get("start")),
-            end=_date(params.get("end")),
-            channel=_list(params.get("channel")),
-            segment=_list(params.get("segment")),
-        )
-
-
-def _date(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
-def _list(text: str | None) -> tuple[str, ...]:
-    return tuple(v for v in (text or "").split(",") if v)
+        read = {s.name: s.read(params) for s in FILTER_SETTINGS}
+        return cls(start=read["start"], end=read["end"], channel=tuple(read["channel"]),
+                   segment=tuple(read["segment"]))
 
 
 @dataclass(frozen=True)
