@@ -23,8 +23,10 @@ browser:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
 
+# ruff over the tree, then mypy over cjm_core (its settings are in pyproject.toml)
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test: $(STAMP) browser lint
 	CJM_REQUIRE_BROWSER=1 $(BIN)/python -m pytest
@@ -33,4 +35,4 @@ bench: $(STAMP)
 	for b in ingest_bench transitions_bench dashboard_bench funnel_bench load_bench; do $(BIN)/python -m bench.$$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
