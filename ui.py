@@ -21,7 +21,7 @@ from cjm_core.model.journey import INDUSTRIES
 from cjm_core.model.settings import DATA_DEFAULT, Setting
 from cjm_core.present.spreadsheet import frame_download
 from cjm_core.storage.access import Throttle, client_key, expected_password, oidc_configured
-from cjm_core.storage.store import ShareLink, Store, default_db_path
+from cjm_core.storage.store import ShareLink, Store, WorkspaceStore, default_db_path
 from cjm_core.storage.workspaces import (
     DEFAULT_SAMPLE,
     ensure_sample_workspace,
@@ -230,7 +230,7 @@ def can_edit() -> bool:
     return role() in ("owner", "edit")
 
 
-def workspace_store():
+def workspace_store() -> WorkspaceStore:
     """The store as this session may use it: the whole store for the owner, a handle limited to
     the link's workspace and role otherwise (the store itself refuses a view link's writes)."""
     store = get_store()

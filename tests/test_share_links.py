@@ -4,6 +4,9 @@ handle that refuses a view link's writes and any other workspace (tampering) at 
 from __future__ import annotations
 
 import datetime as dt
+import inspect
+import typing
+from typing import NoReturn
 
 import polars as pl
 import pytest
@@ -19,6 +22,16 @@ from cjm_core.errors import (
     StoreError,
 )
 from cjm_core.model.journey import default_journey
+from cjm_core.storage.protocol import (
+    OWNER_WRITES,
+    READ_METHODS,
+    WRITE_METHODS,
+    OwnerOperations,
+    WorkspaceReads,
+    WorkspaceStore,
+    WorkspaceWrites,
+)
+from cjm_core.storage.scoped import EditStore, ReadOnlyStore
 from cjm_core.storage.store import (
     SCHEMA_VERSION,
     SCOPED_READS,
@@ -340,6 +353,80 @@ def test_edit_handle_writes_its_workspace_but_not_owner_things(store: Store, ws:
             getattr(edit, name)(ws)
     assert store.has_workspace(ws)
     assert not hasattr(edit, "verify") and not hasattr(edit, "for_role")
+
+
+# -- the WorkspaceStore protocol ------------------------------------------------------------------
+
+PROTOCOLS = (WorkspaceReads, WorkspaceWrites, OwnerOperations, WorkspaceStore)
+#: a plausible value for each parameter name of the protocol's methods
+ARGS = {"table": "funnel_counts", "frame": pl.DataFrame({"stage": ["a"], "customers": [1]}),
+        "tables": {"funnel_counts": pl.DataFrame({"stage": ["a"], "customers": [1]})},
+        "journey": default_journey("4741"), "name": "targets", "value": "{}", "body": "{}",
+        "expected": None, "source": "x.csv", "sheet": "", "rows_in": 1, "rows_loaded": 1,
+        "rows_rejected": 0, "columns": ["a"], "roles": {"stage": "a"}, "role": "view"}
+
+
+def _required_args(name: str, ws: str, link_id: str) -> tuple[tuple, dict]:
+    """Arguments for every required parameter of a protocol method, from its signature, so a
+    write method added to the protocol is covered without touching this test."""
+    proto = next(p for p in PROTOCOLS if name in vars(p))
+    args: list = []
+    kwargs: dict = {}
+    for param in list(inspect.signature(getattr(proto, name)).parameters.values())[1:]:
+        if param.default is not inspect.Parameter.empty:
+            continue
+        value = {"workspace_id": ws, "link_id": link_id}.get(param.name, ARGS.get(param.name))
+        if param.kind is inspect.Parameter.KEYWORD_ONLY:
+            kwargs[param.name] = value
+        else:
+            args.append(value)
+    return tuple(args), kwargs
+
+
+def _defined_by(cls: type, name: str) -> type:
+    return next(c for c in cls.__mro__ if name in vars(c))
+
+
+def test_both_stores_implement_the_workspace_store_protocol(store: Store, ws: str):
+    view, edit = store.for_role(ws, "view"), store.for_role(ws, "edit")
+    assert isinstance(view, ReadOnlyStore) and isinstance(edit, EditStore)
+    for handle in (store, view, edit):
+        assert isinstance(handle, WorkspaceStore)
+    # every method is written out by the store itself, none falls back to a protocol stub
+    for cls in (Store, ReadOnlyStore, EditStore):
+        for name in (*READ_METHODS, *WRITE_METHODS, "share_links"):
+            assert _defined_by(cls, name) not in PROTOCOLS, (cls.__name__, name)
+    assert set(SCOPED_WRITES) < set(WRITE_METHODS)
+    assert set(SCOPED_READS) < set(READ_METHODS)
+
+
+def test_every_write_of_the_read_only_store_raises_read_only_error(store: Store, ws: str,
+                                                                   other: str):
+    _, link = store.create_share_link(ws, "view")
+    view = store.for_role(ws, "view", link_id=link.id)
+    before, before_other = _snapshot(store, ws), _snapshot(store, other)
+    assert len(WRITE_METHODS) >= 15
+    for name in WRITE_METHODS:
+        # refused in the types too: each write is declared NoReturn on the read-only store
+        assert name in vars(ReadOnlyStore), name
+        assert typing.get_type_hints(getattr(ReadOnlyStore, name))["return"] is NoReturn, name
+        for target in (ws, other):
+            args, kwargs = _required_args(name, target, link.id)
+            with pytest.raises(ReadOnlyError):
+                getattr(view, name)(*args, **kwargs)
+    assert _snapshot(store, ws) == before and _snapshot(store, other) == before_other
+    assert [x.id for x in store.share_links(ws)] == [link.id]
+    assert store.find_mapping(["a"]) is None
+
+
+def test_the_edit_store_refuses_every_owner_operation(store: Store, ws: str):
+    _, link = store.create_share_link(ws, "edit")
+    edit = store.for_role(ws, "edit", link_id=link.id)
+    for name in (*OWNER_WRITES, "share_links"):
+        args, kwargs = _required_args(name, ws, link.id)
+        with pytest.raises(AccessDenied, match="owner"):
+            getattr(edit, name)(*args, **kwargs)
+    assert store.has_workspace(ws) and store.check_share_link(link.id).id == link.id
 
 
 def test_for_role_checks_role_and_workspace(store: Store, ws: str):

@@ -22,7 +22,7 @@ from cjm_core.model.journey import (
     journey_from_counts,
     journey_from_events,
 )
-from cjm_core.storage.store import Store
+from cjm_core.storage.protocol import WorkspaceStore
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data"
 DEFAULT_SAMPLE = "4742"
@@ -41,7 +41,7 @@ def sample_workbook(isic: str) -> Path:
     return SAMPLE_DIR / f"sample_{isic}.xlsx"
 
 
-def ensure_sample_workspace(store: Store, isic: str = DEFAULT_SAMPLE) -> str:
+def ensure_sample_workspace(store: WorkspaceStore, isic: str = DEFAULT_SAMPLE) -> str:
     """Create the sample workspace of an industry from ``sample_data/`` if it is not there yet."""
     ws_id = sample_workspace_id(isic)
     if any(w.id == ws_id for w in store.list_workspaces()):
@@ -55,7 +55,8 @@ def ensure_sample_workspace(store: Store, isic: str = DEFAULT_SAMPLE) -> str:
 
 
 def save_loads(
-    store: Store, workspace_id: str, loads: list[TableLoad], *, remember_mapping: bool = True
+    store: WorkspaceStore, workspace_id: str, loads: list[TableLoad], *,
+    remember_mapping: bool = True,
 ) -> dict[str, int]:
     """Save the loaded rows of each table (replacing that table) and remember the mappings.
 
@@ -96,7 +97,7 @@ def save_loads(
     return {t: f.height for t, f in tables.items()}
 
 
-def _adopt_data_journey(store: Store, workspace_id: str) -> None:
+def _adopt_data_journey(store: WorkspaceStore, workspace_id: str) -> None:
     current = store.get_journey(workspace_id)
     if current.isic not in INDUSTRIES or current != default_journey(current.isic):
         return
@@ -129,7 +130,7 @@ def data_journey(data: Dataset) -> Journey | None:
     return None
 
 
-def new_workspace(store: Store, name: str, isic: str) -> str:
+def new_workspace(store: WorkspaceStore, name: str, isic: str) -> str:
     """Create an empty workspace with the industry's default journey (until its first events
     are saved: then the journey becomes the data's own, see :func:`save_loads`)."""
     name = name.strip()
@@ -139,7 +140,7 @@ def new_workspace(store: Store, name: str, isic: str) -> str:
     return store.create_workspace(name, journey)
 
 
-def load_dataset(store: Store, workspace_id: str) -> Dataset:
+def load_dataset(store: WorkspaceStore, workspace_id: str) -> Dataset:
     """Every table of a workspace and its journey as one :class:`Dataset`."""
     tables = {t: store.load_table(workspace_id, t) for t in TABLE_NAMES}
     return Dataset(store.get_journey(workspace_id), **tables).with_stage_names()
@@ -148,8 +149,8 @@ def load_dataset(store: Store, workspace_id: str) -> Dataset:
 TARGETS_SETTING = "targets"
 
 
-def workspace_targets(store: Store, workspace_id: str, *, include_disabled: bool = False
-                      ) -> list[Target]:
+def workspace_targets(store: WorkspaceStore, workspace_id: str, *,
+                      include_disabled: bool = False) -> list[Target]:
     """The industry's targets with the workspace's edits applied (switched-off ones left out
     unless ``include_disabled``, as the editor needs them)."""
     isic = store.get_journey(workspace_id).isic
@@ -158,12 +159,13 @@ def workspace_targets(store: Store, workspace_id: str, *, include_disabled: bool
                        include_disabled=include_disabled)
 
 
-def save_workspace_targets(store: Store, workspace_id: str, edited: list[Target]) -> None:
+def save_workspace_targets(store: WorkspaceStore, workspace_id: str,
+                           edited: list[Target]) -> None:
     """Keep the edited targets of a workspace (the built-ins stay as they are)."""
     store.save_setting(workspace_id, TARGETS_SETTING, targets_to_json(edited))
 
 
-def reset_workspace_targets(store: Store, workspace_id: str) -> None:
+def reset_workspace_targets(store: WorkspaceStore, workspace_id: str) -> None:
     store.delete_setting(workspace_id, TARGETS_SETTING)
 
 
