@@ -290,10 +290,14 @@ def target_text(t: Target) -> str:
         text = ", ".join(f"≥ {_fmt(v, unit)} {name}" for name, v in t.bands)
     elif t.low is not None and t.high is not None:
         text = f"{_fmt(t.low, unit, signed)} to {_fmt(t.high, unit, signed)}"
-    elif t.better == "higher":
-        text = f"{'>' if t.strict else '≥'} {_fmt(t.low, unit, signed)}"  # type: ignore[arg-type]
-    else:
-        text = f"{'<' if t.strict else '≤'} {_fmt(t.high, unit, signed)}"  # type: ignore[arg-type]
+    else:  # one edge: the one on the better side (_check requires it)
+        higher = t.better == "higher"
+        edge = t.low if higher else t.high
+        if edge is None:
+            raise CJMError(f"{t.label}: the target has no {'low' if higher else 'high'} value",
+                           code="bad-targets")
+        sign = ('>' if t.strict else '≥') if higher else ('<' if t.strict else '≤')
+        text = f"{sign} {_fmt(edge, unit, signed)}"
     if t.relative:
         text += " vs the previous period"
     if t.scale:
@@ -479,14 +483,17 @@ def _judge(t: Target, v: float, lo: float | None, hi: float | None
 def _change(cur: Metric, prev: Metric) -> tuple[float, float | None, float | None]:
     """Relative change current / previous − 1 and a 95% interval by the delta method on the
     log ratio, taking each metric's standard error from its interval (half width / 1.96)."""
-    change = cur.value / prev.value - 1  # type: ignore[operator]
-    if cur.value <= 0 or prev.value <= 0:  # type: ignore[operator]
+    now, before = cur.value, prev.value
+    if now is None or before is None:  # the caller checks both
+        raise TypeError("a relative change needs both values")
+    change = now / before - 1
+    if now <= 0 or before <= 0:
         return change, None, None
     var = 0.0
-    for m in (cur, prev):
+    for m, value in ((cur, now), (prev, before)):
         if m.low is not None and m.high is not None:
             se = (m.high - m.low) / (2 * 1.959963984540054)
-            var += (se / m.value) ** 2  # type: ignore[operator]
+            var += (se / value) ** 2
     if var == 0.0:
         return change, None, None
     half = 1.959963984540054 * math.sqrt(var)

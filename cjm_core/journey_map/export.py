@@ -175,15 +175,16 @@ def to_xlsx(m: JourneyMap) -> bytes:
 # ----------------------------------------------------------------------------- dispatch
 
 
-def export(m: JourneyMap, fmt: Format, **kw: Any) -> tuple[bytes, str, str]:
-    """The map in ``fmt`` as (bytes, MIME type, file suffix); ``kw`` goes to the chart.
+def export(m: JourneyMap, fmt: Format | str, **kw: Any) -> tuple[bytes, str, str]:
+    """The map in ``fmt`` (a `Format`, any case; another name is a ``QueryError``) as (bytes,
+    MIME type, file suffix); ``kw`` goes to the chart.
 
     >>> from cjm_core.journey_map.model import JourneyMap
     >>> data, mime, suffix = export(JourneyMap.empty("Demo", "4742", ["A", "B", "C"]), "json")
     >>> mime, suffix
     ('application/json', '.json')
     """
-    fmt = fmt.lower()  # type: ignore[assignment]
+    fmt = fmt.lower()
     if fmt == "png":
         data = to_png(m, **kw)
     elif fmt == "svg":
@@ -209,6 +210,6 @@ def write(m: JourneyMap, path: Path | str, **kw: Any) -> Path:
     if fmt not in FORMATS:
         raise QueryError(f"Cannot tell the export format from {path.name!r}: end the file name "
                          f"with one of {', '.join('.' + f for f in FORMATS)}.")
-    data, _, _ = export(m, fmt, **kw)  # type: ignore[arg-type]
+    data, _, _ = export(m, fmt, **kw)
     path.write_bytes(data)
     return path
