@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from cjm_core.model import settings as S
 from cjm_core.model.filters import FILTER_SETTINGS
@@ -137,3 +139,15 @@ def test_the_sidebar_filters_use_the_same_registry_and_survive_odd_names():
     assert Filters.from_query(f.to_query()) == f
     assert Filters.from_query({"start": "not a date", "end": "2025-02-30"}) == Filters()
     assert all(isinstance(s, S.Setting) for s in FILTER_SETTINGS)
+
+
+@given(st.lists(st.text(min_size=1, max_size=12), max_size=6))
+@example(["a\0b", "\\", ",", "\\,"])
+def test_any_names_go_to_the_url_and_back(values):
+    assert S.names(S.dump_names(values)) == values
+
+
+@given(st.text(max_size=30))
+def test_any_text_reads_without_raising(text):
+    for setting in EVERY:
+        setting.read({setting.name: text}, choices=None, default=setting.default)

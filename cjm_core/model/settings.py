@@ -16,7 +16,6 @@ falls back to the default; of a list, the unknown names are dropped and the rest
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -83,6 +82,11 @@ _INVALID = object()
 
 
 def choice(text: str) -> str:
+    """One of a setting's choices, as written (the choices themselves are checked by ``read``).
+
+    >>> choice("strict")
+    'strict'
+    """
     return text
 
 
@@ -115,10 +119,12 @@ def boolean(text: str) -> bool:
 
 
 def dump_bool(value: bool) -> str:
+    """The URL text of a yes/no value.
+
+    >>> dump_bool(True)
+    'true'
+    """
     return "true" if value else "false"
-
-
-_SPLIT = re.compile(r"(?<!\\)((?:\\\\)*),")
 
 
 def names(text: str) -> list[str]:
@@ -129,11 +135,26 @@ def names(text: str) -> list[str]:
     >>> names(dump_names(["x,y", "z\\"])) == ["x,y", "z\\"]
     True
     """
-    parts = _SPLIT.sub(lambda m: m.group(1) + "\0", text).split("\0")
-    return [re.sub(r"\\(.)", r"\1", p) for p in parts if p]
+    parts, part, escaped = [], [], False
+    for char in text:
+        if escaped or char not in "\\,":
+            part.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        else:
+            parts.append("".join(part))
+            part = []
+    parts.append("".join(part))
+    return [p for p in parts if p]
 
 
 def dump_names(values: Collection[str]) -> str:
+    r"""The URL text of a list of names (the inverse of :func:`names`).
+
+    >>> print(dump_names(["Buy, then pay", "Web"]))
+    Buy\, then pay,Web
+    """
     return ",".join(v.replace("\\", "\\\\").replace(",", "\\,") for v in values)
 
 
