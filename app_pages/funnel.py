@@ -28,7 +28,6 @@ UNITS = {"minutes": 60, "hours": 3600, "days": 86400}
 stage_names = [s.name for s in data.journey.stages]
 # every control's key is its setting's name and URL parameter (cjm_core.model.settings): a link
 # opens the funnel its sender saw
-
 with st.container(border=True):
     a, b, c = st.columns([2, 1, 1])
     step_column = "stage"
@@ -45,7 +44,7 @@ with st.container(border=True):
     view = {S.FUNNEL_STEP_COLUMN: step_column, S.FUNNEL_MODE: mode}
     if source == "events":
         d, e, f, g = st.columns(4)
-        amount = d.number_input("Conversion window", min_value=0, max_value=1_000_000, step=1,
+        amount = d.number_input("Conversion window", min_value=0, max_value=S.WINDOW_MOST, step=1,
                                 help=S.FUNNEL_WINDOW.help, key=ui.view_key(S.FUNNEL_WINDOW))
         unit = e.selectbox("Window unit", S.FUNNEL_WINDOW_UNIT.choices,
                            help=S.FUNNEL_WINDOW_UNIT.help, key=ui.view_key(S.FUNNEL_WINDOW_UNIT))

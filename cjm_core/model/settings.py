@@ -163,6 +163,8 @@ def _choice(name: str, options: tuple[str, ...], help: str, default: str | None 
 
 
 # -- Funnel --------------------------------------------------------------------------------------
+#: the longest conversion window in any unit (a million days still fits a timestamp)
+WINDOW_MOST = 1_000_000
 FUNNEL_STEP_COLUMN = _choice(
     "funnel_step_column", ("stage", "event", "touchpoint"),
     "What the steps are: journey stages (default) or any chosen list of events or touchpoints")
@@ -176,7 +178,7 @@ FUNNEL_MODE = _choice(
     "any order")
 FUNNEL_WINDOW = Setting(
     "funnel_window", 30, "Conversion window, in the window unit (0 = no window)",
-    integer(0, 1_000_000), str)
+    integer(0, WINDOW_MOST), str)
 FUNNEL_WINDOW_UNIT = _choice(
     "funnel_window_unit", ("minutes", "hours", "days"), "Unit of the conversion window",
     default="days")
