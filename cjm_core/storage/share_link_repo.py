@@ -20,6 +20,7 @@ from cjm_core.storage.names import check_id
 from cjm_core.storage.rows import ShareLink
 from cjm_core.storage.workspace_repo import WorkspaceRepo
 
+# the clock is read as database.now(), not imported by name, so a test can move it (expiry)
 #: bytes of randomness in a share-link token (256 bits; the issue asks for at least 128)
 TOKEN_BYTES = 32
 ROLES = ("view", "edit")

@@ -47,7 +47,7 @@ from cjm_core.storage.database import (
 from cjm_core.storage.journey_repo import JourneyRepo
 from cjm_core.storage.map_version_repo import MapVersionRepo
 from cjm_core.storage.mapping_repo import MappingRepo, column_signature
-from cjm_core.storage.names import WORKSPACE_ID_RE, check_table, signature_fold
+from cjm_core.storage.names import WORKSPACE_ID_RE, signature_fold
 from cjm_core.storage.protocol import (
     READ_METHODS,
     SCOPED_READS,
@@ -317,7 +317,6 @@ class Store(WorkspaceStore):
     def record_upload(self, workspace_id: str, *, source: str, sheet: str, table: str,
                       rows_in: int, rows_loaded: int, rows_rejected: int) -> None:
         """Add one line to the upload history (use save_table(rows_in=...) to do it atomically)."""
-        check_table(table)
         self.upload_history.record(workspace_id, source=source, sheet=sheet, table=table,
                                    rows_in=rows_in, rows_loaded=rows_loaded,
                                    rows_rejected=rows_rejected)

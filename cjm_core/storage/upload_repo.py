@@ -5,7 +5,7 @@ as the data it saves."""
 from __future__ import annotations
 
 from cjm_core.storage.database import Cursor, Database, aware, now, run
-from cjm_core.storage.names import check_id
+from cjm_core.storage.names import check_id, check_table
 from cjm_core.storage.rows import Upload
 from cjm_core.storage.workspace_repo import WorkspaceRepo
 
@@ -19,6 +19,7 @@ class UploadRepo:
 
     def record(self, workspace_id: str, *, source: str, sheet: str, table: str, rows_in: int,
                rows_loaded: int, rows_rejected: int) -> None:
+        check_table(table)
         with self.db.transaction() as cur:
             self.workspaces.require(cur, workspace_id)
             self.insert(cur, workspace_id, source=source, sheet=sheet, table=table,

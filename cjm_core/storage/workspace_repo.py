@@ -1,5 +1,5 @@
-"""Workspaces: the rows of ``workspaces`` (id, name, industry, timestamps) and the checks every
-other repository runs first (a valid id, a workspace that exists)."""
+"""Workspaces: the rows of ``workspaces`` (id, name, industry, journey, timestamps), and
+:meth:`WorkspaceRepo.require`, which every other repository's writes run first."""
 
 from __future__ import annotations
 
