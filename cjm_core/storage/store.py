@@ -4,18 +4,14 @@
 (the connection, its thread cursors, transactions and migrations) and hands each concern to a
 small repository over it, every one returning typed rows (:mod:`cjm_core.storage.rows`):
 
-======================  ==============================  =========================================
-concern                 repository                      tables
-======================  ==============================  =========================================
-workspaces              ``workspace_repo.WorkspaceRepo``  ``workspaces``
-journey                 ``journey_repo.JourneyRepo``      ``workspaces.journey`` (JSON)
-tables                  ``table_repo.TableRepo``          ``datasets`` + one ``ds_<n>`` per table
-uploads                 ``upload_repo.UploadRepo``        ``uploads``
-mappings                ``mapping_repo.MappingRepo``      ``mappings``
-settings                ``setting_repo.SettingRepo``      ``settings``
-map versions            ``map_version_repo.MapVersionRepo``  ``map_versions``
-share links             ``share_link_repo.ShareLinkRepo``  ``share_links`` (token hashes only)
-======================  ==============================  =========================================
+- workspaces: ``workspace_repo.WorkspaceRepo`` (table ``workspaces``)
+- journey: ``journey_repo.JourneyRepo`` (``workspaces.journey``, JSON)
+- tables: ``table_repo.TableRepo`` (``datasets`` and one ``ds_<n>`` per saved table)
+- uploads: ``upload_repo.UploadRepo`` (``uploads``)
+- mappings: ``mapping_repo.MappingRepo`` (``mappings``)
+- settings: ``setting_repo.SettingRepo`` (``settings``)
+- map versions: ``map_version_repo.MapVersionRepo`` (``map_versions``)
+- share links: ``share_link_repo.ShareLinkRepo`` (``share_links``, token hashes only)
 
 Its methods are the :class:`~cjm_core.storage.protocol.WorkspaceStore` protocol, which a share
 link's :class:`~cjm_core.storage.scoped.ScopedStore` implements too (:meth:`Store.for_role`).
