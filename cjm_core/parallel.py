@@ -30,8 +30,8 @@ _state = threading.local()
 
 
 def threads() -> int:
-    """Threads a parallel section may use: ``CJM_THREADS`` (a whole number ≥ 1), else 2; 1 when
-    called from inside a parallel section, so pools never nest.
+    """Threads a parallel section may use: ``CJM_THREADS`` (a whole number ≥ 1), else 2 (1 on a
+    one-core machine); 1 when called from inside a parallel section, so pools never nest.
 
     >>> threads() >= 1
     True
@@ -39,10 +39,9 @@ def threads() -> int:
     if getattr(_state, "busy", False):
         return 1
     try:
-        wanted = int(os.environ.get(ENV, DEFAULT_THREADS))
-    except ValueError:
-        return DEFAULT_THREADS
-    return max(1, wanted)
+        return max(1, int(os.environ[ENV]))
+    except (KeyError, ValueError):
+        return min(DEFAULT_THREADS, os.cpu_count() or 1)
 
 
 def _busy(fn: Callable[[], T]) -> T:

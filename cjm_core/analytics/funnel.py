@@ -48,7 +48,6 @@ two halves on two cores); the any-order mode uses numpy ``searchsorted`` per ste
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import pairwise
@@ -68,6 +67,7 @@ from cjm_core.analytics.stats import holm, two_proportion_z, wilson, wilson_expr
 from cjm_core.errors import QueryError
 from cjm_core.metric import LOW_SAMPLE_N, Metric
 from cjm_core.model.journey import Journey
+from cjm_core.parallel import run_both
 
 Mode = Literal["ordered", "strict", "any"]
 #: most steps a funnel can have
@@ -321,11 +321,13 @@ def _prepare(events: pl.DataFrame, query: FunnelQuery, mapping: dict, k: int,
     else:
         rows = np.arange(frame.height, dtype=np.uint64) if with_rows else None
     ids = frame["customer_id"]
-    with ThreadPoolExecutor(1) as pool:  # numpy releases the GIL: time units on the other core
-        times = pool.submit(_time_units, frame["timestamp"])
+
+    def codes() -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
         s = _step_codes(frame[query.step_column], mapping, k + 1)
-        hashed = None if isinstance(ids.dtype, pl.Enum) or ids.dtype.is_integer() else _hash(ids)
-        t_raw, unit, _lo = times.result()
+        return s, None if isinstance(ids.dtype, pl.Enum) or ids.dtype.is_integer() else _hash(ids)
+
+    # numpy releases the GIL: time units on the other core
+    (s, hashed), (t_raw, unit, _lo) = run_both(codes, lambda: _time_units(frame["timestamp"]))
     t_max = int(t_raw.max()) if len(t_raw) else 0
     cust = _customer_codes(ids, 64 - _bits(k + 1) - _bits(t_max), hashed)
     if query.mode != "strict":
@@ -440,10 +442,9 @@ def _ordered(ev: _Events, query: FunnelQuery
     if len(ev.s) < _SPLIT_EVENTS or half == 0:
         pc, hist, per_step = _ordered_part(ev, 0, len(ev.s), args)
     else:  # two halves on two cores, split between customers (the kernel releases the GIL)
-        with ThreadPoolExecutor(1) as pool:
-            later = pool.submit(_ordered_part, ev, half, len(ev.s), args)
-            a, hist, per_step = _ordered_part(ev, 0, half, args)
-            b, hist_b, per_step_b = later.result()
+        (a, hist, per_step), (b, hist_b, per_step_b) = run_both(
+            lambda: _ordered_part(ev, 0, half, args),
+            lambda: _ordered_part(ev, half, len(ev.s), args))
         pc = _PerCustomer(np.concatenate([a.level, b.level]),
                           [np.concatenate([x, y]) for x, y in zip(a.pos, b.pos, strict=True)],
                           np.concatenate([a.open_, b.open_]))

@@ -3,8 +3,10 @@ targets. The command line's ``metrics`` and the pages read the same numbers from
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import polars as pl
 
@@ -19,6 +21,7 @@ from cjm_core.analytics.support import support_metrics
 from cjm_core.industries.targets import Gap, Target, availability, evaluate, targets_for
 from cjm_core.metric import Metric
 from cjm_core.model.dataset import DATE_COLUMN, Dataset
+from cjm_core.parallel import pmap
 
 #: role-based funnel figures the seeds set targets on: name -> (from stage role, to stage role)
 ROLE_STEPS = {
@@ -119,19 +122,20 @@ def overview(data: Dataset, targets: list[Target] | None = None, *, friction: bo
     dated = any(_dated(name, frame) for name, frame in data.tables().items())
     # the two periods are only needed for the metrics of relative targets
     relative = None if every_period_metric else {t.metric for t in targets if t.relative}
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        points = pool.submit(top_friction, data, targets) if friction else None
-        if dated:
-            recent_data, before_data, periods = last_periods(data)
-            now = pool.submit(all_metrics, data)
-            recent, previous = pool.map(
-                lambda d: [] if relative == set() else all_metrics(d, relative),
-                [recent_data, before_data])
-            current = now.result()
-        else:  # nothing dated: relative targets have no periods to compare
-            current = all_metrics(data)
-            recent, previous, periods = current, [], {}
-        top = points.result() if points else []
+
+    def measured(period: Dataset) -> list[Metric]:
+        return [] if relative == set() else all_metrics(period, relative)
+
+    # the largest pass first, so that the others share the second thread meanwhile
+    passes: list[Callable[[], Any]] = [
+        partial(all_metrics, data), partial(top_friction, data, targets) if friction else list]
+    periods: dict = {}
+    if dated:
+        recent_data, before_data, periods = last_periods(data)
+        passes += [partial(measured, recent_data), partial(measured, before_data)]
+    current, top, *compared = pmap(lambda run: run(), passes)
+    # nothing dated: relative targets have no periods to compare
+    recent, previous = compared if dated else (current, [])
     gaps = evaluate(targets, current, previous, available=availability(data),
                     journey=data.journey, recent=recent)
     return Scorecard(gaps, current, recent, previous, periods), top

@@ -13,9 +13,7 @@ dates carries a ``two-digit-year`` note saying so (:func:`two_digit_year_notes`)
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, cast
@@ -25,6 +23,7 @@ import polars as pl
 
 from cjm_core.ingest.problems import Problem
 from cjm_core.ingest.text_kernels import ISO_LAYOUTS, iso_datetimes
+from cjm_core.parallel import run_both, threads
 
 Order = Literal["dmy", "mdy"]
 
@@ -167,7 +166,7 @@ _HALVES_MIN = 200_000
 def _in_halves(values: pl.Series, parse: Callable[[pl.Series], pl.Series]) -> pl.Series:
     """``parse(values)``; a long column is parsed as two halves on two threads (polars parses
     one column on one core and releases the GIL meanwhile)."""
-    if len(values) < _HALVES_MIN or (os.cpu_count() or 1) < 2:
+    if len(values) < _HALVES_MIN or threads() < 2:
         return parse(values)
     # the cut is at the chunk boundary nearest the middle, so the parsed column keeps the
     # chunks of its table's other columns (one chunked otherwise makes polars copy the whole
@@ -175,8 +174,8 @@ def _in_halves(values: pl.Series, parse: Callable[[pl.Series], pl.Series]) -> pl
     ends = list(itertools.accumulate(values.chunk_lengths()))
     single = len(ends) < 2
     mid = len(values) // 2 if single else min(ends[:-1], key=lambda e: abs(2 * e - len(values)))
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        first, second = pool.map(parse, (values.slice(0, mid), values.slice(mid)))
+    first, second = run_both(lambda: parse(values.slice(0, mid)),
+                             lambda: parse(values.slice(mid)))
     out = first.append(second)
     return out.rechunk() if single else out
 

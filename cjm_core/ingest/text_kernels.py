@@ -35,12 +35,12 @@ look at each block.) What it looks for, at every boundary between two bytes:
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numba as nb
 import numpy as np
 import polars as pl
 import pyarrow as pa
+
+from cjm_core.parallel import run_both
 
 _SP, _TAB, _VT, _FF = np.uint8(32), np.uint8(9), np.uint8(11), np.uint8(12)
 _NL, _CR, _QT, _NUL = np.uint8(10), np.uint8(13), np.uint8(34), np.uint8(0)
@@ -182,9 +182,7 @@ def scan_cells(body: bytes, delimiter: str, start: int = 0) -> tuple[bool, bool]
             codes.append(_scan(a, lo, hi, sep))
         else:
             mid = np.uint64(n // 2)
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                halves = [pool.submit(_scan, a, lo, mid, sep), pool.submit(_scan, a, mid, hi, sep)]
-                codes += [h.result() for h in halves]
+            codes += run_both(lambda: _scan(a, lo, mid, sep), lambda: _scan(a, mid, hi, sep))
     if 1 in codes:  # the scan stopped early: it may not have met a quote yet
         return True, b'"' in body
     quote = 2 in codes

@@ -21,9 +21,7 @@ objects with messages are built only for the first ``max_listed`` problems.
 
 from __future__ import annotations
 
-import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -40,6 +38,7 @@ from cjm_core.model.schema import (
     roles_of,
     scale_column,
 )
+from cjm_core.parallel import pmap, threads
 
 if TYPE_CHECKING:
     from cjm_core.ingest.read import RawTable
@@ -758,12 +757,9 @@ def _check_roles(
     # polars releases the GIL while it works, so the roles are checked side by side; dates,
     # the slowest to check, go first so that the other roles share the second core meanwhile
     items = list(roles.items())
-    workers = min(len(items), os.cpu_count() or 1)
-    if workers > 1 and _frame_height(texts) >= _PARALLEL_MIN_ROWS:
+    if len(items) > 1 and threads() > 1 and _frame_height(texts) >= _PARALLEL_MIN_ROWS:
         dates_first = sorted(items, key=lambda item: schema[item[0]].kind != "datetime")
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            done = dict(zip(dates_first, pool.map(lambda item: check(*item), dates_first),
-                            strict=True))
+        done = dict(zip(dates_first, pmap(lambda item: check(*item), dates_first), strict=True))
         results = [done[item] for item in items]
     else:
         results = [check(r, c) for r, c in items]
