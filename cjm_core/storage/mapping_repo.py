@@ -6,12 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 
+from cjm_core.model.schema import ROW
 from cjm_core.storage.database import Database, now, run, utc
 from cjm_core.storage.names import check_table, signature_fold
 from cjm_core.storage.rows import Mapping
 
 #: the row-number column ingest adds; not part of an export's header
-ROW_COLUMN = "__row__"
 
 
 def column_signature(columns: list[str]) -> str:
@@ -20,7 +20,7 @@ def column_signature(columns: list[str]) -> str:
     >>> column_signature(["Kunde", "Datum"]) == column_signature(["DATUM", "kunde"])
     True
     """
-    names = sorted(signature_fold(c) for c in columns if c != ROW_COLUMN)
+    names = sorted(signature_fold(c) for c in columns if c != ROW)
     return hashlib.sha256(json.dumps(names, ensure_ascii=False).encode()).hexdigest()[:32]
 
 
