@@ -13,11 +13,11 @@ import polars as pl
 import streamlit as st
 
 from cjm_core.errors import CJMError, ShareLinkExpired, ShareLinkRevoked
+from cjm_core.industries.journeys import INDUSTRIES
 from cjm_core.ingest.pipeline import Choice, TableLoad, load
 from cjm_core.ingest.read import RawTable, read_file
 from cjm_core.model.dataset import Dataset
 from cjm_core.model.filters import FILTER_SETTINGS, Filters, facets
-from cjm_core.model.journey import INDUSTRIES
 from cjm_core.model.settings import DATA_DEFAULT, Setting
 from cjm_core.present.spreadsheet import frame_download
 from cjm_core.storage.access import Throttle, client_key, expected_password, oidc_configured

@@ -7,11 +7,11 @@ import polars as pl
 import streamlit as st
 
 import ui
+from cjm_core.industries.journeys import INDUSTRIES
 from cjm_core.ingest.pipeline import choose, dedupe_problems, digest, holds_table, suggest
 from cjm_core.ingest.problems import CODES, code_counts
 from cjm_core.ingest.validate import SCALES
 from cjm_core.model.journey import (
-    INDUSTRIES,
     STAGE_ROLES,
     journey_from_rows,
     proposal_table,

@@ -6,8 +6,8 @@ import streamlit as st
 
 import ui
 from cjm_core.analytics.scorecard import overview
+from cjm_core.industries.journeys import INDUSTRIES
 from cjm_core.industries.targets import gaps_table
-from cjm_core.model.journey import INDUSTRIES
 from cjm_core.storage.workspaces import workspace_targets
 
 ws_id = ui.page_setup()

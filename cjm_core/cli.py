@@ -21,11 +21,12 @@ from typing import NoReturn
 from cjm_core.analytics.funnel import FunnelQuery, funnel, funnel_from_counts
 from cjm_core.analytics.scorecard import all_metrics, scorecard
 from cjm_core.errors import CJMError, QueryError, UsageError
+from cjm_core.industries.journeys import INDUSTRIES
 from cjm_core.industries.targets import gaps_table, targets_for
 from cjm_core.ingest.pipeline import TableLoad, ingest
 from cjm_core.ingest.validate import SCALES
 from cjm_core.metric import format_value, label
-from cjm_core.model.journey import INDUSTRIES, describe
+from cjm_core.model.journey import describe
 from cjm_core.model.schema import TABLES, roles_of
 from cjm_core.storage.workspaces import DEFAULT_SAMPLE, dataset_from_loads
 

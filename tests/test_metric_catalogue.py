@@ -8,8 +8,8 @@ import re
 import pytest
 
 from cjm_core.analytics.scorecard import all_metrics
+from cjm_core.industries.journeys import INDUSTRIES
 from cjm_core.metric import CATALOGUE, COLUMN_FORMATS, info, label, markdown_table
-from cjm_core.model.journey import INDUSTRIES
 from cjm_core.storage.workspaces import ensure_sample_workspace, load_dataset
 from tests.conftest import ROOT
 

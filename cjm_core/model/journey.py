@@ -12,17 +12,11 @@ from dataclasses import asdict, dataclass, field, replace
 import polars as pl
 
 from cjm_core.errors import QueryError
+from cjm_core.industries.journeys import JOURNEY_TEMPLATES
 from cjm_core.ingest.roles import fold
 
 #: stage roles that benchmark metrics refer to (DESIGN §3)
 STAGE_ROLES = ("inquiry", "consultation", "cart", "purchase", "support")
-
-INDUSTRIES: dict[str, str] = {
-    "4773": "Other retail sale of new goods in specialized stores",
-    "4741": "Computers, peripherals, software and telecom equipment in specialized stores",
-    "4742": "Audio and video equipment in specialized stores",
-}
-
 
 @dataclass(frozen=True)
 class Stage:
@@ -81,33 +75,7 @@ def _key(name: str) -> str:
 
 
 _TEMPLATES: dict[str, tuple[list[Stage], dict[str, str]]] = {
-    # 4773: awareness to post-purchase support; in-store inquiry -> consultation is a target step
-    "4773": (
-        _stages(
-            "Awareness", "Online research", "Store inquiry", "Consultation", "Cart",
-            "Purchase", "Support", "Repeat purchase",
-        ),
-        {"inquiry": "store_inquiry", "consultation": "consultation", "cart": "cart",
-         "purchase": "purchase", "support": "support"},
-    ),
-    # 4741: hybrid purchase path, setup/onboarding and support matter for complex tech
-    "4741": (
-        _stages(
-            "Awareness", "Online research", "Store visit", "Expert advice", "Cart",
-            "Purchase", "Setup", "Support", "Loyalty",
-        ),
-        {"inquiry": "store_visit", "consultation": "expert_advice", "cart": "cart",
-         "purchase": "purchase", "support": "support"},
-    ),
-    # 4742: DESIGN §3's example template
-    "4742": (
-        _stages(
-            "Discovery", "Online research", "In-store demo", "Purchase",
-            "Delivery & installation", "Support", "Loyalty & advocacy",
-        ),
-        {"inquiry": "online_research", "consultation": "in_store_demo",
-         "purchase": "purchase", "support": "support"},
-    ),
+    isic: (_stages(*names), dict(roles)) for isic, (names, roles) in JOURNEY_TEMPLATES.items()
 }
 
 

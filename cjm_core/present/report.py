@@ -28,10 +28,11 @@ from cjm_core.analytics.periods import by_period, change, metrics_frame, no_date
 from cjm_core.analytics.satisfaction import csat, distribution, satisfaction_table
 from cjm_core.analytics.scorecard import all_metrics, scorecard, top_friction
 from cjm_core.errors import CJMError
+from cjm_core.industries.journeys import INDUSTRIES
 from cjm_core.industries.targets import Gap, Target, availability, evaluate, targets_for
 from cjm_core.metric import LOW_SAMPLE_N, Metric, format_value, info, label
 from cjm_core.model.dataset import DATE_COLUMN, Dataset
-from cjm_core.model.journey import INDUSTRIES, roles_text
+from cjm_core.model.journey import roles_text
 from cjm_core.present import charts
 
 __all__ = ["build_report", "format_interval", "format_value"]

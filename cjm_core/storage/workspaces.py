@@ -12,11 +12,11 @@ from pathlib import Path
 import polars as pl
 
 from cjm_core.errors import StoreError
+from cjm_core.industries.journeys import INDUSTRIES
 from cjm_core.industries.targets import Target, targets_for, targets_from_json, targets_to_json
 from cjm_core.ingest.pipeline import TableLoad, ingest
 from cjm_core.model.dataset import TABLE_NAMES, Dataset
 from cjm_core.model.journey import (
-    INDUSTRIES,
     Journey,
     default_journey,
     journey_from_counts,
