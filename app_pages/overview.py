@@ -32,7 +32,7 @@ for col, table in zip(cols, ["events", "feedback", "support", "orders", "funnel_
 
 st.subheader("Top 3 friction points")
 st.caption("Ranked by impact: customers lost at a step, or answers below the top boxes at a "
-           "touchpoint, times the gap to target (DESIGN §5). Fix these first.")
+           "touchpoint, times the gap to target. Fix these first.")
 card, points = ui.compute(key, overview, data, targets)
 if not points:
     st.info("No friction point stands out, or the data has neither events nor CSAT by "

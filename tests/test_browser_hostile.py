@@ -58,3 +58,13 @@ def test_rejected_rows_download_is_neutralised_with_one_extension(server, browse
     # tables show no built-in "Download as CSV" (it would write the cell raw)
     page.locator("[data-testid=stDataFrame]").first.hover()
     assert page.get_by_role("button", name="Download as CSV").count() == 0
+
+
+def test_viewers_see_no_deploy_button_or_emoji_boxes(server, browser_page):
+    page = browser_page
+    page.goto(server + "/benchmarks", wait_until="domcontentloaded")
+    page.get_by_text("Gaps").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)
+    assert page.get_by_role("button", name="Deploy").count() == 0
+    body = page.locator("body").inner_text()
+    assert not any(mark in body for mark in "✅❌🟡⚪")

@@ -45,6 +45,7 @@ def test_the_shipped_config_shows_no_error_details_and_looks_nothing_up():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["client"]["showErrorDetails"] == "none"
     assert config["browser"]["serverAddress"] == "localhost"  # no external-IP lookup at start
+    assert config["client"]["toolbarMode"] == "viewer"  # no Deploy button or developer menu
 
 
 def test_a_bad_stage_parameter_opens_the_nearest_stage(db_path):

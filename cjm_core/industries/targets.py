@@ -612,9 +612,11 @@ def _one(t: Target, by: dict[str, str], cur: dict[tuple, Metric], prev: dict[tup
 
 
 
+#: status marks from the fonts every machine has (DejaVu, Liberation): colour emoji showed as
+#: empty boxes on a machine without an emoji font
 STATUS_LABELS: dict[str, str] = {
-    "met": "✅ met", "within": "🟡 within the interval", "missed": "❌ missed",
-    "no data": "⚪ no data",
+    "met": "✓ met", "within": "≈ within the interval", "missed": "✗ missed",
+    "no data": "– no data",
 }
 
 
@@ -625,7 +627,7 @@ def gaps_table(gaps: list[Gap]) -> pl.DataFrame:
     >>> g = Gap("nps", "NPS", {}, 25.0, 10.0, 40.0, "≥ 30", -5.0, "within", None, "", n=120,
     ...         unit="nps")
     >>> gaps_table([g]).row(0)
-    ('NPS', '', '25 (10 to 40)', 120, '≥ 30', '−5', '🟡 within the interval', '')
+    ('NPS', '', '25 (10 to 40)', 120, '≥ 30', '−5', '≈ within the interval', '')
     """
     rows = []
     for g in gaps:
