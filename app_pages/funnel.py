@@ -7,7 +7,7 @@ from datetime import timedelta
 import streamlit as st
 
 import ui
-from cjm_core.analytics.funnel import FunnelQuery, funnel, funnel_from_counts
+from cjm_core.analytics.funnel import FunnelQuery, funnel, funnel_from_counts, readable_table
 from cjm_core.model import settings as S
 from cjm_core.present.charts import funnel_chart
 
@@ -116,14 +116,7 @@ if result.open_windows:
 
 bd = tuple(breakdown) if source == "events" else ()
 st.altair_chart(funnel_chart(table, bd), width="stretch")
-RATE = st.column_config.NumberColumn(format="percent")
-SECONDS = st.column_config.NumberColumn(format="%.0f s")
-st.dataframe(table, hide_index=True, width="stretch", column_config={
-    "step_index": "#", "step_conversion": RATE, "overall_conversion": RATE, "dropoff": RATE,
-    "low": st.column_config.NumberColumn("interval low", format="percent"),
-    "high": st.column_config.NumberColumn("interval high", format="percent"),
-    "n": st.column_config.NumberColumn("n", help="customers at the previous step"),
-    "median_seconds": SECONDS, "mean_seconds": SECONDS})
+st.dataframe(readable_table(table, bd), hide_index=True, width="stretch")
 if low:
     st.caption("Low sample (n < 30) at: " + ui.md_escape(", ".join(low)))
 

@@ -72,6 +72,28 @@ def format_value(value: float | None, unit: str) -> str:
     return text.replace("-", _MINUS)
 
 
+def format_duration(seconds: float | None) -> str:
+    """A duration in the two largest units a person reads ("2 d 23 h", "45 min", "12 s"),
+    "—" when there is none.
+
+    >>> [format_duration(s) for s in (1210158, 2700, 12, 0, 90061, 3600, None)]
+    ['14 d 0 h', '45 min', '12 s', '0 s', '1 d 1 h', '1 h 0 min', '—']
+    """
+    if seconds is None or seconds != seconds:  # None or NaN
+        return "—"
+    s = round(float(seconds))
+    days, rest = divmod(s, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days:,} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min"
+    return f"{secs} s"
+
+
 # -- the catalogue -------------------------------------------------------------------------------
 
 #: how a table column shows a figure of each unit: a printf pattern, or "percent" for a fraction

@@ -91,3 +91,15 @@ def test_each_stage_on_its_own_says_it_ignores_window_and_order(db_path):
     assert not at.exception, at.exception
     text = " ".join(c.value for c in at.caption)
     assert "ignoring the conversion window and the order" in text
+
+
+def test_the_table_reads_as_labels_percentages_and_durations(db_path):
+    at = open_funnel()
+    shown = at.dataframe[0].value
+    assert list(shown.columns)[:4] == ["#", "Step", "Customers", "From previous step"]
+    assert "step_conversion" not in shown.columns and "median_seconds" not in shown.columns
+    first = shown.iloc[0]
+    assert first["Customers"] == tiles(at)["Entered at the first step"]  # "1,523", not 1523
+    second = shown.iloc[1]
+    assert second["From previous step"].endswith("%)")  # rate with its interval
+    assert any(unit in second["Median time"] for unit in (" d ", " h ", " min", " s"))

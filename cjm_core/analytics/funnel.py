@@ -65,7 +65,7 @@ from cjm_core.analytics.funnel_kernels import (
 )
 from cjm_core.analytics.stats import holm, two_proportion_z, wilson, wilson_expr
 from cjm_core.errors import QueryError
-from cjm_core.metric import LOW_SAMPLE_N, Metric
+from cjm_core.metric import LOW_SAMPLE_N, Metric, format_duration
 from cjm_core.model.journey import Journey
 from cjm_core.parallel import run_both
 
@@ -847,6 +847,41 @@ def role_dropoff(events: pl.DataFrame, journey: Journey, from_role: str, to_role
     stayed = int((pc.level >= 2).sum())
     low, high = wilson(n - stayed, n)
     return Metric(name, 1 - stayed / n, n, low, high)
+
+
+def readable_table(table: pl.DataFrame, breakdown: tuple[str, ...] = ()) -> pl.DataFrame:
+    """The funnel table as a person reads it: labelled columns, rates as percentages with one
+    decimal and their interval, counts with thousands separators, times in days, hours and
+    minutes (the page and the report show this; :attr:`FunnelResult.table` stays numeric).
+
+    >>> t = pl.DataFrame({"step_index": [1, 2], "step": ["Look", "Buy"], "reached": [1200, 300],
+    ...     "step_conversion": [None, 0.25], "overall_conversion": [1.0, 0.25],
+    ...     "dropoff": [None, 0.75], "lost": [None, 900], "median_seconds": [None, 90061.0],
+    ...     "mean_seconds": [None, 2700.0], "low": [None, 0.226], "high": [None, 0.276],
+    ...     "n": [1200, 1200]})
+    >>> readable_table(t).row(1)
+    (2, 'Buy', '300', '25.0% (22.6–27.6%)', '25.0%', '75.0%', '900', '1 d 1 h', '45 min', '1,200')
+    """
+    def pct(v: float | None) -> str:
+        return "—" if v is None else f"{v * 100:.1f}%"
+
+    rows = []
+    for r in table.iter_rows(named=True):
+        conv = pct(r["step_conversion"])
+        if r["step_conversion"] is not None and r["low"] is not None and r["high"] is not None:
+            conv += f" ({r['low'] * 100:.1f}–{r['high'] * 100:.1f}%)"
+        rows.append({
+            **{c: r[c] for c in breakdown},
+            "#": r["step_index"], "Step": r["step"],
+            "Customers": "—" if r["reached"] is None else f"{r['reached']:,}",
+            "From previous step": conv, "From first step": pct(r["overall_conversion"]),
+            "Drop-off": pct(r["dropoff"]),
+            "Lost": "—" if r["lost"] is None else f"{r['lost']:,}",
+            "Median time": format_duration(r["median_seconds"]),
+            "Mean time": format_duration(r["mean_seconds"]),
+            "n (previous step)": "—" if r["n"] is None else f"{r['n']:,}",
+        })
+    return pl.DataFrame(rows) if rows else pl.DataFrame()
 
 
 def funnel_metrics(result: FunnelResult) -> list[Metric]:
