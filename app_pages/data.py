@@ -187,14 +187,18 @@ def upload_section() -> None:
             loaded = table_panel(fkey, i, raw)
             if loaded is not None:
                 chosen.append(loaded)
+    if st.session_state.get("uploads_saved"):  # said after the rerun that follows a save
+        st.success(st.session_state.pop("uploads_saved"))
     if chosen and st.button("Save to workspace", type="primary", key="save_uploads"):
         before = store.get_journey(ws_id)
         with ui.guard():
             saved = save_loads(store, ws_id, chosen)
-            st.success("Saved: " + ", ".join(f"{t} ({n:,} rows)" for t, n in saved.items()))
+            message = "Saved: " + ", ".join(f"{t} ({n:,} rows)" for t, n in saved.items()) + "."
             if store.get_journey(ws_id) != before:
-                st.info("The journey now follows your data (stages in the order customers "
-                        "meet them); check it under Journey below.")
+                message += (" The journey now follows your data (stages in the order customers "
+                            "meet them); check it under Journey below.")
+            st.session_state["uploads_saved"] = message
+            st.rerun()  # the sidebar's table counts and the journey form follow the save at once
 
 
 JOURNEY_WIDGETS = ("journey_isic", "journey_stages", *(f"stage_role:{r}" for r in STAGE_ROLES))
@@ -234,6 +238,13 @@ def journey_section() -> None:
     st.header("Journey")
     ui.show_flash()
     journey = store.get_journey(ws_id)
+    shown = (ws_id, journey.to_json())
+    if st.session_state.get("journey_form_of") != shown:
+        # the form shows this workspace's saved journey: values typed for another workspace
+        # (or before the journey changed) must not carry over and be saved here
+        for widget in JOURNEY_WIDGETS:
+            st.session_state.pop(widget, None)
+        st.session_state["journey_form_of"] = shown
     data_journey_panel(journey)
     isics = list(INDUSTRIES)
     isic = st.selectbox("Industry (ISIC)", isics, index=isics.index(journey.isic)
@@ -275,6 +286,7 @@ def new_workspace_section() -> None:
             with ui.guard():
                 new_id = new_workspace(store, name, isic)
                 ui.switch_workspace(new_id)
+                st.session_state.pop("new_ws_name", None)  # an empty form for the next one
                 st.rerun()
 
 

@@ -56,7 +56,11 @@ def test_first_events_uploaded_set_the_journey_from_the_data(db_path, upload):
     assert not at.exception, at.exception
     at.button(key="save_uploads").click().run()
     assert not at.exception, at.exception
-    assert any("The journey now follows your data" in i.value for i in at.info)
+    # one message after the save's rerun, and the sidebar already counts the new table
+    assert any("The journey now follows your data" in m.value and "Saved: events" in m.value
+               for m in at.success)
+    assert any(t.value.startswith("events:") for t in at.sidebar.text) or any(
+        "events:" in m.value for m in at.sidebar.markdown)
     assert at.data_editor(key="journey_stages").value["stage"].to_list() == GERMAN
     assert any("The journey follows your data" in c.value for c in at.caption)
     with Store(db_path) as store:
@@ -101,3 +105,23 @@ def test_data_page_offers_the_data_journey_and_saves_it(db_path):
     # the editor now shows the saved journey, and the offer is gone
     assert at.data_editor(key="journey_stages").value["stage"].to_list() == STAGES
     assert not any("Your data show this journey" in i.value for i in at.info)
+
+
+def test_a_new_workspaces_journey_form_shows_its_own_industry(db_path):
+    # seen: after creating a 4773 workspace, the journey form kept the sample's 4742, and
+    # "Save journey" switched the new workspace to 4742
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page("app_pages/data.py")
+    at.run()
+    assert at.selectbox(key="journey_isic").value == "4742"  # the sample's form, drawn once
+    at.text_input(key="new_ws_name").input("Fachhandel Süd")
+    at.selectbox(key="new_ws_isic").set_value("4773")
+    at.button(key="new_ws_create").click().run()
+    assert not at.exception, at.exception
+    ws = at.session_state["workspace_id"]
+    assert ws != "sample-4742"
+    assert at.selectbox(key="journey_isic").value == "4773"
+    at.button(key="save_journey").click().run()
+    with Store(db_path) as store:
+        assert store.get_journey(ws).isic == "4773"
