@@ -3,12 +3,14 @@ links with who made them and when; revoke and rotate."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, time, timedelta
 
 import polars as pl
 import streamlit as st
 
 import ui
+from cjm_core.present.share_link import qr_png, share_url
 
 ws_id = ui.page_setup()
 st.title("Share")
@@ -36,10 +38,15 @@ with st.form("new_link", border=True):
                                                   expires_at=until)
             st.session_state["new_share_token"] = token
 if st.session_state.get("new_share_token"):
-    st.success("Copy this link now; it will not be shown again.")
-    st.code(f"?ws={st.session_state['new_share_token']}", language=None)
-    st.caption("Append it to this app's address, e.g. https://your-host/"
-               "?ws=… (any page path works; filters can follow with &).")
+    url = share_url(st.context.url, st.session_state["new_share_token"],
+                    os.environ.get("CJM_PUBLIC_URL") or None)
+    st.success("Copy this link now (the button at the right of the box); it will not be shown "
+               "again.")
+    left, right = st.columns([3, 1])
+    left.code(url, language=None)
+    left.caption("Any page path works before the ?ws=…, and filters can follow with &. Behind "
+                 "a proxy, set CJM_PUBLIC_URL to the public address.")
+    right.image(qr_png(url), caption="Scan to open", width=180)
 
 links = store.share_links(ws_id)
 st.subheader("Active links")

@@ -121,3 +121,16 @@ def test_markup_in_names_is_shown_as_text(server, browser, tmp_path):
     assert XSS in page.locator("body").inner_text()  # shown as text
     assert page.locator("img[src=x]").count() == 0  # never parsed as markup
     assert dialogs == []
+
+
+def test_the_link_shown_is_whole_and_opens_the_workspace_in_a_new_browser(server, browser):
+    owner, _ = new_page(browser)
+    owner.goto(server + "/share", wait_until="domcontentloaded")
+    owner.get_by_text("Create link").first.wait_for(timeout=90_000)
+    token = create_link(owner, "view only")
+    shown = owner.locator("[data-testid=stCode]").first.inner_text().strip()
+    assert shown == f"{server}/?ws={token}"  # the app's own address, not a fragment
+    assert owner.locator("[data-testid=stImage] img").count() >= 1  # the QR code
+    viewer, _ = new_page(browser)  # a new context: no session, no cookie of the owner's
+    viewer.goto(shown, wait_until="domcontentloaded")
+    viewer.get_by_text("Shared with you: view only").first.wait_for(timeout=90_000)

@@ -84,3 +84,12 @@ def test_revoked_link_shows_the_revoked_page_on_the_next_request(owner):
     viewer.run()
     assert [t.value for t in viewer.title] == ["This link no longer works"]
     assert "revoked" in viewer.error[0].value.lower()
+
+
+def test_the_new_link_is_shown_whole_with_a_qr_code(owner, monkeypatch):
+    monkeypatch.setenv("CJM_PUBLIC_URL", "https://cjm.example.org/analytics/")
+    token = make_link(owner, "view")
+    shown = [c.value for c in owner.code]
+    assert shown == [f"https://cjm.example.org/analytics/?ws={token}"]
+    images = owner.get("image")
+    assert images and images[0].captions == ["Scan to open"], "no QR code image"
