@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -160,3 +161,57 @@ def pytest_sessionfinish(session, exitstatus):
         store.close()
     Store._shared.clear()
     gc.collect()
+
+
+# -- page tests (Streamlit AppTest) --------------------------------------------------------------
+
+
+def open_page(page: str, ws: str | None = None, **params: str):
+    """The real app opened on ``app_pages/<page>.py``, on workspace ``ws`` and with ``params``
+    in its URL, as a shared link opens it; fails on any exception of either run."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    if ws:
+        at.query_params["ws"] = ws
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception, at.exception
+    at.switch_page(f"app_pages/{page}.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def tiles(at) -> dict[str, str]:
+    """The page's metric tiles, label -> value as shown."""
+    return {m.label: m.value for m in at.metric}
+
+
+@dataclass
+class FakeUpload:
+    """What the Data page reads from ``st.file_uploader``: a name and the bytes."""
+
+    name: str
+    data: bytes
+
+    def getvalue(self) -> bytes:
+        return self.data
+
+
+@pytest.fixture
+def upload(monkeypatch) -> list[FakeUpload]:
+    """The Data page's uploader hands over the files appended to this list (AppTest cannot
+    upload); every other uploader stays real."""
+    import streamlit as st
+
+    files: list[FakeUpload] = []
+    real = st.file_uploader
+
+    def fake(label, *args, **kwargs):
+        if kwargs.get("key") == "uploads":
+            return list(files)
+        return real(label, *args, **kwargs)
+
+    monkeypatch.setattr(st, "file_uploader", fake)
+    return files

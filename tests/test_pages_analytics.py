@@ -18,7 +18,7 @@ from cjm_core.metric import format_value
 from cjm_core.present.charts_extra import metric_caption
 from cjm_core.storage.store import Store
 from cjm_core.storage.workspaces import ensure_sample_workspace, load_dataset, new_workspace
-from tests.conftest import ROOT
+from tests.conftest import ROOT, open_page, tiles
 
 
 @pytest.fixture
@@ -29,22 +29,6 @@ def sample(db_path):
         return load_dataset(store, ensure_sample_workspace(store))
     finally:
         store.close()
-
-
-def open_page(page: str, ws: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    if ws:
-        at.query_params["ws"] = ws
-    at.run()
-    assert not at.exception, at.exception
-    at.switch_page(f"app_pages/{page}.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def tiles(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 def captions(at: AppTest) -> str:

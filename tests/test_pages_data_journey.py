@@ -3,42 +3,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 import polars as pl
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from cjm_core.model.journey import default_journey
 from cjm_core.storage.store import Store
-from tests.conftest import ROOT
+from tests.conftest import ROOT, FakeUpload
 
 STAGES = ["Ad seen", "Browse", "Visit store", "Checkout", "Helpdesk"]
 GERMAN = ["Werbung gesehen", "Online recherchiert", "Beratung im Laden", "Kauf", "Reklamation"]
-
-
-@dataclass
-class FakeUpload:
-    name: str
-    data: bytes
-
-    def getvalue(self) -> bytes:
-        return self.data
-
-
-@pytest.fixture
-def upload(monkeypatch):
-    """Make the page's uploader hand over the given files (AppTest cannot upload)."""
-    files: list[FakeUpload] = []
-    real = st.file_uploader
-
-    def fake(label, *args, **kwargs):
-        return list(files) if kwargs.get("key") == "uploads" else real(label, *args, **kwargs)
-
-    monkeypatch.setattr(st, "file_uploader", fake)
-    return files
 
 
 def test_first_events_uploaded_set_the_journey_from_the_data(db_path, upload):

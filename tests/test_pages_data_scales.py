@@ -3,14 +3,10 @@ settled, and lets the user choose it (Streamlit AppTest; the upload widget is st
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from cjm_core.storage.store import Store
-from tests.conftest import ROOT
+from tests.conftest import ROOT, FakeUpload
 
 # a third of the answers above 5 and no scale in the header: the page must ask
 AMBIGUOUS = "Kunde;Kontaktpunkt;Bewertung\n" + "".join(
@@ -19,30 +15,6 @@ AMBIGUOUS = "Kunde;Kontaktpunkt;Bewertung\n" + "".join(
 # a header scale with a stray 7, and one junk NPS next to a valid CSAT
 STRAYS = ("Kunde;Kontaktpunkt;CSAT (1-5);NPS\n"
           "K1;Web;5;9\nK2;Web;4;junk\nK3;Laden;7;10\nK4;Laden;2;3\n")
-
-
-@dataclass
-class FakeUpload:
-    name: str
-    data: bytes
-
-    def getvalue(self) -> bytes:
-        return self.data
-
-
-@pytest.fixture
-def upload(monkeypatch):
-    """Make the page's uploader hand over the given file (AppTest cannot upload)."""
-    files: list[FakeUpload] = []
-    real = st.file_uploader
-
-    def fake(label, *args, **kwargs):
-        if kwargs.get("key") == "uploads":
-            return list(files)
-        return real(label, *args, **kwargs)
-
-    monkeypatch.setattr(st, "file_uploader", fake)
-    return files
 
 
 def data_page(db_path) -> AppTest:

@@ -7,29 +7,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import polars as pl
-from streamlit.testing.v1 import AppTest
 
 from cjm_core.analytics.funnel import FunnelQuery, funnel
 from cjm_core.model.journey import default_journey
 from cjm_core.storage.store import Store
 from cjm_core.storage.workspaces import ensure_sample_workspace, load_dataset
-from tests.conftest import ROOT
-
-
-def open_funnel(ws: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    if ws:
-        at.query_params["ws"] = ws
-    at.run()
-    assert not at.exception, at.exception
-    at.switch_page("app_pages/funnel.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def tiles(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+from tests.conftest import open_page, tiles
 
 
 def test_tiles_equal_the_core_on_the_sample_workspace(db_path):
@@ -40,7 +23,7 @@ def test_tiles_equal_the_core_on_the_sample_workspace(db_path):
         store.close()
     steps = [s.name for s in data.journey.stages]
     res = funnel(data.events, FunnelQuery(steps=steps, window=timedelta(days=30)), data.journey)
-    at = open_funnel()
+    at = open_page("funnel")
     t = tiles(at)
     first, last, _low = res.totals()
     assert t["Entered at the first step"] == f"{first:,}"
@@ -72,7 +55,7 @@ def _walk_in_workspace(db_path) -> str:
 
 
 def test_missing_steps_are_named_and_walk_ins_are_in_step_one(db_path):
-    at = open_funnel(_walk_in_workspace(db_path))
+    at = open_page("funnel", _walk_in_workspace(db_path))
     warning = " ".join(w.value for w in at.warning)
     # stages of the journey that no event has: named, not shown as silent zeros
     for name in ("Purchase", "Delivery & installation", "Support", "Loyalty & advocacy"):
@@ -86,7 +69,7 @@ def test_missing_steps_are_named_and_walk_ins_are_in_step_one(db_path):
 
 
 def test_each_stage_on_its_own_says_it_ignores_window_and_order(db_path):
-    at = open_funnel(_walk_in_workspace(db_path))
+    at = open_page("funnel", _walk_in_workspace(db_path))
     at.radio(key="funnel_mid").set_value("per_stage").run()
     assert not at.exception, at.exception
     text = " ".join(c.value for c in at.caption)
@@ -94,7 +77,7 @@ def test_each_stage_on_its_own_says_it_ignores_window_and_order(db_path):
 
 
 def test_the_table_reads_as_labels_percentages_and_durations(db_path):
-    at = open_funnel()
+    at = open_page("funnel")
     shown = at.dataframe[0].value
     assert list(shown.columns)[:4] == ["#", "Step", "Customers", "From previous step"]
     assert "step_conversion" not in shown.columns and "median_seconds" not in shown.columns

@@ -14,7 +14,7 @@ from cjm_core.analytics.funnel import FunnelQuery, funnel
 from cjm_core.model.settings import VIEW_SETTINGS
 from cjm_core.storage.store import Store
 from cjm_core.storage.workspaces import ensure_sample_workspace, load_dataset
-from tests.conftest import ROOT
+from tests.conftest import open_page, tiles
 
 WIDGETS = ("selectbox", "multiselect", "radio", "number_input", "toggle", "slider", "checkbox",
            "text_input", "text_area", "date_input", "select_slider", "button")
@@ -30,24 +30,8 @@ def sample(db_path):
         store.close()
 
 
-def open_page(page: str, **params: str) -> AppTest:
-    """The app opened on ``page`` with ``params`` in its URL, as a shared link opens it."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.query_params.update(params)
-    at.run()
-    assert not at.exception, at.exception
-    at.switch_page(f"app_pages/{page}.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
 def url(at: AppTest) -> dict[str, str]:
     return {k: v[0] if isinstance(v, list) else v for k, v in dict(at.query_params).items()}
-
-
-def tiles(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
 
 
 def widget_keys(at: AppTest) -> set[str]:
