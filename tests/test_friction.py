@@ -49,10 +49,14 @@ def test_hand_checked_ranking():
     assert step.evidence["median_other_dropoff"] == pytest.approx(0.2)
     lo, hi = wilson(560, 800)
     assert (step.evidence["dropoff_low"], step.evidence["dropoff_high"]) == (lo, hi)
-    assert "560 of 800 customers lost" in step.summary
+    assert step.summary == ("B → C: 560 of 800 customers lost, a drop-off of 70.0% (95% interval "
+                            f"{lo * 100:.1f}–{hi * 100:.1f}%); the other steps' median drop-off "
+                            "is 20.0%.")
     assert tp.evidence["below_top_boxes"] == 160 and tp.evidence["n"] == 400
     assert tp.evidence["target"] == DEFAULT_CSAT_TARGET
-    assert "CSAT 60% (n=400" in tp.summary
+    assert tp.summary.startswith("Hotline: CSAT 60.0% (95% interval ")
+    assert tp.summary.endswith(", n = 400), short of the 85.0% target; 160 of 400 answers not "
+                               "in the top boxes.")
     assert tp.to_dict()["evidence"]["touchpoint"] == "Hotline"
 
 

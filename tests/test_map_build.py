@@ -255,12 +255,13 @@ def test_pain_points_worst_step_low_csat_touchpoints_and_comments(tiny_map):
     # drop-offs 25 % and 33 %: only Cart → Buy is above the median of the others
     cart = items(tiny_map, "pain_points", "cart")
     step = cart[0]
-    assert step.text == "Drop-off Cart → Buy: 1 of 3 customers lost"
+    assert step.text == "Cart → Buy: 1 of 3 customers lost, a drop-off of"  # then 33.3%
     assert (step.value, step.n, step.code, step.source) == (
         pytest.approx(1 / 3), 3, "MD04", "measured")
     browse = items(tiny_map, "pain_points", "browse")
     floor = next(i for i in browse if i.text.startswith("Store floor"))
     assert (floor.value, floor.n, floor.status, floor.code) == (0.0, 2, "missed", "CS08")
+    assert floor.text == "Store floor: CSAT below the 85.0% target, at"  # then 0.0%
     assert not [i for i in browse if i.text.startswith("Web shop")]  # CSAT 100 %
     comments = [i for i in browse if i.unit == "sentiment"]
     assert {i.text for i in comments} == {f"“{RUDE}”", f"“{WAITED}”"}
@@ -376,7 +377,7 @@ def test_sample_pain_points_hold_the_planted_step(sample):
     isic, data, m = sample
     a, b = PLANTED_FACTS[isic]["high_dropoff_step"]
     pains = items(m, "pain_points", _key_of(data, a))
-    step = [i for i in pains if i.text.startswith(f"Drop-off {a} → {b}:")]
+    step = [i for i in pains if i.text.startswith(f"{a} → {b}: ")]
     assert len(step) == 1
     assert step[0].value >= PLANTED_FACTS[isic]["high_dropoff_expected_min"]
     assert step[0].code in CHALLENGE_CODES
@@ -674,9 +675,9 @@ def test_map_step_pains_follow_the_overviews_friction_rule(isic, store):
     data = Dataset(default_journey(isic), **tables)
     m = build_map(data)
     drawn = [i.text for k in m.cells.get("pain_points", {}) for i in items(m, "pain_points", k)
-             if i.text.startswith("Drop-off ")]
+             if i.text.endswith("customers lost, a drop-off of")]
     table = journey_funnel(data.journey, data.events, data.funnel_counts).table
     ranked = sorted((f for f in step_candidates(table) if f.raw_impact > 0),
                     key=lambda f: -f.raw_impact)[:2]
-    assert sorted(drawn) == sorted(f"Drop-off {f.name}: {f.evidence['lost']:,} of "
-                                   f"{f.evidence['n']:,} customers lost" for f in ranked)
+    assert sorted(drawn) == sorted(f"{f.name}: {f.evidence['lost']:,} of {f.evidence['n']:,} "
+                                   "customers lost, a drop-off of" for f in ranked)

@@ -24,6 +24,7 @@ import polars as pl
 
 from cjm_core.analytics.stats import wilson
 from cjm_core.metric import Metric
+from cjm_core.present.findings import sentence
 
 __all__ = ["DEFAULT_CSAT_TARGET", "Friction", "csat_target_from", "friction_points",
            "step_candidates"]
@@ -35,7 +36,8 @@ DEFAULT_CSAT_TARGET = 0.85
 @dataclass
 class Friction:
     """One friction point: a funnel step ("A → B") or a touchpoint, its normalised impact (the
-    largest is 1.0), the evidence and a one-line summary for the overview."""
+    largest is 1.0), the evidence and a one-line summary (its finding's sentence,
+    :mod:`cjm_core.present.findings`)."""
 
     kind: Literal["step", "touchpoint"]
     name: str
@@ -57,10 +59,6 @@ def csat_target_from(targets: list[Any] | None) -> float:
                 and getattr(t, "kind", "") in ("level_min", "range", "by_complexity"):
             return float(t.low)
     return DEFAULT_CSAT_TARGET
-
-
-def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{x * 100:.0f}%"
 
 
 def step_candidates(funnel_table: pl.DataFrame) -> list[Friction]:
@@ -91,9 +89,8 @@ def step_candidates(funnel_table: pl.DataFrame) -> list[Friction]:
             "dropoff_low": low, "dropoff_high": high,
             "median_other_dropoff": median, "gap": gap,
         }
-        summary = (f"{name}: {row['lost']:,} of {before:,} customers lost "
-                   f"({_pct(row['dropoff'])} drop-off, 95% CI {_pct(low)}–{_pct(high)}; "
-                   f"median of the other steps {_pct(median)})")
+        summary = sentence("step_dropoff", step=name, lost=row["lost"], n=before,
+                           dropoff=row["dropoff"], low=low, high=high, median=median)
         out.append(Friction("step", name, 0.0, evidence, summary, raw_impact=row["lost"] * gap))
     return out
 
@@ -127,9 +124,8 @@ def _touchpoint_candidates(csat: list[Metric], target: float, feedback: pl.DataF
             "low_sample": m.low_sample, "below_top_boxes": below, "target": target, "gap": gap,
             "worst_comments": list(comments or []),
         }
-        summary = (f"{name}: CSAT {_pct(m.value)} (n={m.n:,}, 95% CI {_pct(m.low)}–"
-                   f"{_pct(m.high)}) against a target of {_pct(target)}; {below:,} answers "
-                   "below the top boxes")
+        summary = sentence("touchpoint_csat", touchpoint=name, csat=m.value, low=m.low,
+                           high=m.high, n=m.n, target=target, below=below)
         out.append(Friction("touchpoint", name, 0.0, evidence, summary, raw_impact=below * gap))
     return out
 

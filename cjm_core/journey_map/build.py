@@ -74,6 +74,7 @@ from cjm_core.journey_map.model import (
 from cjm_core.metric import Metric
 from cjm_core.model.dataset import Dataset
 from cjm_core.model.journey import Journey, _key, default_journey
+from cjm_core.present.findings import label as finding
 
 __all__ = [
     "CODE_RULES",
@@ -327,12 +328,6 @@ def _level_target(targets: list[Target], metric: str, isic: str) -> Target | Non
     return None
 
 
-def _pct(v: float, near: float | None = None) -> str:
-    """A share as a percentage; one decimal when whole percent would equal ``near``."""
-    text = f"{v:.0%}"
-    return f"{v:.1%}" if near is not None and text == f"{near:.0%}" else text
-
-
 def _status(target: Target | None, m: Metric) -> str | None:
     """met / within / missed of a stage figure, judged like the scorecard."""
     if target is None:
@@ -430,7 +425,7 @@ class _Build:
             a, b = key_of[e["from_step"]], key_of[e["to_step"]]
             cross = (a in kinds and b in kinds and kinds[a] != kinds[b])
             out.setdefault(a, []).append(Item(
-                f"Drop-off {f.name}: {e['lost']:,} of {e['n']:,} customers lost",
+                finding("step_dropoff", step=f.name, lost=e["lost"], n=e["n"]),  # + the rate
                 "measured", value=e["dropoff"], n=int(e["n"]), low=e["dropoff_low"],
                 high=e["dropoff_high"], code=suggest_code("step", f.name, cross_channel=cross),
                 unit="rate"))
@@ -455,8 +450,8 @@ class _Build:
             if per_stage[k] > MAX_TOUCHPOINTS:
                 continue
             out.setdefault(k, []).append(Item(
-                f"{tp}: CSAT {_pct(r.value, self.csat_target)} below the "
-                f"{_pct(self.csat_target)} target", "measured", value=r.value, n=r.n,
+                finding("touchpoint_csat", touchpoint=tp, target=self.csat_target),  # + CSAT
+                "measured", value=r.value, n=r.n,
                 low=r.low, high=r.high, status=_status(target, r), code=suggest_code("tp", tp),
                 unit="rate"))
 
@@ -471,7 +466,8 @@ class _Build:
                 continue
             for c in worst_comments(part, None, k=MAX_COMMENTS):
                 out.setdefault(k, []).append(
-                    Item(f"“{c}”", "measured", value=polarity(c), n=part.height,
+                    Item(finding("worst_comment", comment=c, where=self.names[k]), "measured",
+                         value=polarity(c), n=part.height,
                          unit="sentiment"))
 
     def _pain_points(self, m: JourneyMap) -> None:
