@@ -51,18 +51,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import pairwise
+from types import ModuleType
 from typing import Literal, cast
 
 import numpy as np
 import polars as pl
 
-from cjm_core.analytics.funnel_kernels import (
-    ordered_funnel,
-    pack_hashed,
-    pack_keys,
-    top_bit_clashes,
-    unpack_sorted,
-)
 from cjm_core.analytics.stats import holm, two_proportion_z, wilson, wilson_expr
 from cjm_core.errors import QueryError
 from cjm_core.metric import LOW_SAMPLE_N, Metric, format_duration
@@ -74,6 +68,14 @@ Mode = Literal["ordered", "strict", "any"]
 MAX_STEPS = 250
 ARROW = " → "
 _US = 1_000_000
+
+
+def _kernels() -> ModuleType:
+    """The compiled loops (:mod:`cjm_core.analytics.funnel_kernels`), imported on first use:
+    numba takes ≈ 0.3 s to import, which a command that counts no funnel should not pay."""
+    from cjm_core.analytics import funnel_kernels
+
+    return funnel_kernels
 
 
 @dataclass(frozen=True)
@@ -275,7 +277,7 @@ def _hashed_codes(hashed: tuple[np.ndarray, np.ndarray], bits: int) -> _HashCode
     if bits >= 64:
         return _HashCodes(h, 0, none, none)
     shift = 64 - bits
-    used, moved = top_bit_clashes(sorted_h, shift)  # moved: sorted hashes needing a code
+    used, moved = _kernels().top_bit_clashes(sorted_h, shift)  # moved: sorted hashes needing a code
     if not len(moved):
         return _HashCodes(h, shift, none, none)
     if len(used) + len(moved) > (1 << bits) // 2:
@@ -355,15 +357,16 @@ def _sort_packed(cust: np.ndarray | _HashCodes, t: np.ndarray, s: np.ndarray,
     sb, tb = _bits(k + 1), _bits(int(t.max()))
     cb = 64 - cust.shift if isinstance(cust, _HashCodes) else _bits(int(cust.max()))
     if sb + tb + cb <= 64:
-        key = (pack_hashed(cust.h, t, s, tb, sb, cust.shift, cust.moved, cust.free)
-               if isinstance(cust, _HashCodes) else pack_keys(cust, t, s, tb, sb))
+        kern = _kernels()
+        key = (kern.pack_hashed(cust.h, t, s, tb, sb, cust.shift, cust.moved, cust.free)
+               if isinstance(cust, _HashCodes) else kern.pack_keys(cust, t, s, tb, sb))
         row_s = None
         if rows is not None:  # stable: equal keys keep file order
             order = np.argsort(key, kind="stable")
             key, row_s = key[order], rows[order].astype(np.int64)
         else:
             key.sort()
-        cid, t_s, s_s = unpack_sorted(key, tb, sb)
+        cid, t_s, s_s = kern.unpack_sorted(key, tb, sb)
     else:  # only dictionary codes get here: hashed and integer codes were sized to fit
         if isinstance(cust, _HashCodes):
             raise AssertionError("hashed customer codes always fit the packed key")
@@ -466,7 +469,7 @@ def _ordered_part(ev: _Events, lo: int, hi: int, args: tuple[int, int, bool, boo
     pos = np.empty((k, n), dtype=np.int32 if len(ev.s) < 2**31 else np.int64)
     hist = np.zeros((k + 1, k + 1), dtype=np.int64)
     per_step = np.zeros(k + 2, dtype=np.int64)
-    m = ordered_funnel(ev.cid[lo:hi], ev.t[lo:hi], ev.s[lo:hi], *args,
+    m = _kernels().ordered_funnel(ev.cid[lo:hi], ev.t[lo:hi], ev.s[lo:hi], *args,
                        level, open_, pos, hist, per_step, lo)
     return _PerCustomer(level[:m], list(pos[:, :m]), open_[:m]), hist, per_step[1:k + 1]
 

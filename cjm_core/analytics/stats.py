@@ -6,9 +6,17 @@ expression versions for computing many cuts at once."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import polars as pl
-from scipy import stats as _st
+
+
+def _scipy_stats() -> Any:
+    """scipy.stats, imported on first use: it takes ≈ 1 s to import and only t quantiles need
+    it (a normal tail is ``math.erfc``)."""
+    from scipy import stats
+
+    return stats
 
 #: the 95% normal quantile as DESIGN §5 writes it (±1.96·SE): every interval's default
 Z95 = 1.96
@@ -86,7 +94,7 @@ def two_proportion_z(x1: float, n1: float, x2: float, n2: float
     if var <= 0:
         return 0.0, 1.0
     z = (p1 - p2) / math.sqrt(var)
-    return z, float(2 * _st.norm.sf(abs(z)))
+    return z, math.erfc(abs(z) / math.sqrt(2))  # 2 × normal tail
 
 
 def holm(pvalues: list[float | None]) -> list[float | None]:
@@ -120,7 +128,7 @@ def t_interval(mean: float | None, sd: float | None, n: int, level: float = 0.95
     """
     if mean is None or sd is None or n is None or n < 2 or math.isnan(sd):
         return None, None
-    half = float(_st.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
+    half = float(_scipy_stats().t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
     return mean - half, mean + half
 
 
@@ -138,7 +146,8 @@ def t_interval_expr(mean: str | pl.Expr, sd: str | pl.Expr, n: str | pl.Expr,
     nn = _expr(n)
     q = 0.5 + level / 2
     tq = nn.map_batches(
-        lambda ser: pl.Series(_st.t.ppf(q, ser.cast(pl.Float64).to_numpy() - 1)).fill_nan(None),
+        lambda ser: pl.Series(_scipy_stats().t.ppf(q, ser.cast(pl.Float64).to_numpy() - 1)
+                              ).fill_nan(None),
         return_dtype=pl.Float64)
     half = tq * s / nn.cast(pl.Float64).sqrt()
     ok = nn.is_not_null() & (nn >= 2) & s.is_not_null()

@@ -22,10 +22,26 @@ import numpy as np
 import polars as pl
 
 from cjm_core.ingest.problems import Problem
-from cjm_core.ingest.text_kernels import ISO_LAYOUTS, iso_datetimes
 from cjm_core.parallel import run_both, threads
 
 Order = Literal["dmy", "mdy"]
+
+#: formats the compiled parser reads: format -> separator between date and time (None: no time)
+ISO_LAYOUTS: dict[str, str | None] = {
+    "%Y-%m-%d": None,
+    "%Y-%m-%d %H:%M:%S": " ",
+    "%Y-%m-%d %H:%M:%S%.f": " ",
+    "%Y-%m-%dT%H:%M:%S": "T",
+    "%Y-%m-%dT%H:%M:%S%.f": "T",
+}
+
+
+def _iso_datetimes(values: pl.Series, fmt: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`cjm_core.ingest.text_kernels.iso_datetimes`, its compiled code (numba) imported
+    on the first date parsed rather than with this module."""
+    from cjm_core.ingest.text_kernels import iso_datetimes
+
+    return iso_datetimes(values, fmt)
 
 #: values tried on every candidate format before the winner is confirmed on the whole column
 SAMPLE_SIZE = 2000
@@ -141,7 +157,7 @@ def _iso_to_datetime(values: pl.Series, fmt: str) -> pl.Series:
     """:func:`_to_datetime` for ISO formats: compiled code reads every value written in the
     plain shape, polars the others (fractions of a second, missing zeros, leap seconds...).
     The result keeps the chunks of ``values`` (see :func:`_in_halves`)."""
-    micros, parsed = iso_datetimes(values, fmt)
+    micros, parsed = _iso_datetimes(values, fmt)
     whole = pl.Series(values.name, micros, dtype=pl.Int64).cast(pl.Datetime("us"))
     if not parsed.all():
         whole = pl.select(pl.when(pl.Series(parsed)).then(whole)).to_series()
@@ -343,7 +359,7 @@ def _best(sample: pl.Series) -> tuple[str | None, int]:
     for fmt in _PLAIN_ISO:
         # every value in the plain shape of an ISO format: the candidates before it read none
         # of them exactly, so it is the first to read the whole sample, without trying them
-        if len(sample) and iso_datetimes(sample, fmt)[1].all():
+        if len(sample) and _iso_datetimes(sample, fmt)[1].all():
             return fmt, len(sample)
     for fmt in CANDIDATES:
         exact = _exact(sample, fmt)

@@ -31,7 +31,6 @@ import polars as pl
 from cjm_core.errors import IngestError, UnsafeWorkbook, UploadTooLarge
 from cjm_core.ingest import limits
 from cjm_core.ingest.problems import Problem
-from cjm_core.ingest.text_kernels import scan_cells
 from cjm_core.ingest.workbook_guard import (
     ZipLimits,
     check_declared,
@@ -96,6 +95,14 @@ class _Grid:
     rownum: pl.Series
     #: fields per record in a text file; None when every record has every field (and for sheets)
     counts: pl.Series | None = None
+
+
+def scan_cells(body: bytes, delimiter: str, start: int = 0) -> tuple[bool, bool]:
+    """:func:`cjm_core.ingest.text_kernels.scan_cells`, its compiled code (numba) imported on
+    the first text file read rather than with this module."""
+    from cjm_core.ingest.text_kernels import scan_cells as scan
+
+    return scan(body, delimiter, start)
 
 
 def _falses(n: int) -> pl.Series:

@@ -40,7 +40,10 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from cjm_core.ingest.dates import ISO_LAYOUTS
 from cjm_core.parallel import run_both
+
+__all__ = ["ISO_LAYOUTS", "iso_datetimes", "scan_cells"]
 
 _SP, _TAB, _VT, _FF = np.uint8(32), np.uint8(9), np.uint8(11), np.uint8(12)
 _NL, _CR, _QT, _NUL = np.uint8(10), np.uint8(13), np.uint8(34), np.uint8(0)
@@ -291,14 +294,6 @@ def _month_table() -> np.ndarray:
 
 _MONTHS = _month_table()
 
-#: formats the compiled parser reads: format -> separator between date and time (None: no time)
-ISO_LAYOUTS: dict[str, str | None] = {
-    "%Y-%m-%d": None,
-    "%Y-%m-%d %H:%M:%S": " ",
-    "%Y-%m-%d %H:%M:%S%.f": " ",
-    "%Y-%m-%dT%H:%M:%S": "T",
-    "%Y-%m-%dT%H:%M:%S%.f": "T",
-}
 
 
 def iso_datetimes(values: pl.Series, fmt: str) -> tuple[np.ndarray, np.ndarray]:
