@@ -6,7 +6,8 @@ import streamlit as st
 
 import ui
 from cjm_core.analytics.scorecard import scorecard
-from cjm_core.industries.targets import apply_edits, gaps_table, targets_table
+from cjm_core.industries.targets import apply_edits, gaps_table
+from cjm_core.present.tables import targets_view
 from cjm_core.storage.workspaces import (
     reset_workspace_targets,
     save_workspace_targets,
@@ -24,23 +25,31 @@ st.caption(f"Targets for ISIC {data.journey.isic}, from the industry's seed docu
 
 card = ui.compute(key, scorecard, data, targets)
 st.subheader("Gaps")
-st.dataframe(gaps_table(card.gaps), hide_index=True, width="stretch",
-             column_config={"goal": "target", "target": "what"})
+st.dataframe(gaps_table(card.gaps), hide_index=True, width="stretch", column_config={
+    "target": "metric", "cut": "where", "value": "value (95% interval)", "goal": "target",
+    "distance": st.column_config.TextColumn(
+        "distance", help="in the metric's own unit, between rates in percentage points; "
+        "negative = short of the target"),
+    "note": "note (for no data: what is missing)"})
 st.caption("Status: met; within the interval (the target lies inside the value's 95% interval); "
            "missed; no data (the note says which table or role is missing).")
 
 st.subheader("Targets")
 if not ui.can_edit():
-    st.dataframe(targets_table(targets), hide_index=True, width="stretch")
+    st.dataframe(targets_view(targets), hide_index=True, width="stretch", placeholder="–")
     st.stop()
 editable = workspace_targets(store, ws_id, include_disabled=True)
 edited = st.data_editor(
-    targets_table(editable), hide_index=True, width="stretch", key="targets_editor",
-    disabled=["isic", "metric", "label", "kind", "target", "better", "cut", "scale", "source",
-              "wording"],
-    column_config={"low": st.column_config.NumberColumn("low", help="lower threshold"),
-                   "high": st.column_config.NumberColumn("high", help="upper threshold"),
-                   "enabled": st.column_config.CheckboxColumn("on")},
+    targets_view(editable, editable=True), hide_index=True, width="stretch",
+    key="targets_editor", placeholder="–",  # a threshold the target does not use
+    disabled=["Metric", "Target", "Better", "Where", "Scale", "Seed wording", "Seed file"],
+    column_config={
+        "low": st.column_config.NumberColumn(
+            "Lower threshold", help="rates as fractions: 0.85 = 85%; changes: 0.10 = +10%"),
+        "high": st.column_config.NumberColumn(
+            "Upper threshold", help="rates as fractions: 0.30 = 30%; changes: −0.10 = −10%"),
+        "enabled": st.column_config.CheckboxColumn("On", help="judge this target"),
+    },
 )
 a, b = st.columns([1, 4])
 if a.button("Save targets", type="primary", key="save_targets"):

@@ -17,6 +17,7 @@ from cjm_core.metric import format_value, info
 from cjm_core.model import settings as S
 from cjm_core.present.charts import matrix_chart
 from cjm_core.present.charts_extra import metric_caption, transition_sankey
+from cjm_core.present.tables import matrix_table, moves_table
 
 ws_id = ui.page_setup()
 data, key = ui.filtered_dataset(ws_id)
@@ -105,17 +106,8 @@ else:
                     width="stretch")
     with st.expander("Matrix as a table (share of the row's moves)"):
         matrix = ui.compute(moves_key, transition_matrix, moves, "share")
-        st.dataframe(matrix, hide_index=True, width="stretch", column_config={
-            c: st.column_config.NumberColumn(c, format="percent")
-            for c in matrix.columns if c != "source"})
+        st.dataframe(matrix_table(matrix), hide_index=True, width="stretch")
 
 st.subheader("Largest moves")
 top_moves = moves.sort(["count", "source", "target"], descending=[True, False, False]).head(25)
-st.dataframe(top_moves, hide_index=True, width="stretch", column_config={
-    "source": st.column_config.TextColumn("from"),
-    "target": st.column_config.TextColumn("to"),
-    "count": st.column_config.NumberColumn("moves", format="localized"),
-    "share": st.column_config.NumberColumn(
-        "share of the moves from there", format="percent"),
-    "self_transition": st.column_config.CheckboxColumn("repeat"),
-})
+st.dataframe(moves_table(top_moves), hide_index=True, width="stretch")

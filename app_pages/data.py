@@ -20,6 +20,7 @@ from cjm_core.model.journey import (
     unknown_stages,
 )
 from cjm_core.model.schema import TABLES
+from cjm_core.present.tables import codes_table, problems_table, proposal_view
 from cjm_core.storage.workspaces import data_journey, new_workspace, save_loads
 
 NONE = "— none —"
@@ -151,10 +152,8 @@ def report(key: str, loaded) -> None:
         codes = r.rejected["problems"].to_list() if "problems" in r.rejected.columns else []
         for code, n in code_counts(listed, codes, r.blanked_codes).items():
             st.markdown(f"- `{code}` × {n:,}: {CODES[code]}")
-        frame = pl.DataFrame(problems, schema={
-            "code": pl.String, "row": pl.Int64, "column": pl.String, "value": pl.String,
-            "message": pl.String, "severity": pl.String})
-        st.dataframe(frame, hide_index=True, width="stretch", key=f"problems:{key}")
+        st.dataframe(problems_table(problems), hide_index=True, width="stretch",
+                     key=f"problems:{key}")
         if r.listed_note():
             st.caption(r.listed_note())
     if r.rows_rejected:
@@ -219,12 +218,8 @@ def data_journey_panel(journey) -> None:
              if data.has("events", "customer_id", "timestamp", "stage") else None)
     st.info("Your data show this journey, its stages in the order customers meet them: "
             + ui.md_escape(" → ".join(s.name for s in proposed.stages)))
-    st.dataframe(proposal_table(proposed, order), hide_index=True, key="data_journey_table",
-                 column_config={
-                     "share_of_customers": st.column_config.NumberColumn(
-                         "share of customers", format="percent"),
-                     "median_position": st.column_config.NumberColumn(
-                         "typical position (1 = first)", format="%.1f")})
+    st.dataframe(proposal_view(proposal_table(proposed, order)), hide_index=True,
+                 key="data_journey_table")
     st.caption("Roles: " + ui.md_escape(roles_text(proposed) or "none"))
     if st.button("Use this journey", key="use_data_journey", type="primary"):
         store.save_journey(ws_id, proposed)
@@ -298,6 +293,5 @@ if ui.role() == "owner":
     new_workspace_section()
 upload_section()
 with st.expander("Problem codes"):
-    st.dataframe(pl.DataFrame({"code": list(CODES), "meaning": list(CODES.values())}),
-                 hide_index=True)
+    st.dataframe(codes_table(CODES), hide_index=True)
 journey_section()

@@ -14,6 +14,7 @@ from cjm_core.analytics.scorecard import all_metrics
 from cjm_core.analytics.support import support_metrics
 from cjm_core.metric import format_value, info
 from cjm_core.present.charts_extra import change_table, metric_caption, wide_metrics
+from cjm_core.present.tables import changes_table, cut_metrics_table
 
 ws_id = ui.page_setup()
 data, key = ui.filtered_dataset(ws_id)
@@ -55,16 +56,8 @@ def cut_table(metrics: list, counted: dict[str, str], cut: str,
     wide = wide_metrics(metrics, cut)
     if wide.height == 0:
         return
-    names = [name for name in counted if name in wide.columns]
-    config = {cut: st.column_config.TextColumn(cut)}
-    for name in names:
-        config[name] = st.column_config.NumberColumn(info(name).label, format=info(name).fmt)
-    for col, title in n_columns.items():
-        config[col] = st.column_config.NumberColumn(title)
-    config["low_sample"] = st.column_config.CheckboxColumn("low sample",
-                                                           help="some n below 30")
-    columns = [cut, *names, *[c for c in n_columns if c in wide.columns], "low_sample"]
-    st.dataframe(wide.select(columns), hide_index=True, width="stretch", column_config=config)
+    st.dataframe(cut_metrics_table(wide, cut, counted, n_columns), hide_index=True,
+                 width="stretch")
 
 
 # -- support -------------------------------------------------------------------------------------
@@ -84,7 +77,7 @@ else:
                    "resolved_at − opened_at of resolved cases; open cases are counted, not "
                    "dropped.")
         tiles(support, SUPPORT)
-        n_cols = {"fcr_n": "resolved cases (n)", "open_cases_n": "cases (n)"}
+        n_cols = {"fcr_n": "Resolved cases (n)", "open_cases_n": "Cases (n)"}
         if data.has("support", "complexity"):
             st.subheader("Simple and complex cases")
             cut_table(support, SUPPORT, "complexity", n_cols)
@@ -113,7 +106,7 @@ else:
             st.subheader("By channel")
             st.caption("A customer who ordered in two channels counts in both.")
             cut_table(by_channel, LOYALTY, "channel", {
-                "repeat_purchase_rate_n": "customers (n)", "average_order_value_n": "orders (n)"})
+                "repeat_purchase_rate_n": "Customers (n)", "average_order_value_n": "Orders (n)"})
 
 # -- period over period --------------------------------------------------------------------------
 st.header("This period against the one before")
@@ -146,14 +139,7 @@ table = change_table(ui.compute(key, change, now, before))
 with_cuts = st.toggle("Show every cut (touchpoint, stage, channel, …)", key="pp_cuts")
 if not with_cuts:
     table = table.filter(table["by"] == "")
-st.dataframe(table, hide_index=True, width="stretch", column_config={
-    "metric": None,  # the label says it
-    "label": st.column_config.TextColumn("metric"),
-    "by": st.column_config.TextColumn("cut", help="empty = all"),
-    "rel_change": st.column_config.NumberColumn("relative change", format="percent",
-                                                help="(now − before) / |before|"),
-    "change": st.column_config.TextColumn("change", help="now − before; rates in points"),
-    "n_now": st.column_config.NumberColumn("n now"),
-    "n_before": st.column_config.NumberColumn("n before"),
-    "low_sample": st.column_config.CheckboxColumn("low sample", help="either n below 30"),
+st.dataframe(changes_table(table), hide_index=True, width="stretch", column_config={
+    "Change (rates in points)": st.column_config.TextColumn(help="now − before"),
+    "Relative change": st.column_config.TextColumn(help="(now − before) / |before|"),
 })

@@ -20,6 +20,7 @@ from cjm_core.industries.targets import target_text, targets_for
 from cjm_core.metric import info
 from cjm_core.model import settings as S
 from cjm_core.present.charts import distribution_chart, heatmap, interval_chart
+from cjm_core.present.tables import phrases_table, satisfaction_view
 
 ws_id = ui.page_setup()
 data, key = ui.filtered_dataset(ws_id)
@@ -28,7 +29,6 @@ st.title("Touchpoints")
 SCORES = {name: info(name).label for name in ("csat", "nps", "ces")}
 SCORE_FN = {"csat": csat, "nps": nps, "ces": ces}
 ALT_FORMAT = {"csat": ".0%", "nps": "+.0f", "ces": ".2f"}
-COLUMN_FORMAT = {"csat": "percent", "nps": "%+.0f", "ces": "%.2f"}
 HOW = {name: info(name).definition for name in SCORES}
 DEFAULT_TARGET = {"csat": 0.85}
 
@@ -54,8 +54,8 @@ with st.container(border=True):
                     key=ui.view_key(S.TP_SCORE, choices=scores, default=scores[0]))
 ui.keep_view(S.TP_BY, by, default=cuts[0])
 ui.keep_view(S.TP_SCORE, score, default=scores[0])
-st.caption(f"{SCORES[score]}: {HOW[score]}. Hollow points and ticked rows: fewer than 30 "
-           "answers (low sample).")
+st.caption(f"{SCORES[score]}: {HOW[score]}. Hollow points, and the table's last column: fewer "
+           "than 30 answers (low sample).")
 
 with ui.guard(stop=True):
     table = ui.compute(key, satisfaction_table, data.feedback, by)
@@ -78,22 +78,10 @@ if target is not None:
 elif target_value is not None:
     st.caption(f"Dashed line: CSAT target {target_value:.0%}.")
 
-shown = [by, "answers"] + [f"{s}{suffix}" for s in scores
-                           for suffix in ("", "_low", "_high", "_n", "_low_sample")]
-config = {by: st.column_config.TextColumn(by),
-          "answers": st.column_config.NumberColumn("answers", help="feedback rows")}
-for s in scores:
-    fmt = COLUMN_FORMAT[s]
-    config[s] = st.column_config.NumberColumn(SCORES[s], format=fmt)
-    config[f"{s}_low"] = st.column_config.NumberColumn(f"{SCORES[s]} low", format=fmt)
-    config[f"{s}_high"] = st.column_config.NumberColumn(f"{SCORES[s]} high", format=fmt)
-    config[f"{s}_n"] = st.column_config.NumberColumn(f"{SCORES[s]} n")
-    config[f"{s}_low_sample"] = st.column_config.CheckboxColumn(
-        f"{SCORES[s]} low sample", help="fewer than 30 answers")
 names = [SCORES[s] for s in scores]
 every_score = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
 st.subheader(f"{every_score} per {by}")
-st.dataframe(table.select(shown), hide_index=True, width="stretch", column_config=config)
+st.dataframe(satisfaction_view(table, by, scores), hide_index=True, width="stretch")
 
 # -- heatmap by month ----------------------------------------------------------------------------
 if not dated:
@@ -151,8 +139,4 @@ if data.has("feedback", "comment"):
     phrases = ui.compute(key, negative_phrases, data.feedback, by="touchpoint", top=5)
     # touchpoints with the most negative comments first
     phrases = phrases.sort(["comments", "touchpoint", "rank"], descending=[True, False, False])
-    st.dataframe(phrases, hide_index=True, width="stretch", column_config={
-        "count": st.column_config.NumberColumn("comments with it"),
-        "comments": st.column_config.NumberColumn("negative comments"),
-        "share": st.column_config.NumberColumn("share", format="percent"),
-    })
+    st.dataframe(phrases_table(phrases), hide_index=True, width="stretch")

@@ -215,3 +215,36 @@ def markdown_table() -> str:
     rows += [f"| `{i.name}` | {i.label} | {i.unit} | {i.direction} | {i.definition} |"
              for i in CATALOGUE.values()]
     return "\n".join(rows)
+
+
+_DASH = "–"
+
+
+def format_interval(value: float | None, low: float | None = None, high: float | None = None,
+                    unit: str = "rate") -> str:
+    """A figure as a table shows it, with its 95% interval when there is one: rates with one
+    decimal ("0.2% (0.0–1.4%)"), NPS as a whole number, the unit written once when both ends
+    are positive and " to " between ends that carry a sign; "–" when there is no value.
+
+    >>> format_interval(0.002494, 0.0004403, 0.01399)
+    '0.2% (0.0–1.4%)'
+    >>> format_interval(30.18, 26.65, 33.71, "nps"), format_interval(-2.4, -9.3, 4.6, "nps")
+    ('30 (27–34)', '−2 (−9 to 5)')
+    >>> format_interval(-0.0713, -0.2557, 0.1587, "relative_change")
+    '−7.1% (−25.6% to +15.9%)'
+    >>> format_interval(28.53, None, None, "hours"), format_interval(None, 0.1, 0.2)
+    ('28.5 h', '–')
+    """
+    def one(v: float) -> str:
+        return f"{round(v):d}".replace("-", _MINUS) if unit == "nps" else format_value(v, unit)
+
+    if value is None or value != value:
+        return _DASH
+    text = one(value)
+    if low is None or high is None or low != low or high != high:
+        return text
+    lo, hi = one(low), one(high)
+    if any(end.startswith(("+", _MINUS)) for end in (lo, hi)):
+        return f"{text} ({lo} to {hi})"
+    suffix = next((s for s in ("%", " h") if lo.endswith(s) and hi.endswith(s)), "")
+    return f"{text} ({lo.removesuffix(suffix) if suffix else lo}–{hi})"

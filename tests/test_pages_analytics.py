@@ -14,7 +14,7 @@ from cjm_core.analytics.channels import omnichannel, online_to_store
 from cjm_core.analytics.loyalty import loyalty_metrics
 from cjm_core.analytics.satisfaction import csat, nps
 from cjm_core.analytics.support import support_metrics
-from cjm_core.metric import format_value
+from cjm_core.metric import format_interval, format_value
 from cjm_core.present.charts_extra import metric_caption
 from cjm_core.storage.store import Store
 from cjm_core.storage.workspaces import ensure_sample_workspace, load_dataset, new_workspace
@@ -61,20 +61,22 @@ def test_channels_sankey_then_matrix_and_touchpoints(db_path):
     assert not at.get("plotly_chart")
     assert len(at.get("vega_lite_chart")) == 1
 
-    moves = at.dataframe[-1].value
-    assert set(moves["source"]) <= {"web", "app", "store", "phone"}
+    matrix, moves = at.dataframe[0].value, at.dataframe[-1].value
+    assert set(moves["From"]) <= {"web", "app", "store", "phone"}
+    assert matrix.columns[0] == "From" and list(matrix.columns[1:]) == sorted(matrix.columns[1:])
+    assert all(v.endswith("%") for v in matrix.iloc[0, 1:])  # shares as percentages
     at.radio(key="channels_by").set_value("touchpoint").run()
     assert not at.exception, at.exception
     by_touchpoint = at.dataframe[-1].value
-    assert not set(by_touchpoint["source"]) <= {"web", "app", "store", "phone"}
+    assert not set(by_touchpoint["From"]) <= {"web", "app", "store", "phone"}
 
 
 def test_channels_drop_self_removes_repeats(db_path):
     at = open_page("channels")
-    assert at.dataframe[-1].value["self_transition"].any()
+    assert (at.dataframe[-1].value["Repeat (same place again)"] == "yes").any()
     at.toggle(key="channels_drop_self").set_value(True).run()
     assert not at.exception, at.exception
-    assert not at.dataframe[-1].value["self_transition"].any()
+    assert set(at.dataframe[-1].value["Repeat (same place again)"]) == {"no"}
 
 
 # -- Touchpoints ---------------------------------------------------------------------------------
@@ -85,12 +87,12 @@ def test_touchpoints_table_equals_the_core_and_score_switch(sample):
     assert at.title[0].value == "Touchpoints"
     table = at.dataframe[0].value
     expected = {m.by["touchpoint"]: m for m in csat(sample.feedback, by=["touchpoint"])}
-    assert set(table["touchpoint"]) == set(expected)
+    assert set(table["Touchpoint"]) == set(expected)
     for row in table.to_dict("records"):
-        m = expected[row["touchpoint"]]
-        assert row["csat"] == pytest.approx(m.value)
-        assert row["csat_n"] == m.n
-        assert bool(row["csat_low_sample"]) == m.low_sample
+        m = expected[row["Touchpoint"]]
+        assert row["CSAT (95% interval)"] == format_interval(m.value, m.low, m.high, "rate")
+        assert row["CSAT answers"] == f"{m.n:,}"
+        assert ("CSAT" in row["Fewer than 30 answers"].split(", ")) == m.low_sample
     assert any("CSAT per touchpoint" in h.value for h in at.subheader)
 
     at.radio(key="tp_score").set_value("nps").run()
@@ -115,7 +117,7 @@ def test_touchpoints_cut_by_stage(sample):
     at = open_page("touchpoints")
     at.radio(key="tp_by").set_value("stage").run()
     assert not at.exception, at.exception
-    assert set(at.dataframe[0].value["stage"]) == set(sample.values("feedback", "stage"))
+    assert set(at.dataframe[0].value["Stage"]) == set(sample.values("feedback", "stage"))
 
 
 # -- an undated survey --------------------------------------------------------------------------
@@ -125,12 +127,13 @@ UNDATED_SURVEY = pl.DataFrame({"touchpoint": ["Web shop", "Web shop", "Web shop"
                                               "Store"],
                                "csat": [5, 2, 4, 4, 1], "nps": [10, 6, 9, 8, 0],
                                "ces": [1, 4, 2, 2, 5]})
-#: worked by hand: CSAT = share of 4–5; NPS = 100 × (share 9–10 − share 0–6); CES = mean
+#: worked by hand, as shown: CSAT = share of 4–5 (2/3, 1/2); NPS = 100 × (share 9–10 − share
+#: 0–6), whole (100 × (2/3 − 1/3) = 33, −50); CES = mean, two decimals (7/3, 7/2)
 UNDATED_BY_HAND = {
-    "Web shop": {"answers": 3, "csat": 2 / 3, "csat_n": 3, "nps": 100 * (2 / 3 - 1 / 3),
-                 "nps_n": 3, "ces": (1 + 4 + 2) / 3, "ces_n": 3},
-    "Store": {"answers": 2, "csat": 1 / 2, "csat_n": 2, "nps": 100 * (0 - 1 / 2), "nps_n": 2,
-              "ces": (2 + 5) / 2, "ces_n": 2},
+    "Web shop": {"Answers": "3", "CSAT": "66.7%", "CSAT answers": "3", "NPS": "33",
+                 "NPS answers": "3", "CES": "2.33", "CES answers": "3"},
+    "Store": {"Answers": "2", "CSAT": "50.0%", "CSAT answers": "2", "NPS": "−50",
+              "NPS answers": "2", "CES": "3.50", "CES answers": "2"},
 }
 
 
@@ -148,11 +151,13 @@ def test_touchpoints_of_an_undated_survey_show_csat_nps_and_ces_per_touchpoint(d
     at = open_page("touchpoints", _workspace_with("Survey, no dates", feedback=UNDATED_SURVEY))
     assert not at.error, [e.value for e in at.error]
     assert any("CSAT, NPS and CES per touchpoint" in h.value for h in at.subheader)
-    rows = {r["touchpoint"]: r for r in at.dataframe[0].value.to_dict("records")}
+    rows = {r["Touchpoint"]: r for r in at.dataframe[0].value.to_dict("records")}
     assert set(rows) == set(UNDATED_BY_HAND)
     for touchpoint, expected in UNDATED_BY_HAND.items():
         for column, value in expected.items():
-            assert rows[touchpoint][column] == pytest.approx(value), (touchpoint, column)
+            shown = rows[touchpoint].get(column) or rows[touchpoint][f"{column} (95% interval)"]
+            assert shown.split(" (")[0] == value, (touchpoint, column)
+        assert rows[touchpoint]["Fewer than 30 answers"] == "CSAT, NPS, CES"
     assert any(i.value.startswith("No dates in the feedback") for i in at.info)
     assert not any("and month" in h.value for h in at.subheader)
 
@@ -183,13 +188,13 @@ def test_a_period_leaves_an_undated_survey_whole_and_pop_leaves_it_out(db_path):
     at.switch_page("app_pages/touchpoints.py").run()
     assert not at.exception and not at.error
     assert at.sidebar.date_input(key="period").value[0] == date(2025, 1, 1)
-    assert at.dataframe[0].value["answers"].sum() == UNDATED_SURVEY.height  # every answer
+    assert sum(map(int, at.dataframe[0].value["Answers"])) == UNDATED_SURVEY.height  # all
     at.switch_page("app_pages/post_purchase.py").run()
     assert not at.exception and not at.error
     assert any(i.value == "No dates in feedback: its figures are left out of the period "
                "comparison." for i in at.info)
     compared = at.dataframe[-1].value
-    assert not set(compared["metric"]) & {"csat", "nps", "ces"}
+    assert not set(compared["Metric"]) & {"CSAT", "NPS", "CES"}
 
 
 # -- Post-purchase -------------------------------------------------------------------------------
@@ -218,12 +223,13 @@ def test_post_purchase_period_table_and_cuts_toggle(db_path):
     at = open_page("post_purchase")
     assert any("Now: 01 Jan 2025" in c.value for c in at.caption)
     table = at.dataframe[-1].value
-    assert set(table["by"]) == {""}
-    assert {"fcr", "clv", "repeat_purchase_rate"} <= set(table["metric"])
+    assert set(table["Cut"]) == {"all"}
+    assert {"First-contact resolution", "Customer lifetime value (historic)",
+            "Repeat purchase rate"} <= set(table["Metric"])
     at.toggle(key="pp_cuts").set_value(True).run()
     assert not at.exception, at.exception
     assert len(at.dataframe[-1].value) > len(table)
-    assert (at.dataframe[-1].value["by"] != "").any()
+    assert (at.dataframe[-1].value["Cut"] != "all").any()
 
 
 # -- a workspace without data --------------------------------------------------------------------

@@ -65,9 +65,9 @@ def test_data_page_offers_the_data_journey_and_saves_it(db_path):
     assert not at.exception, at.exception
     offer = " ".join(i.value for i in at.info)
     assert "Ad seen → Browse → Visit store → Checkout → Helpdesk" in offer
-    table = next(d.value for d in at.dataframe if "share_of_customers" in d.value.columns)
-    assert table["stage"].to_list() == STAGES
-    assert table["role"].fillna("").to_list() == ["", "", "inquiry", "purchase", "support"]
+    table = next(d.value for d in at.dataframe if "Share of customers" in d.value.columns)
+    assert table["Stage"].to_list() == STAGES
+    assert table["Role"].to_list() == ["–", "–", "inquiry", "purchase", "support"]
 
     at.button(key="use_data_journey").click().run()
     assert not at.exception, at.exception

@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
 import polars as pl
 
 from cjm_core.errors import CJMError
-from cjm_core.metric import Metric, info
+from cjm_core.metric import Metric, format_interval, info, label
 from cjm_core.model.journey import Journey, default_journey
 
 __all__ = [
@@ -44,7 +45,10 @@ __all__ = [
     "Gap",
     "Target",
     "availability",
+    "cut_text",
     "evaluate",
+    "gaps_table",
+    "note_text",
     "target_text",
     "targets_for",
     "targets_from_json",
@@ -620,32 +624,85 @@ STATUS_LABELS: dict[str, str] = {
 }
 
 
-def gaps_table(gaps: list[Gap]) -> pl.DataFrame:
-    """The scorecard as text a person reads: value with interval and n in the metric's unit,
-    the target, the signed distance, the status and, for "no data", what is missing.
+def cut_text(cut: dict[str, str]) -> str:
+    """Where a target or gap applies, in words: "all" for the whole, "every touchpoint" for a
+    "*" cut, the stage of a stage role, else "key: value".
 
-    >>> g = Gap("nps", "NPS", {}, 25.0, 10.0, 40.0, "≥ 30", -5.0, "within", None, "", n=120,
-    ...         unit="nps")
+    >>> [cut_text(c) for c in ({}, {"touchpoint": "*"}, {"stage_role": "support"},
+    ...                        {"complexity": "complex"}, {"stage": "Support"})]
+    ['all', 'every touchpoint', 'the stage with the support role', 'complexity: complex', \
+'stage: Support']
+    """
+    if not cut:
+        return "all"
+    parts = []
+    for k, v in cut.items():
+        if k == "stage_role":
+            parts.append(f"the stage with the {v} role")
+        elif v == "*":
+            parts.append(f"every {k.replace('_', ' ')}")
+        else:
+            parts.append(f"{k.replace('_', ' ')}: {v}")
+    return ", ".join(parts)
+
+
+_SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+def note_text(gap: Gap) -> str:
+    """A gap's note in words: the reason for "no data" (metric names as their labels, role
+    names with spaces), else the detail or the band reached, else "–".
+
+    >>> g = Gap("inquiry_consultation_dropoff", "Drop-off", {}, None, None, None, "≤ −5%",
+    ...         None, "no data", "no inquiry_consultation_dropoff value in the data", "")
+    >>> note_text(g)
+    'no Inquiry → consultation drop-off value in the data'
+    >>> note_text(replace(g, reason="needs a support table with first_contact_resolved"))
+    'needs a support table with first contact resolved'
+    """
+    text = gap.reason or gap.detail or (f"band reached: {gap.band}" if gap.band else "")
+    if not text:
+        return "–"
+    return _SNAKE.sub(lambda m: label(m.group(0)), text)
+
+
+def _distance_text(distance: float, unit: str) -> str:
+    """Signed distance in the metric's unit; between rates (or relative changes) in points."""
+    if unit in ("rate", "relative_change"):
+        return f"{distance * 100:+.1f} pp".replace("-", "−")
+    text = format_interval(distance, None, None, unit)
+    return text if text.startswith(("−", "+")) else "+" + text
+
+
+def gaps_table(gaps: list[Gap]) -> pl.DataFrame:
+    """The scorecard as text a person reads: value with its 95% interval in the metric's unit
+    (percentages with one decimal, NPS whole), n with separators, where it applies, the target,
+    the signed distance (points between rates), the status and a note (for "no data": what is
+    missing); "–" where there is nothing.
+
+    >>> g = Gap("nps", "NPS", {}, 30.18, 26.65, 33.71, "≥ 30", 0.18, "met", None, "", n=1650,
+    ...         unit="nps", band="good")
     >>> gaps_table([g]).row(0)
-    ('NPS', '', '25 (10 to 40)', 120, '≥ 30', '−5', '≈ within the interval', '')
+    ('NPS', 'all', '30 (27–34)', '1,650', '≥ 30', '+0', '✓ met', 'band reached: good')
+    >>> r = Gap("csat", "CSAT", {"stage_role": "support"}, None, None, None, "≥ 85%", None,
+    ...         "no data", "needs the journey's support stage role", "")
+    >>> gaps_table([r]).row(0)[1:4], gaps_table([r]).row(0)[5]
+    (('the stage with the support role', '–', '–'), '–')
     """
     rows = []
     for g in gaps:
         unit = "relative_change" if g.kind in RELATIVE_KINDS else g.unit
-        value = "—" if g.value is None else _fmt(g.value, unit, g.kind in RELATIVE_KINDS)
-        if g.value is not None and g.low is not None and g.high is not None:
-            value += f" ({_fmt(g.low, unit)} to {_fmt(g.high, unit)})"
         rows.append({
-            "target": g.label, "cut": ", ".join(f"{k}: {v}" for k, v in g.by.items()),
-            "value": value, "n": g.n,
+            "target": g.label, "cut": cut_text(g.by),
+            "value": format_interval(g.value, g.low, g.high, unit),
+            "n": "–" if g.n is None else f"{g.n:,}",
             "goal": g.target,
-            "distance": "" if g.distance is None else _fmt(g.distance, unit, signed=True),
+            "distance": "–" if g.distance is None else _distance_text(g.distance, unit),
             "status": STATUS_LABELS.get(g.status, g.status),
-            "note": g.reason or g.detail or (f"band: {g.band}" if g.band else ""),
+            "note": note_text(g),
         })
-    return pl.DataFrame(rows, schema={
-        "target": pl.String, "cut": pl.String, "value": pl.String, "n": pl.Int64,
-        "goal": pl.String, "distance": pl.String, "status": pl.String, "note": pl.String})
+    return pl.DataFrame(rows, schema=dict.fromkeys(
+        ("target", "cut", "value", "n", "goal", "distance", "status", "note"), pl.String))
 
 
 def apply_edits(targets: list[Target], rows: list[dict]) -> list[Target]:
