@@ -6,6 +6,7 @@ import csv
 import importlib
 import io
 import zipfile
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from cjm_core.errors import IngestError, UnsafeWorkbook, UploadTooLarge
 from cjm_core.ingest import limits
 from cjm_core.ingest.read import ROW, RawTable, check_workbook_safety, list_sheets, read_file
+from cjm_core.ingest.typed import as_text
 
 FILES = Path(__file__).parent / "files"
 
@@ -171,14 +173,19 @@ def test_legacy_xls_and_ods():
                                 (3, "C2", "2025-03-05 08:00:00", "4")]
 
 
-def test_parquet_columns_become_iso_text():
+def test_parquet_keeps_its_types_and_the_rest_is_text():
     t = read_one("events.parquet")
     assert t.header_row == 0
     assert t.frame.rows() == [
-        (1, "C1", "2025-03-04 13:05:00", "2025-03-04", "19.99", "1", "true"),
-        (2, "C2", "2025-03-05 08:00:00.500", "2025-03-05", None, "2", "false"),
-        (3, None, "2025-03-06 00:00:00", None, "3.0", "3", None),
+        (1, "C1", datetime(2025, 3, 4, 13, 5), date(2025, 3, 4), 19.99, 1, True),
+        (2, "C2", datetime(2025, 3, 5, 8, 0, 0, 500000), date(2025, 3, 5), None, 2, False),
+        (3, None, datetime(2025, 3, 6), None, 3.0, 3, None),
     ]
+    # written out where text is needed, the values read as a person would write them
+    assert [as_text(t.frame[c]).to_list() for c in t.columns[1:]] == [
+        ["2025-03-04 13:05:00", "2025-03-05 08:00:00.500", "2025-03-06 00:00:00"],
+        ["2025-03-04", "2025-03-05", None], ["19.99", None, "3.0"], ["1", "2", "3"],
+        ["true", "false", None]]
 
 
 def test_json_lines_rows_are_line_numbers():
@@ -186,7 +193,7 @@ def test_json_lines_rows_are_line_numbers():
     assert t.columns == ["customer_id", "timestamp", "stage", "n", "meta"]
     assert t.frame[ROW].to_list() == [1, 2, 4]
     assert t.frame["meta"].to_list() == [None, None, '{"src":"app"}']
-    assert t.frame["n"].to_list() == ["1", "2", None]
+    assert t.frame["n"].to_list() == [1, 2, None]  # a JSON number stays a number
 
 
 def test_broken_json_lines_name_the_line():

@@ -1,8 +1,11 @@
 """Turn uploaded bytes and a file name into raw string tables, the same way for the app and the CLI.
 
-Every data column comes out as ``pl.String`` (stripped; empty or whitespace-only cells are null),
-with a first column ``__row__`` holding the row number as the user sees it in their file, so that
-later validation problems can point at the right line. Nothing here parses dates or numbers.
+Every data column of a text file or workbook comes out as ``pl.String`` (stripped; empty or
+whitespace-only cells are null), with a first column ``__row__`` holding the row number as the
+user sees it in their file, so that later validation problems can point at the right line.
+Nothing here parses dates or numbers. A Parquet or JSON column that already has a type (time
+stamps, dates, numbers, booleans; :mod:`cjm_core.ingest.typed`) keeps it; its other columns are
+text as above.
 
 Formats are recognised by their magic bytes first and the file extension second, so a CSV saved as
 ``.xls`` or an XLSX saved as ``.csv`` still reads.
@@ -31,6 +34,7 @@ import polars as pl
 from cjm_core.errors import IngestError, UnsafeWorkbook, UploadTooLarge
 from cjm_core.ingest import limits
 from cjm_core.ingest.problems import Problem
+from cjm_core.ingest.typed import as_text_expr, keeps_type
 from cjm_core.ingest.workbook_guard import (
     ZipLimits,
     check_declared,
@@ -59,7 +63,8 @@ _ISO_DATETIME = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?$"
 
 @dataclass
 class RawTable:
-    """One table read from a file (or one sheet of a workbook), every data column as text.
+    """One table read from a file (or one sheet of a workbook), every data column as text, but
+    the typed columns of a Parquet or JSON file (:func:`cjm_core.ingest.typed.keeps_type`).
 
     ``frame`` starts with ``__row__`` (Int64, the row number as the user sees it); ``header_row``
     is the row of the column labels (0 when the format has none: Parquet, JSON, an empty file).
@@ -880,7 +885,13 @@ def _typed_table(
 ) -> RawTable:
     if rownum is None or len(rownum) != frame.height:
         rownum = pl.int_range(1, frame.height + 1, eager=True, dtype=pl.Int64)
-    cells = _normalise(frame.select([_as_text(c, frame.schema[c]) for c in frame.columns]))
+    # typed columns (time stamps, numbers, booleans) stay typed; the others become text
+    kept = {c for c, dt in frame.schema.items() if keeps_type(dt)}
+    texts = [c for c in frame.columns if c not in kept]
+    cells = frame.select(pl.col(c) if c in kept else as_text_expr(c, frame.schema[c])
+                         for c in frame.columns)
+    if texts:
+        cells = cells.with_columns(_normalise(cells.select(texts)))
     cells = cells.rename({c: f"c{j}" for j, c in enumerate(cells.columns)})
     names, problems = _clean_names(list(frame.columns), list(range(frame.width)), 0, name)
     blank = cells.select(~pl.any_horizontal(pl.all().is_not_null())).to_series()
@@ -892,31 +903,6 @@ def _typed_table(
     if out.height == 0:
         problems.append(_empty_problem(name, f"'{name}' holds no records."))
     return RawTable(name, None, out, 0, problems, encoding=encoding, normalised=out)
-
-
-def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
-    col = pl.col(name)
-    if dtype == pl.String:
-        return col
-    if isinstance(dtype, pl.Datetime):
-        return col.dt.to_string("%Y-%m-%d %H:%M:%S%.f").alias(name)
-    if dtype == pl.Date:
-        return col.dt.to_string("%Y-%m-%d").alias(name)
-    if dtype == pl.Time:
-        return col.dt.to_string("%H:%M:%S%.f").alias(name)
-    if isinstance(dtype, pl.Struct):
-        return pl.when(col.is_not_null()).then(col.struct.json_encode()).alias(name)
-    if isinstance(dtype, (pl.List, pl.Array, pl.Binary, pl.Object)):
-        return col.map_elements(_json_text, return_dtype=pl.String).alias(name)
-    return col.cast(pl.String).alias(name)
-
-
-def _json_text(value: object) -> str:
-    if isinstance(value, pl.Series):
-        value = value.to_list()
-    if isinstance(value, bytes):
-        return value.hex()
-    return json.dumps(value, default=str, ensure_ascii=False)
 
 
 # --------------------------------------------------------------------------- header and rows

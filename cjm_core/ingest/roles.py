@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 
 from cjm_core.ingest.dates import sniff_datetime
+from cjm_core.ingest.typed import as_text
 from cjm_core.ingest.validate import parse_number, sniff_decimal
 from cjm_core.model.schema import FEEDBACK_SCORES, ROW, TABLES, roles_of
 
@@ -379,7 +380,7 @@ def _head_values(s: pl.Series, n: int) -> pl.Series:
     (a large column is not stripped in full to keep its first few thousand values)."""
     k = n
     while True:
-        text = s.slice(0, k).cast(pl.String, strict=False).str.strip_chars()
+        text = as_text(s.slice(0, k)).str.strip_chars()  # a typed column as the reader wrote it
         text = text.filter(text.is_not_null() & (text != ""))
         if len(text) >= n or k >= len(s):
             return text.head(n)

@@ -30,6 +30,7 @@ import polars as pl
 from cjm_core.errors import QueryError
 from cjm_core.ingest.dates import DateFormat, _parse_stripped, _sniff, describe_format
 from cjm_core.ingest.problems import Problem
+from cjm_core.ingest.typed import as_text, as_text_expr, keeps_type, takes_typed, text_frame
 from cjm_core.model.schema import (
     FEEDBACK_SCORES,
     ROW,
@@ -378,6 +379,33 @@ def _check_number(
     return _Checked(role.name, column, values, codes, details)
 
 
+def _typed_number(values: pl.Series) -> pl.Series:
+    """Float64 of a typed number column, null where it is not finite (NaN or infinite: as
+    their text, "NaN" or "inf", they would not read as numbers either)."""
+    out = values.cast(pl.Float64)
+    if out.dtype.is_float() and not out.is_finite().fill_null(True).all():
+        out = pl.select(pl.when(pl.lit(out).is_finite()).then(pl.lit(out))).to_series()
+    return out.alias(values.name)
+
+
+def _check_typed(role: Role, column: str, values: pl.Series, scored: _Scored | None
+                 ) -> _Checked:
+    """A role on a column that already has the role's type (:func:`takes_typed`): checked by
+    type, with the same result as its text would give. Time stamps are read as the wall time
+    they show (a time zone is dropped, as writing them out drops it); dates are midnight."""
+    if role.kind == "datetime":
+        typed = values
+        if isinstance(typed.dtype, pl.Datetime) and typed.dtype.time_zone is not None:
+            typed = typed.dt.replace_time_zone(None)
+        typed = typed.cast(pl.Datetime("us")).alias(role.name)
+        return _check_text(role, column, typed)
+    if role.kind == "boolean":
+        return _check_text(role, column, values.alias(role.name))
+    if scored is not None:
+        return _check_number(role, column, values, POINT, scored.scale, scored.values)
+    return _check_number(role, column, values, POINT, values=_typed_number(values))
+
+
 # ---------------------------------------------------------------------------------------------
 # score scales
 
@@ -589,7 +617,7 @@ def _nothing_loaded(
 ) -> LoadResult:
     frame = _with_row(raw)
     codes = ", ".join(dict.fromkeys(p.code for p in table_problems))
-    rejected = frame.with_columns(pl.lit(codes, dtype=pl.String).alias("problems"))
+    rejected = text_frame(frame).with_columns(pl.lit(codes, dtype=pl.String).alias("problems"))
     return LoadResult(
         table=table, roles=dict(roles), data=pl.DataFrame(), rejected=rejected,
         problems=problems[:max_listed], problem_count=len(problems), rows_in=frame.height,
@@ -605,8 +633,9 @@ def _with_row(raw: RawTable) -> pl.DataFrame:
             pl.col(ROW).cast(pl.Int64))
     others = [c for c in frame.columns if c != ROW]
     return frame.select(
-        pl.col(ROW).cast(pl.Int64),
-        *[pl.col(c).cast(pl.String) for c in others],
+        pl.col(ROW).cast(pl.Int64),  # typed columns (Parquet, JSON) stay typed, the rest is text
+        *[pl.col(c) if keeps_type(frame.schema[c]) else pl.col(c).cast(pl.String)
+          for c in others],
     )
 
 
@@ -651,11 +680,12 @@ def load_table(
         return _nothing_loaded(raw, table, roles, reader_notes + table_problems, max_listed,
                                "failed", table_problems)
     frame = _with_row(raw)
-    texts = _texts(raw, frame, list(dict.fromkeys(roles.values())))
+    texts = _texts(raw, frame, roles, schema)
 
     sniffed: dict[str, DateFormat] = {}
     for role, column in roles.items():
-        if schema[role].kind == "datetime" and column not in sniffed:
+        if (schema[role].kind == "datetime" and column not in sniffed
+                and texts[column].dtype == pl.String):  # a typed column needs no format
             sniffed[column] = _sniff(texts[column], date_order, confirm=False, stripped=True)
     scored, questions = _score_scales(raw, schema, roles, texts, scales or {})
     ambiguous = [c for c, f in sniffed.items() if f.ambiguous and f.format is None]
@@ -703,8 +733,11 @@ def _score_scales(
         if role.kind != "score":
             continue
         text = texts[column]
-        decimal = sniff_decimal(text, raw.delimiter)
-        values = _parse_number(text, decimal)
+        if text.dtype == pl.String:
+            decimal = sniff_decimal(text, raw.delimiter)
+            values = _parse_number(text, decimal)
+        else:  # typed numbers: read as they are
+            decimal, values = POINT, _typed_number(text)
         decided = decide_scale(role, column, values, chosen.get(role_name))
         if isinstance(decided, Question):
             questions.append(decided)
@@ -713,18 +746,29 @@ def _score_scales(
     return scored, questions
 
 
-def _texts(raw: RawTable, frame: pl.DataFrame, columns: list[str]) -> dict[str, pl.Series]:
+def _texts(raw: RawTable, frame: pl.DataFrame, roles: dict[str, str], schema: dict[str, Role]
+           ) -> dict[str, pl.Series]:
     """The mapped columns, stripped, empty cells null. A frame straight from the reader is so
     already (the reader marks it), so stripping it again, the costliest step on a large file,
-    is skipped."""
+    is skipped. A typed column (Parquet, JSON) stays typed when every role mapped to it takes
+    its type (:func:`cjm_core.ingest.typed.takes_typed`), else it is checked as its text."""
+    columns = list(dict.fromkeys(roles.values()))
+    out: dict[str, pl.Series] = {}
+    for c in columns:
+        dtype = frame.schema[c]
+        if dtype != pl.String:
+            typed = all(takes_typed(schema[r].kind, dtype) for r, col in roles.items() if col == c)
+            out[c] = frame.get_column(c) if typed else as_text(frame.get_column(c))
+    text = [c for c in columns if c not in out or out[c].dtype == pl.String]
     if getattr(raw, "normalised", None) is raw.frame:
-        return {c: frame.get_column(c) for c in columns}
-    stripped = frame.select(pl.col(c).str.strip_chars() for c in columns)
+        return {c: out.get(c, frame.get_column(c)) for c in columns}
+    base = frame.select(out[c] if c in out else pl.col(c) for c in text)
+    stripped = base.select(pl.col(c).str.strip_chars() for c in text)
     blanked = stripped.select(
         pl.when(pl.col(c).str.len_bytes() == 0).then(None).otherwise(pl.col(c)).alias(c)
-        for c in columns
+        for c in text
     )
-    return {c: blanked.get_column(c) for c in columns}
+    return {c: out[c] if c not in text else blanked.get_column(c) for c in columns}
 
 
 def _check_roles(
@@ -738,7 +782,9 @@ def _check_roles(
     def check(role_name: str, column: str) -> tuple[_Checked, str | None]:
         role, text = schema[role_name], texts[column]
         decimal = None
-        if role.kind == "datetime":
+        if text.dtype != pl.String:  # a typed column this role takes as it is
+            done = _check_typed(role, column, text, scored.get(role_name))
+        elif role.kind == "datetime":
             done = _check_datetime(role, column, text, sniffed[column])
         elif role_name in scored:
             sc = scored[role_name]
@@ -830,15 +876,16 @@ def _assemble(
     mapped = set(roles.values())
     declared = declared or []
     role_names = {c.role for c in checked} | {d.name for d in declared}
-    others = [
-        frame.get_column(c).alias(f"{c} (unmapped)" if c in role_names else c)
+    others = [  # kept as text, as from a text file
+        as_text(frame.get_column(c)).alias(f"{c} (unmapped)" if c in role_names else c)
         for c in frame.columns if c != ROW and c not in mapped
     ]
     if reader.height == 0 and all(c.codes.null_count() == len(c.codes) for c in checked):
         # the common case, a clean file: no row to reject or list, no code columns to join
         typed = [c.values for c in checked] + declared
         data = pl.DataFrame(typed + others) if typed or others else pl.DataFrame()
-        rejected = frame.clear().with_columns(pl.lit(None, dtype=pl.String).alias("problems"))
+        rejected = text_frame(frame.clear()).with_columns(
+            pl.lit(None, dtype=pl.String).alias("problems"))
         return LoadResult(
             table=table, roles=dict(roles), data=data, rejected=rejected,
             problems=reader_notes[:max_listed], problem_count=len(reader_notes),
@@ -848,7 +895,7 @@ def _assemble(
     row_codes, bad = _row_codes(frame, table, checked, reader)
     typed = [_blanked(c) for c in checked] + declared
     data = pl.DataFrame(typed + others).filter(~bad) if typed or others else pl.DataFrame()
-    rejected = frame.with_columns(row_codes.alias("problems")).filter(bad)
+    rejected = text_frame(frame.with_columns(row_codes.alias("problems")).filter(bad))
     blanked_codes = _blanked_codes(checked, bad)
 
     listed, total = _list_problems(frame, checked, reader, raw.problems, max_listed, bad)
@@ -939,8 +986,8 @@ def _list_problems(
             c.codes.alias("code"),
             frame.get_column(c.column).alias("value"),
             (~bad if not c.required else _falses(len(bad))).alias("__blank__"),
-        )
-        parts.append(part.filter(pl.col("code").is_not_null()))
+        ).filter(pl.col("code").is_not_null())
+        parts.append(part.with_columns(as_text_expr("value", part.schema["value"])))
     long = pl.concat(parts)
     total = long.height
     head = long.sort([ROW, "__k__", "__i__"], nulls_last=True, maintain_order=True).head(
