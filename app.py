@@ -26,11 +26,18 @@ PAGES = [
 
 # presentation mode (?present=1) shows the page alone, without the navigation
 position = "hidden" if st.query_params.get("present") == "1" else "sidebar"
-page = st.navigation([
-    st.Page(f"app_pages/{name}.py", title=title, icon=f":material/{icon}:", url_path=name,
-            default=i == 0)
-    for i, (name, title, icon) in enumerate(PAGES)
-], position=position)
+pages = [st.Page(f"app_pages/{name}.py", title=title, icon=f":material/{icon}:", url_path=name)
+         for name, title, icon in PAGES]
+
+
+def home() -> None:
+    """The address without a path opens the first page at its own path (``/overview``), with
+    the link's parameters, so every page, the first included, has one address."""
+    st.switch_page(pages[0], query_params=st.query_params.to_dict())
+
+
+page = st.navigation([st.Page(home, title="Home", url_path="home", default=True,
+                              visibility="hidden"), *pages], position=position)
 try:
     page.run()
 except Exception:  # the one place an unexpected error becomes a message (st.stop passes)

@@ -3,6 +3,8 @@ report, download rejected rows, save; then set the journey's stages, stage roles
 
 from __future__ import annotations
 
+import hashlib
+
 import polars as pl
 import streamlit as st
 
@@ -200,7 +202,11 @@ def upload_section() -> None:
             st.rerun()  # the sidebar's table counts and the journey form follow the save at once
 
 
-JOURNEY_WIDGETS = ("journey_isic", "journey_stages", *(f"stage_role:{r}" for r in STAGE_ROLES))
+def journey_form_key(ws: str, journey) -> str:
+    """The journey form's widget keys end with this: a new workspace, or a newly saved journey,
+    gets new widgets. Clearing session state is not enough: the browser keeps a widget's value
+    for its key and would send the previous workspace's industry back with the next click."""
+    return hashlib.sha256(f"{ws}\n{journey.to_json()}".encode()).hexdigest()[:10]
 
 
 def data_journey_panel(journey) -> None:
@@ -223,8 +229,6 @@ def data_journey_panel(journey) -> None:
     st.caption("Roles: " + ui.md_escape(roles_text(proposed) or "none"))
     if st.button("Use this journey", key="use_data_journey", type="primary"):
         store.save_journey(ws_id, proposed)
-        for widget in JOURNEY_WIDGETS:
-            st.session_state.pop(widget, None)
         ui.flash("Journey set from your data; edit it below if your process differs.")
         st.rerun()
 
@@ -233,22 +237,17 @@ def journey_section() -> None:
     st.header("Journey")
     ui.show_flash()
     journey = store.get_journey(ws_id)
-    shown = (ws_id, journey.to_json())
-    if st.session_state.get("journey_form_of") != shown:
-        # the form shows this workspace's saved journey: values typed for another workspace
-        # (or before the journey changed) must not carry over and be saved here
-        for widget in JOURNEY_WIDGETS:
-            st.session_state.pop(widget, None)
-        st.session_state["journey_form_of"] = shown
+    form = journey_form_key(ws_id, journey)  # this workspace's saved journey, nothing else
     data_journey_panel(journey)
     isics = list(INDUSTRIES)
     isic = st.selectbox("Industry (ISIC)", isics, index=isics.index(journey.isic)
                         if journey.isic in isics else 0,
-                        format_func=lambda c: f"{c} — {INDUSTRIES[c]}", key="journey_isic")
+                        format_func=lambda c: f"{c} — {INDUSTRIES[c]}", key=f"journey_isic@{form}")
     st.caption("Stages in order; edit names, add or delete rows, or change the order numbers.")
     table = pl.DataFrame({"order": list(range(1, len(journey.stages) + 1)),
                           "stage": [s.name for s in journey.stages]})
-    edited = st.data_editor(table, num_rows="dynamic", hide_index=True, key="journey_stages")
+    edited = st.data_editor(table, num_rows="dynamic", hide_index=True,
+                            key=f"journey_stages@{form}")
     rows = pl.DataFrame(edited).drop_nulls("stage").sort("order", nulls_last=True)
     names = rows["stage"].to_list()
     keys = {s.key: s.name for s in journey.stages}
@@ -258,7 +257,7 @@ def journey_section() -> None:
         current = keys.get(journey.stage_roles.get(role, ""))
         options = [NONE, *names]
         picked = col.selectbox(role, options, index=options.index(current)
-                               if current in names else 0, key=f"stage_role:{role}")
+                               if current in names else 0, key=f"stage_role:{role}@{form}")
         stage_roles[role] = None if picked == NONE else picked
     events = store.load_table(ws_id, "events")
     if events is not None and "stage" in events.columns:
