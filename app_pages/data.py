@@ -11,6 +11,7 @@ import streamlit as st
 import ui
 from cjm_core.industries.journeys import INDUSTRIES
 from cjm_core.ingest.pipeline import choose, dedupe_problems, digest, holds_table, suggest
+from cjm_core.ingest.preview import preview, unused_columns
 from cjm_core.ingest.problems import CODES, code_counts
 from cjm_core.ingest.validate import SCALES
 from cjm_core.model.journey import (
@@ -57,14 +58,20 @@ def table_panel(file_key: str, index: int, raw) -> object | None:
         choice = base if table == base.table else choose(raw, table)
         roles = role_editor(key, raw, table, choice)
         scales = scale_editor(key, table, roles, choice.scales)
+        preview_section(key, raw, table, roles)
         date_order = choice.date_order
         mapped = tuple(sorted(roles.items()))
-        loaded = ui.load_choice(key, raw, table, mapped, date_order, tuple(sorted(scales.items())))
+        # shown only when checking takes a while (half a second and more)
+        checking = f"Checking {raw.frame.height:,} rows of {ui.md_escape(where)} as {table}…"
+        with st.spinner(checking, show_time=True):
+            loaded = ui.load_choice(key, raw, table, mapped, date_order,
+                                    tuple(sorted(scales.items())))
         if loaded.result.status == "needs_answer":
             date_order, scales = answer_questions(key, loaded.result.questions, date_order,
                                                   scales)
-            loaded = ui.load_choice(key, raw, table, mapped, date_order,
-                                    tuple(sorted(scales.items())))
+            with st.spinner(checking, show_time=True):
+                loaded = ui.load_choice(key, raw, table, mapped, date_order,
+                                        tuple(sorted(scales.items())))
         report(key, loaded)
         return loaded if use else None
 
@@ -86,6 +93,22 @@ def role_editor(key: str, raw, table: str, choice) -> dict[str, str]:
         if picked != NONE:
             roles[role.name] = picked
     return roles
+
+
+def preview_section(key: str, raw, table: str, roles: dict[str, str]) -> None:
+    """The first rows under the chosen roles, so a wrong choice shows before anything is
+    saved."""
+    shown = preview(raw, table, roles)
+    if not shown.width:
+        st.info("No column has a role yet: choose the roles above to see the table as it will "
+                "be saved.")
+        return
+    st.markdown(f"**Preview**: the first {shown.height:,} of {raw.frame.height:,} rows as they "
+                f"will be read, headed by their roles")
+    st.dataframe(shown, hide_index=True, width="stretch", key=f"preview:{key}")
+    unused = unused_columns(raw, roles)
+    if unused:
+        st.caption("Not saved (no role reads them): " + ui.md_escape(", ".join(unused)))
 
 
 def scale_editor(key: str, table: str, roles: dict[str, str], saved: dict[str, int]
@@ -176,7 +199,10 @@ def upload_section() -> None:
             name = ui.md_escape(up.name)
             with st.status(f"Reading {name} ({len(data) / 1e6:.1f} MB)…") as status:
                 raws = ui.read_upload(fkey, data, up.name)
-                status.update(label=f"Read {name}", state="complete", expanded=False)
+                rows = sum(r.frame.height for r in raws)
+                tables = f" in {len(raws)} sheets" if len(raws) > 1 else ""
+                status.update(label=f"Read {name}: {rows:,} rows{tables}", state="complete",
+                              expanded=False)
         if reading.failed:
             continue
         if len(raws) > 1:
@@ -192,14 +218,20 @@ def upload_section() -> None:
         st.success(st.session_state.pop("uploads_saved"))
     if chosen and st.button("Save to workspace", type="primary", key="save_uploads"):
         before = store.get_journey(ws_id)
-        with ui.guard():
+        rows = sum(load.result.rows_loaded for load in chosen)
+        tables = "table" if len(chosen) == 1 else "tables"
+        with st.status(f"Saving {rows:,} rows of {len(chosen)} {tables} to the workspace…",
+                       expanded=False) as status, ui.guard() as saving:
             saved = save_loads(store, ws_id, chosen)
+            status.update(label=f"Saved {sum(saved.values()):,} rows", state="complete")
             message = "Saved: " + ", ".join(f"{t} ({n:,} rows)" for t, n in saved.items()) + "."
             if store.get_journey(ws_id) != before:
                 message += (" The journey now follows your data (stages in the order customers "
                             "meet them); check it under Journey below.")
             st.session_state["uploads_saved"] = message
             st.rerun()  # the sidebar's table counts and the journey form follow the save at once
+        if saving.failed:  # the message is inside the status: open it
+            status.update(label="Nothing was saved", state="error", expanded=True)
 
 
 def journey_form_key(ws: str, journey) -> str:
