@@ -21,9 +21,9 @@ from cjm_core.journey_map.model import (
     item_rows,
     lane_rows,
     stage_rows,
-    stage_summary,
 )
 from cjm_core.journey_map.status import map_status, segment_choices, stage_focus
+from cjm_core.model import settings as S
 from cjm_core.storage.workspaces import workspace_targets
 
 PRESENT = st.query_params.get("present") == "1"
@@ -59,43 +59,85 @@ def keep(m: JourneyMap) -> None:
     st.session_state["map_json"] = m.to_json()
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def swimlane_spec(map_json: str, width: int, large: bool = False) -> dict:
-    """The map's swimlane as a Vega-Lite spec, built once per map and size for every session:
+@st.cache_data(max_entries=64, show_spinner=False)
+def swimlane_spec(map_json: str, width: int | None = None, large: bool = False, *,
+                  fit: tuple[int, int] | None = None, focus: int | None = None,
+                  hide: tuple[str, ...] = ()) -> dict:
+    """The map's swimlane as a Vega-Lite spec, built once per map and view for every session:
     building and validating the Altair chart is this page's costliest step (≈ 0.3 s a chart),
     and sessions that open the same map would otherwise each pay it."""
-    return swimlane_chart(JourneyMap.from_json(map_json), large=large, width=width).to_dict()
+    return swimlane_chart(JourneyMap.from_json(map_json), large=large, width=width, fit=fit,
+                          focus=focus, hide_lanes=hide).to_dict()
 
 
 def show_map(m: JourneyMap, width: int, *, large: bool = False, where=st) -> None:
-    where.vega_lite_chart(swimlane_spec(m.to_json(), width, large))
+    # drawn at its own size, not stretched ("content"), and without Streamlit's theme: the
+    # screen shows what the exports show; CSS (_MAP_CSS) only scales it down to fit
+    where.vega_lite_chart(swimlane_spec(m.to_json(), width, large), width="content", theme=None)
+
+
+#: the map's SVG is scaled down (never distorted) to its column; in presentation mode to the
+#: window below the stage bar. A fixed style, no user text.
+_MAP_CSS = """
+<style>
+[data-testid="stVegaLiteChart"] svg.marks { max-width: 100%; height: auto; }
+</style>
+"""
+#: the presentation's bar of controls (arrows, stage, lanes) in CSS pixels
+PRESENT_BAR = 80
+_PRESENT_CSS = f"""
+<style>
+[data-testid="stMainBlockContainer"], .block-container {{
+  padding: 6px 12px 0 12px !important;
+}}
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] {{ gap: 6px; }}
+[data-testid="stVegaLiteChart"] {{ display: flex; justify-content: center; }}
+[data-testid="stVegaLiteChart"] svg.marks {{
+  width: auto; height: auto; max-width: 100%; max-height: calc(100vh - {PRESENT_BAR}px);
+}}
+[data-testid="stElementToolbar"] {{ display: none !important; }}
+</style>
+"""
+
+
+def step_to(index: int) -> None:
+    st.query_params["stage"] = str(index)
+
+
+def present(m: JourneyMap) -> None:
+    """Presentation mode: the whole map on one screen (laid out for ``w``×``h``, default
+    1920×1080, then scaled to the window), the presented stage highlighted in the map; ◀ ▶ or
+    the arrow keys step through the stages, a lane picker hides lanes for the room. Stage,
+    hidden lanes and screen size are in the URL, so a bookmark reproduces the view."""
+    ui.presentation_style()
+    st.html(_PRESENT_CSS)
+    stages = m.visible_stages()
+    focus = stage_focus(st.query_params.get("stage"), len(stages))
+    lanes = {la.key: la.title for la in m.visible_lanes() if la.key != "stage"}
+    params = st.query_params.to_dict()
+    width, height = S.MAP_WIDTH.read(params), S.MAP_HEIGHT.read(params)
+    prev, name, pick, nxt = st.columns([2, 12, 3, 2], vertical_alignment="center")
+    prev.button("◀", key="present_prev", shortcut="Left", disabled=focus == 0,
+                on_click=step_to, args=(focus - 1,), help="Previous stage (←)")
+    nxt.button("▶", key="present_next", shortcut="Right", disabled=focus >= len(stages) - 1,
+               on_click=step_to, args=(focus + 1,), help="Next stage (→)")
+    name.markdown(f"**Stage {focus + 1} of {len(stages)}: {ui.md_escape(stages[focus].name)}**")
+    with pick.popover("Lanes", width="stretch"):
+        hidden = st.multiselect("Hide lanes for the room", list(lanes), format_func=lanes.get,
+                                help=S.MAP_HIDE.help, key=ui.view_key(S.MAP_HIDE, choices=lanes))
+    ui.keep_view(S.MAP_HIDE, hidden)
+    with ui.guard():
+        spec = swimlane_spec(m.to_json(), fit=(width, height - PRESENT_BAR), focus=focus,
+                             hide=tuple(hidden))
+        st.vega_lite_chart(spec, width="content", theme=None)
 
 
 m, base = working()
 if base is not None:  # the URL names the version on screen
     st.query_params["version"] = st.session_state["map_url_version"] = str(base)
-
+st.html(_MAP_CSS)
 if PRESENT:
-    ui.presentation_style()
-    stages = m.visible_stages()
-    focus = stage_focus(st.query_params.get("stage"), len(stages))
-    left, mid, right = st.columns([1, 8, 1])
-    if left.button("◀", key="present_prev", disabled=focus == 0):
-        st.query_params["stage"] = str(focus - 1)
-        st.rerun()
-    if right.button("▶", key="present_next", disabled=focus >= len(stages) - 1):
-        st.query_params["stage"] = str(focus + 1)
-        st.rerun()
-    mid.markdown(f"## {ui.md_escape(m.title)}")
-    # the chart is laid out in pixels: 1840 fits a 1920-wide projector with the page's margins
-    show_map(m, 1840, large=True)
-    if stages:
-        st.markdown(f"### Stage {focus + 1} of {len(stages)}: "
-                    f"{ui.md_escape(stages[focus].name)}")
-        for lane, lines in stage_summary(m, stages[focus].key):
-            st.markdown(f"**{ui.md_escape(lane)}**")
-            for line in lines:
-                st.text(line)
+    present(m)
     st.stop()
 
 st.title("Journey map")

@@ -3,6 +3,7 @@ solid emotion marks, error bars, flags exactly where belief and data part, wrapp
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -207,3 +208,121 @@ def test_sample_map_from_data_draws():
     assert sorted(f["key"] for f in flags) == sorted(
         k for k in m.flagged_stages() if k in {s.key for s in m.visible_stages()})
     assert len(values(spec, "text-header")) >= len(m.visible_stages())
+
+
+# -- presentation: a map fitted to the screen, the presented stage, lanes hidden for the room ----
+
+SCREENS = [(1920, 1080), (1280, 720)]
+
+
+@functools.cache
+def sample_map(isic: str = "4742") -> JourneyMap:
+    from cjm_core.demo.sample import generate
+    from cjm_core.journey_map.build import build_map
+    from cjm_core.model.dataset import Dataset
+    from cjm_core.model.journey import default_journey
+
+    return build_map(Dataset(default_journey(isic), **generate(isic, customers=300)))
+
+
+def lane_heights(spec: dict[str, Any]) -> dict[str, float]:
+    """Each lane's height: its title box at the left (x = 0) of the cells layer."""
+    return {r["lane"]: r["y2"] - r["y"] for r in values(spec, "cells") if r["x"] == 0}
+
+
+@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("make", [sample_map, lambda: sample_map("4741"), lambda: tv_map(12)],
+                         ids=["4742", "4741", "12 stages"])
+def test_a_fitted_map_fits_the_screen_with_every_lane(make, screen):
+    m = make()
+    spec = swimlane_chart(m, fit=screen).to_dict()
+    pad = spec["config"]["padding"]
+    assert spec["width"] + 2 * pad <= screen[0] and spec["height"] + 2 * pad <= screen[1]
+    heights = lane_heights(spec)
+    assert list(heights) == [la.key for la in m.visible_lanes()]
+    assert sum(heights.values()) <= spec["height"]
+    assert min(heights.values()) > 0
+    # the title is drawn inside the map, once
+    assert "title" not in spec and [r["text"] for r in values(spec, "text-map_title")] == [
+        m.title]
+    # every mark inside the chart
+    ys = [r.get("y2", r["y"]) for la in spec["layer"] for r in la["data"]["values"]
+          if "y" in r and r["y"] is not None]
+    assert max(ys) <= spec["height"] + 0.01
+
+
+def test_a_fitted_map_uses_bigger_type_than_the_old_wall_needed():
+    """1080 lines are worth more than 720: the type is chosen for the screen, not fixed."""
+    m = sample_map()
+    big, small = (swimlane_chart(m, fit=s).to_dict() for s in SCREENS)
+    size = mark(layers(big)["text-body"])["fontSize"]
+    assert size >= 13 and size > mark(layers(small)["text-body"])["fontSize"]
+
+
+def test_a_cut_cell_says_how_many_entries_it_leaves_out():
+    m = tv_map()
+    key = m.stages[0].key
+    m.cell("pain_points", key).items = [Item(f"Pain {i} " + LONG, "assumed") for i in range(12)]
+    spec = swimlane_chart(m, fit=(1280, 720)).to_dict()
+    bullets = {r["text"].split()[1] for r in values(spec, "text-assumed")
+               if r["lane"] == "pain_points" and r["text"].startswith("• Pain")}
+    more = [r["text"] for r in values(spec, "text-more") if r["lane"] == "pain_points"]
+    assert len(more) == 1 and more[0] == f"+{12 - len(bullets)} more"
+    assert 1 <= len(bullets) < 12
+
+
+def test_the_presented_stage_is_a_parameter_that_veils_the_other_columns():
+    m = tv_map()
+    spec = swimlane_chart(m, fit=(1920, 1080), focus=2).to_dict()
+    assert spec["params"] == [{"name": "focus", "value": 2}]
+    la = layers(spec)
+    veil, frame = la["stage-veil"], la["stage-frame"]
+    assert veil["transform"] == [{"filter": "datum.col != focus"}]
+    assert frame["transform"] == [{"filter": "datum.col == focus"}]
+    assert [r["col"] for r in veil["data"]["values"]] == list(range(5))
+    assert mark(veil)["opacity"] >= 0.5 and mark(frame)["filled"] is False
+    columns = {r["stage"]: r["x"] for r in values(spec, "cells")
+               if r["lane"] == "stage" and "stage" in r}
+    framed = next(r for r in frame["data"]["values"] if r["col"] == 2)
+    assert framed["x"] == pytest.approx(columns["Stage 2"], abs=5)
+    # drawn last, over the text; without a stage to present, none of it
+    assert [la["description"] for la in spec["layer"]][-2:] == ["stage-veil", "stage-frame"]
+    plain = swimlane_chart(m, fit=(1920, 1080)).to_dict()
+    assert "params" not in plain and "stage-veil" not in layers(plain)
+    with pytest.raises(QueryError, match="no stage 6"):
+        swimlane_chart(m, focus=5)
+
+
+def test_hidden_lanes_are_left_out_but_the_stage_header_stays():
+    m = tv_map()
+    spec = swimlane_chart(m, fit=(1920, 1080), hide_lanes={"kpis", "thoughts", "stage"}).to_dict()
+    lanes = {r.get("lane") for la in spec["layer"] for r in la["data"]["values"]}
+    assert "kpis" not in lanes and "thoughts" not in lanes and "stage" in lanes
+    assert "Thought 1" not in json.dumps(spec) and "CSAT" not in json.dumps(spec)
+    assert not any(la.hidden for la in m.lanes)  # the map itself is untouched
+    every = [la.key for la in m.lanes if la.key != "stage"]
+    assert list(lane_heights(swimlane_chart(m, hide_lanes=every).to_dict())) == ["stage"]
+
+
+@pytest.mark.parametrize("kw", [{}, {"large": True}, {"fit": (1920, 1080)}, {"fit": (1280, 720)}],
+                         ids=["screen", "large", "1080", "720"])
+def test_emotion_labels_and_curve_share_the_maps_one_pixel_scale(kw):
+    """The labels +2, 0, −2 sit exactly on their guide lines, and no layer has a scale of its
+    own: a renderer that resizes the chart (Streamlit's "fit") cannot move one against the
+    other. The size is the chart's own ("pad") and it is drawn as SVG, like the exports."""
+    spec = swimlane_chart(tv_map(), **kw).to_dict()
+    labels = {r["v"]: r["y"] for r in values(spec, "text-scale")}
+    guides = {r["v"]: r["y"] for r in values(spec, "emotion-guides")}
+    assert set(labels) == {2, 0, -2}
+    for v, y in labels.items():
+        assert guides[v] == pytest.approx(y, abs=0.01)
+    assert guides[2] < guides[0] < guides[-2]  # +2 on top
+    assert "resolve" not in spec
+    scales = {json.dumps(la["encoding"]["y"]["scale"], sort_keys=True) for la in spec["layer"]}
+    assert scales == {json.dumps({"domain": [0, spec["height"]], "nice": False, "reverse": True,
+                                  "zero": False}, sort_keys=True)}
+    assert spec["autosize"] == {"type": "pad"}
+    assert spec["usermeta"] == {"embedOptions": {"renderer": "svg"}}
+    rows = {r["key"]: r for r in values(spec, "emotion-measured-points")}
+    between = rows["stage_0"]["ym"]  # measured +0.8: a little above the zero line
+    assert guides[0] > between > guides[1]

@@ -188,3 +188,22 @@ def test_rows_keep_hidden_lanes_and_stages():
     table = rows(m)
     assert any(r["stage"] == "Discovery" for r in table)
     assert any(r["lane"] == m.lanes[2].key for r in table)
+
+
+def _translate_y(element: ElementTree.Element) -> float:
+    return float(re.search(r"translate\([^,]+,([^)]+)\)", element.get("transform", "")).group(1))
+
+
+@pytest.mark.parametrize("kw", [{}, {"large": True}, {"fit": (1920, 1080), "focus": 1}],
+                         ids=["screen", "large", "presented"])
+def test_svg_draws_each_emotion_label_on_its_grid_line(kw):
+    """vl-convert's picture (the export) puts +2, 0 and −2 on their guide lines: every label
+    sits the same small baseline offset below its line."""
+    root = ElementTree.fromstring(to_svg(av_map(), **kw))
+    labels = {"".join(t.itertext()): _translate_y(t) for t in root.iter()
+              if t.tag.endswith("text") and "".join(t.itertext()) in ("+2", "0", "−2")}
+    rules = sorted(_translate_y(r) for r in root.iter()
+                   if r.tag.endswith("line") and float(r.get("x2", 0)) > 500)
+    assert set(labels) == {"+2", "0", "−2"} and len(rules) == 5
+    offsets = [labels[t] - line for t, line in zip(("+2", "0", "−2"), rules[::2], strict=True)]
+    assert max(offsets) - min(offsets) < 0.5 and 0 <= offsets[0] < 8, offsets

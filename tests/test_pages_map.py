@@ -12,7 +12,9 @@ from cjm_core.journey_map.build import KPI_REACHED, stage_customers
 from cjm_core.journey_map.model import JourneyMap
 from cjm_core.metric import format_value
 from cjm_core.storage.workspaces import load_dataset
-from tests.conftest import ROOT
+from tests.conftest import ROOT, open_page
+
+PRESENT_BAR = 80  # app_pages/journey_map.py: the stage bar above the presented map
 
 
 @pytest.fixture
@@ -48,15 +50,54 @@ def test_saving_makes_versions_and_restore_brings_one_back(page):
     assert page.session_state["map_json"] and "Edited elsewhere" in page.session_state["map_json"]
 
 
+def _present_spec(at) -> dict:
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 1  # the map and nothing else
+    return json.loads(charts[0].proto.spec)
+
+
+def _lanes(spec: dict) -> set[str]:
+    layer = {la.get("description"): la["data"]["values"] for la in spec["layer"]}
+    return {r["lane"] for r in layer["text-lane_title"]}
+
+
 def test_presentation_mode_shows_the_map_and_steps_through_stages(page):
     page.query_params["present"] = "1"
     page.run()
     assert not page.exception, page.exception
-    texts = [m.value for m in page.markdown]
-    assert any(t.startswith("### Stage 1 of 7") for t in texts)
+    assert any(m.value.startswith("**Stage 1 of 7: ") for m in page.markdown)
     assert not page.sidebar.selectbox  # no workspace switcher or filters
+    assert not page.title  # the map draws the only title
+    spec = _present_spec(page)
+    assert spec["params"] == [{"name": "focus", "value": 0}]
+    assert spec["width"] + 20 <= 1920 and spec["height"] + 20 <= 1080 - PRESENT_BAR
+    assert page.button(key="present_prev").disabled
+    assert (page.button(key="present_prev").proto.shortcut,
+            page.button(key="present_next").proto.shortcut) == ("left", "right")
     page.button(key="present_next").click().run()
-    assert any(t.startswith("### Stage 2 of 7") for t in (m.value for m in page.markdown))
+    assert any(m.value.startswith("**Stage 2 of 7: ") for m in page.markdown)
+    assert page.query_params["stage"] in ("1", ["1"])
+    assert _present_spec(page)["params"] == [{"name": "focus", "value": 1}]
+    page.button(key="present_prev").click().run()
+    assert _present_spec(page)["params"] == [{"name": "focus", "value": 0}]
+
+
+def test_presentation_lane_picker_hides_lanes_and_the_link_keeps_them(page):
+    page.query_params["present"] = "1"
+    page.run()
+    assert {"kpis", "backstage"} <= _lanes(_present_spec(page))
+    page.multiselect(key="map_hide").set_value(["backstage", "kpis"]).run()
+    assert not page.exception, page.exception
+    assert _lanes(_present_spec(page)) == {"stage", "actions", "touchpoints", "channels",
+                                           "thoughts", "emotion", "pain_points", "opportunities"}
+    assert page.query_params["map_hide"] in ("backstage,kpis", ["backstage,kpis"])
+    # the link opens the same view; a lane the map does not have is dropped, junk sizes ignored
+    at = open_page("journey_map", page.session_state["workspace_id"], present="1", stage="3",
+                   map_hide="kpis,nowhere", w="1280", h="abc")
+    assert at.multiselect(key="map_hide").value == ["kpis"]
+    spec = _present_spec(at)
+    assert "kpis" not in _lanes(spec) and spec["params"] == [{"name": "focus", "value": 3}]
+    assert spec["width"] + 20 <= 1280 and spec["height"] + 20 <= 1080 - PRESENT_BAR
 
 
 def test_export_offers_a_download(page):

@@ -262,3 +262,19 @@ def parameters_table() -> str:
     rows += [f"| `{s.name}` | {page.capitalize()} | {_shown_default(s)} | {s.help} |"
              for page, group in VIEW_SETTINGS.items() for s in group]
     return "\n".join(rows) + "\n"
+
+
+# -- Journey map (presentation mode) -------------------------------------------------------------
+MAP_HIDE = Setting(
+    "map_hide", [], "Presentation mode: lanes hidden for the room (lane keys, e.g. "
+    "backstage,thoughts)", names, dump_names)
+MAP_WIDTH = Setting(
+    "w", 1920, "Presentation mode: the screen width the map is laid out for, in pixels (it is "
+    "then scaled to the window)", integer(640, 7680), str)
+MAP_HEIGHT = Setting(
+    "h", 1080, "Presentation mode: the screen height the map is laid out for, in pixels",
+    integer(360, 4320), str)
+
+#: the journey map's view settings (the presented stage is ``stage``, read by
+#: ``journey_map.status.stage_focus``); not yet in VIEW_SETTINGS, whose README table lists them
+MAP_SETTINGS = (MAP_HIDE, MAP_WIDTH, MAP_HEIGHT)
