@@ -111,3 +111,36 @@ def test_any_events_load_alike(rows):
         return
     a, b = _both(frame, "events")
     _same(a, b)
+
+
+edge_text = st.text(alphabet=st.sampled_from(
+    ["a", "b", "é", "€", " ", "\t", "\n", "\u00a0", "\u0085", "\u2000", "\u2009", "\u2028",
+     "\u202f", "\u205f", "\u3000", "\u1680", "\u00c2", "\u00e1"]), max_size=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), edge_text), min_size=1, max_size=30))
+def test_the_strip_check_never_calls_a_column_to_strip_clean(values):
+    from cjm_core.ingest.text_kernels import may_need_strip
+
+    col = pl.Series("v", values, dtype=pl.String)
+    stripped = col.str.strip_chars()
+    changes = bool(((stripped != col) | (col.str.len_bytes() == 0)).fill_null(False).any())
+    if changes:
+        assert may_need_strip(col)
+    # long and short values, several chunks
+    long = pl.concat([col, pl.Series("v", ["x" * 30 + v if v else v for v in values])],
+                     rechunk=False)
+    long_changes = changes or bool(
+        (long.str.strip_chars() != long).fill_null(False).any())
+    if long_changes:
+        assert may_need_strip(long)
+
+
+def test_parquet_text_is_stripped_only_where_needed():
+    frame = pl.DataFrame({"customer_id": ["C1", "C2 "], "stage": ["Look", "Buy"],
+                          "timestamp": [T0, T0], "channel": ["web", "\u00a0"]})
+    a, b = _both(frame, "events")
+    _same(a, b)
+    assert a.result.data["customer_id"].to_list() == ["C1", "C2"]
+    assert a.result.data["channel"].to_list() == ["web", None]

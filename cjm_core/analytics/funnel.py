@@ -220,6 +220,12 @@ def _step_codes(col: pl.Series, mapping: dict, other: int) -> np.ndarray:
         lookup = np.array([mapping.get(c, other) for c in cats] + [other], dtype=np.uint8)
         phys = col.to_physical().fill_null(len(cats)).to_numpy()
         return lookup[phys]
+    if col.dtype == pl.String:  # one compiled pass over the string views
+        from cjm_core.ingest.text_kernels import match_codes
+
+        codes = match_codes(col, {str(k): v for k, v in mapping.items()}, other)
+        if codes is not None:
+            return codes
     return (col.cast(pl.String)
             .replace_strict(list(mapping), list(mapping.values()), default=other,
                             return_dtype=pl.UInt8)

@@ -43,6 +43,7 @@ from cjm_core.ingest.workbook_guard import (
     open_zip,
 )
 from cjm_core.model.schema import ROW
+from cjm_core.parallel import pmap
 
 WHITESPACE = "whitespace"
 DELIMITERS = (",", ";", "\t", "|")
@@ -108,6 +109,13 @@ def scan_cells(body: bytes, delimiter: str, start: int = 0) -> tuple[bool, bool]
     from cjm_core.ingest.text_kernels import scan_cells as scan
 
     return scan(body, delimiter, start)
+
+
+def _may_need_strip(values: pl.Series) -> bool:
+    """:func:`cjm_core.ingest.text_kernels.may_need_strip` (compiled, imported on first use)."""
+    from cjm_core.ingest.text_kernels import may_need_strip
+
+    return may_need_strip(values)
 
 
 def _falses(n: int) -> pl.Series:
@@ -890,6 +898,9 @@ def _typed_table(
     texts = [c for c in frame.columns if c not in kept]
     cells = frame.select(pl.col(c) if c in kept else as_text_expr(c, frame.schema[c])
                          for c in frame.columns)
+    # a text column with no empty value and no whitespace at an edge is kept as it is
+    texts = [c for c, dirty in zip(texts, pmap(lambda c: _may_need_strip(cells[c]), texts),
+                                   strict=True) if dirty]
     if texts:
         cells = cells.with_columns(_normalise(cells.select(texts)))
     cells = cells.rename({c: f"c{j}" for j, c in enumerate(cells.columns)})

@@ -43,7 +43,7 @@ import pyarrow as pa
 from cjm_core.ingest.dates import ISO_LAYOUTS
 from cjm_core.parallel import run_both
 
-__all__ = ["ISO_LAYOUTS", "iso_datetimes", "scan_cells"]
+__all__ = ["ISO_LAYOUTS", "iso_datetimes", "match_codes", "may_need_strip", "scan_cells"]
 
 _SP, _TAB, _VT, _FF = np.uint8(32), np.uint8(9), np.uint8(11), np.uint8(12)
 _NL, _CR, _QT, _NUL = np.uint8(10), np.uint8(13), np.uint8(34), np.uint8(0)
@@ -353,3 +353,152 @@ def _parse_chunk(part: pl.Series, out: np.ndarray, ok: np.ndarray, sep: str | No
     starts = np.zeros(len(parts) + 1, dtype=np.int64)
     np.cumsum([p.size for p in parts], out=starts[1:])
     _iso_datetime_block(views, valid, data, starts, 0, n, np.uint8(ord(sep)), _MONTHS, out, ok)
+
+
+# --------------------------------------------------------------------------- typed columns' text
+
+
+@nb.njit(cache=True, nogil=True, boundscheck=False)
+def _edges_block(inline, views, valid, data, starts, n):  # pragma: no cover - compiled
+    """Whether some value among string views 0..n-1 is empty or may start or end with
+    whitespace: an ASCII whitespace byte (tab to CR, space) or a byte that begins (first) or
+    ends (last) the UTF-8 of a Unicode whitespace character (see the module docstring)."""
+    for i in range(n):
+        if valid[i] == 0:
+            continue
+        length = views[4 * i]
+        if length == 0:
+            return True
+        first = inline[16 * i + 4]
+        if length <= 12:
+            last = inline[16 * i + 3 + length]
+        else:
+            last = data[starts[views[4 * i + 2]] + np.int64(views[4 * i + 3]) + length - 1]
+        if first == 32 or (first >= 9 and first <= 13) or first == 0xC2 or (
+                first >= 0xE1 and first <= 0xE3):
+            return True
+        if last == 32 or (last >= 9 and last <= 13) or (last >= 0x80 and last <= 0x8A) or (
+                last == 0x9F or last == 0xA0 or last == 0xA8 or last == 0xA9 or last == 0xAF):
+            return True
+    return False
+
+
+def may_need_strip(values: pl.Series) -> bool:
+    """Whether some value of a text column is empty or may start or end with whitespace (False
+    means certainly none: stripping and blanking would change nothing). One pass over the
+    column's string views, chunk by chunk, without touching the strings themselves but the last
+    byte of a long one; ≈ 20× faster than stripping.
+
+    >>> may_need_strip(pl.Series(["a", "Web shop", None])), may_need_strip(pl.Series(["a "]))
+    (False, True)
+    >>> may_need_strip(pl.Series(["x\\u00a0"])), may_need_strip(pl.Series(["", "b"]))
+    (True, True)
+    """
+    start = 0
+    for length in values.chunk_lengths():
+        if length and _chunk_edges(values.slice(start, length)):
+            return True
+        start += length
+    return False
+
+
+def _chunk_edges(part: pl.Series) -> bool:
+    got = _views(part)
+    if got is None:
+        return True  # not laid out as views: say "maybe", the caller strips
+    inline, views, valid, data, starts = got
+    return bool(_edges_block(inline, views, valid, data, starts, len(valid)))
+
+
+def _views(part: pl.Series) -> tuple[np.ndarray, ...] | None:
+    """One chunk of a text column as Arrow string views: (views as bytes, views as uint32
+    quadruples, 1 per value / 0 per null, every data buffer one after another, where each
+    buffer starts); None when polars hands out no view array."""
+    arr = part.to_arrow(compat_level=pl.CompatLevel.newest())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not isinstance(arr, pa.StringViewArray):
+        return None
+    n = len(arr)
+    buffers = arr.buffers()
+    first = arr.offset
+    views = np.frombuffer(buffers[1], dtype=np.uint32)[4 * first:4 * (first + n)]
+    inline = np.frombuffer(buffers[1], dtype=np.uint8)[16 * first:16 * (first + n)]
+    if arr.null_count:
+        bits = np.frombuffer(buffers[0], dtype=np.uint8)
+        valid = np.unpackbits(bits, bitorder="little")[first:first + n]
+    else:
+        valid = np.ones(n, dtype=np.uint8)
+    parts = [np.frombuffer(b, dtype=np.uint8) for b in buffers[2:] if b is not None]
+    data = (parts[0] if len(parts) == 1 else np.concatenate(parts) if parts
+            else np.zeros(1, np.uint8))
+    starts = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum([p.size for p in parts], out=starts[1:])
+    return inline, views, valid, data, starts
+
+
+@nb.njit(cache=True, nogil=True, boundscheck=False)
+def _codes_block(inline, views, valid, data, starts, names, name_starts, heads, codes, other,
+                 out):  # pragma: no cover - compiled
+    """``out[i]`` = ``codes[j]`` for the first name j equal to value i, else ``other`` (nulls
+    too); ``names`` holds the names' UTF-8 one after another, name j from ``name_starts[j]``;
+    ``heads[j]`` is name j's length and first four bytes as a view holds them (zero padded), so
+    most names are ruled out by two integer comparisons."""
+    for i in range(len(valid)):
+        out[i] = other
+        if valid[i] == 0:
+            continue
+        length = views[4 * i]
+        head = views[4 * i + 1]
+        for j in range(len(codes)):
+            if heads[2 * j] != length or heads[2 * j + 1] != head:
+                continue
+            lo = name_starts[j]
+            same = True
+            if length <= 12:
+                for b in range(4, length):
+                    if inline[16 * i + 4 + b] != names[lo + b]:
+                        same = False
+                        break
+            else:
+                at = starts[views[4 * i + 2]] + np.int64(views[4 * i + 3])
+                for b in range(4, length):
+                    if data[at + b] != names[lo + b]:
+                        same = False
+                        break
+            if same:
+                out[i] = codes[j]
+                break
+
+
+def match_codes(values: pl.Series, mapping: dict[str, int], other: int) -> np.ndarray | None:
+    """The code ``mapping`` gives each value of a text column (uint8), ``other`` for a value it
+    does not name and for a null; one compiled pass over the string views (the funnel's step
+    codes: ≈ 10× faster than ``replace_strict`` on 10M events). None when polars hands out no
+    view array (the caller falls back to polars).
+
+    >>> match_codes(pl.Series(["Buy", "Look", None, "look", "A long step name here"]),
+    ...             {"Look": 1, "Buy": 2, "A long step name here": 3}, 9).tolist()
+    [2, 1, 9, 9, 3]
+    """
+    encoded = [name.encode() for name in mapping]
+    names = np.frombuffer(b"".join(encoded) or b"\0", dtype=np.uint8)
+    name_starts = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(e) for e in encoded], out=name_starts[1:])
+    codes = np.array(list(mapping.values()), dtype=np.uint8)
+    heads = np.zeros(2 * len(encoded), dtype=np.uint32)
+    for j, e in enumerate(encoded):
+        heads[2 * j] = len(e)
+        heads[2 * j + 1] = np.frombuffer(e[:4].ljust(4, b"\0"), dtype=np.uint32)[0]
+    out = np.empty(len(values), dtype=np.uint8)
+    start = 0
+    for length in values.chunk_lengths():
+        if length:
+            got = _views(values.slice(start, length))
+            if got is None:
+                return None
+            inline, views, valid, data, starts = got
+            _codes_block(inline, views, valid, data, starts, names, name_starts, heads, codes,
+                         np.uint8(other), out[start:start + length])
+        start += length
+    return out
