@@ -13,7 +13,7 @@ from cjm_core.analytics.periods import change, dated_tables, last_periods, no_da
 from cjm_core.analytics.scorecard import all_metrics
 from cjm_core.analytics.support import support_metrics
 from cjm_core.metric import format_value, info
-from cjm_core.present.charts_extra import change_table, metric_caption, wide_metrics
+from cjm_core.present.charts_extra import metric_caption, wide_metrics
 from cjm_core.present.tables import changes_table, cut_metrics_table
 
 ws_id = ui.page_setup()
@@ -135,7 +135,7 @@ if not bounds["previous_complete"]:
     since = f"the data start on {first:{day}}" if first else "there are no dated rows"
     st.warning(f"The previous period is incomplete: {since}, so its figures cover less than "
                f"{bounds['months']} months.")
-table = change_table(ui.compute(key, change, now, before))
+table = ui.compute(key, change, now, before)
 with_cuts = st.toggle("Show every cut (touchpoint, stage, channel, …)", key="pp_cuts")
 if not with_cuts:
     table = table.filter(table["by"] == "")

@@ -134,20 +134,29 @@ def test_cut_metrics_table_labels_units_and_n():
     ]
 
 
-def test_changes_table():
-    t = pl.DataFrame({
-        "metric": ["fcr", "open_cases"], "label": ["First-contact resolution", "Open cases"],
-        "by": ["", "channel=phone; complexity=simple"], "now": ["60.3%", "6"],
-        "before": ["59.0%", "–"], "change": ["+1.3 pp", "–"], "rel_change": [0.022579, None],
-        "n_now": [1305, 236], "n_before": [239, None], "low_sample": [False, True]})
-    got = changes_table(t)
+def test_changes_table_from_the_periods_change():
+    from cjm_core.analytics.periods import change
+    from cjm_core.metric import Metric
+
+    now = [Metric("fcr", 0.603, 1305), Metric("nps", 34.94, 730, unit="nps"),
+           Metric("resolution_hours_mean", 10.04, 230, unit="hours"),
+           Metric("fcr", 0.75, 12, by={"channel": "chat", "complexity": "simple"}),
+           Metric("open_cases", 6.0, 236, unit="count")]
+    before = [Metric("fcr", 0.59, 239), Metric("nps", 28.6, 781, unit="nps"),
+              Metric("resolution_hours_mean", 8.4, 195, unit="hours"),
+              Metric("open_cases", 0.0, 200, unit="count")]
+    got = changes_table(change(now, before))
     assert got.columns == ["Metric", "Cut", "Now", "Before", "Change (rates in points)",
                            "Relative change", "n now", "n before", "Low sample (either n < 30)"]
     assert got.rows() == [
-        ("First-contact resolution", "all", "60.3%", "59.0%", "+1.3 pp", "+2.3%", "1,305",
+        ("First-contact resolution", "all", "60.3%", "59.0%", "+1.3 pp", "+2.2%", "1,305",
          "239", "no"),
-        ("Open cases", "Channel: phone; Case complexity: simple", "6", "–", "–", "–", "236",
-         "–", "yes"),
+        ("First-contact resolution", "Channel: chat; Case complexity: simple", "75.0%", "–",
+         "–", "–", "12", "0", "yes"),
+        ("NPS", "all", "35", "29", "+6", "+22.2%", "730", "781", "no"),
+        ("Open cases", "all", "6", "0", "+6", "–", "236", "200", "no"),
+        ("Resolution time, mean", "all", "10.0 h", "8.4 h", "+1.6 h", "+19.5%", "230", "195",
+         "no"),
     ]
 
 

@@ -6,7 +6,8 @@ they are (charts, exports and tests read those).
 
 Public names: ``Column``, ``readable``, ``cell``, ``cut_title``, ``by_text``, ``moves_table``,
 ``matrix_table``, ``satisfaction_view``, ``phrases_table``, ``cut_metrics_table``,
-``changes_table``, ``targets_view``, ``problems_table``, ``codes_table``, ``proposal_view``.
+``change_text``, ``changes_table``, ``targets_view``, ``problems_table``, ``codes_table``,
+``proposal_view``.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from typing import Any
 import polars as pl
 
 from cjm_core.industries.targets import Target, cut_text, target_text
-from cjm_core.metric import LOW_SAMPLE_N, format_duration, format_interval, info
+from cjm_core.metric import LOW_SAMPLE_N, format_duration, format_interval, info, label
 
 __all__ = [
     "DASH",
     "Column",
     "by_text",
     "cell",
+    "change_text",
     "changes_table",
     "codes_table",
     "cut_metrics_table",
@@ -232,26 +234,48 @@ def cut_metrics_table(wide: pl.DataFrame, cut: str, names: Iterable[str],
     ])
 
 
-def changes_table(table: pl.DataFrame) -> pl.DataFrame:
-    """The period-over-period table (:func:`cjm_core.present.charts_extra.change_table`) with
-    words for its cut, the relative change as a percentage and counts with separators.
+def change_text(value: float | None, unit: str | None) -> str:
+    """A signed change in the metric's unit: rates in percentage points, NPS whole.
 
-    >>> t = pl.DataFrame({"metric": ["fcr"], "label": ["First-contact resolution"],
-    ...     "by": ["channel=phone"], "now": ["60.3%"], "before": ["59.0%"],
-    ...     "change": ["+1.3 pp"], "rel_change": [0.022579], "n_now": [1305],
-    ...     "n_before": [239], "low_sample": [False]})
-    >>> changes_table(t).row(0)
-    ('First-contact resolution', 'Channel: phone', '60.3%', '59.0%', '+1.3 pp', '+2.3%', \
-'1,305', '239', 'no')
+    >>> [change_text(v, u) for v, u in ((0.013, "rate"), (6.37, "nps"), (-18.56, "money"),
+    ...                                 (1.62, "hours"), (0.0, "count"), (None, "rate"))]
+    ['+1.3 pp', '+6', '−18.56', '+1.6 h', '+0', '–']
     """
-    return readable(table.with_columns(
-        pl.Series("by", [by_text(b or "") for b in table["by"]], dtype=pl.String)), [
-        Column("Metric", "label"), Column("Cut", "by"), Column("Now", "now"),
-        Column("Before", "before"), Column("Change (rates in points)", "change"),
-        Column("Relative change", "rel_change", "relative_change"),
-        Column("n now", "n_now", "count"), Column("n before", "n_before", "count"),
-        Column(f"Low sample (either n < {LOW_SAMPLE_N})", "low_sample", "flag"),
-    ])
+    if value is None or value != value:
+        return DASH
+    if unit == "rate":
+        return f"{value * 100:+.1f} pp".replace("-", "−")
+    text = cell(value, unit or "text")
+    return text if text.startswith(("−", "+")) else "+" + text
+
+
+def changes_table(change: pl.DataFrame) -> pl.DataFrame:
+    """The period-over-period table (:func:`cjm_core.analytics.periods.change`) as a person
+    reads it: the metric's label, the cut in words, now and before in the metric's unit, the
+    change (rates in points) and the relative change as percentages, n with separators. Sorted
+    by label, the whole before its cuts.
+
+    >>> c = pl.DataFrame({"metric": ["nps", "fcr"], "by": ["channel=phone", ""],
+    ...     "unit": ["nps", "rate"], "value_now": [34.9, 0.603], "value_before": [28.6, 0.59],
+    ...     "abs_change": [6.3, 0.013], "rel_change": [0.2203, 0.022], "n_now": [730, 1305],
+    ...     "n_before": [781, 239], "low_sample": [False, False]})
+    >>> changes_table(c).rows()[1]
+    ('NPS', 'Channel: phone', '35', '29', '+6', '+22.0%', '730', '781', 'no')
+    """
+    rows = sorted(change.iter_rows(named=True),
+                  key=lambda r: (label(r["metric"]).casefold(), r["by"] != "", r["by"] or ""))
+    data = {
+        "Metric": [label(r["metric"]) for r in rows],
+        "Cut": [by_text(r["by"] or "") for r in rows],
+        "Now": [cell(r["value_now"], r["unit"] or "text") for r in rows],
+        "Before": [cell(r["value_before"], r["unit"] or "text") for r in rows],
+        "Change (rates in points)": [change_text(r["abs_change"], r["unit"]) for r in rows],
+        "Relative change": [cell(r["rel_change"], "relative_change") for r in rows],
+        "n now": [cell(r["n_now"], "count") for r in rows],
+        "n before": [cell(r["n_before"], "count") for r in rows],
+        f"Low sample (either n < {LOW_SAMPLE_N})": [cell(r["low_sample"], "flag") for r in rows],
+    }
+    return pl.DataFrame(data, schema=dict.fromkeys(data, pl.String))
 
 
 # -- Benchmarks ------------------------------------------------------------------------------
