@@ -1,14 +1,31 @@
-"""Overview: the scorecard against the industry's targets and the top 3 friction points."""
+"""Overview: the headline figures with their change and trend, the funnel at a glance, the
+scorecard against each target's band, and the top 3 friction points with a link to each."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import streamlit as st
 
 import ui
+from cjm_core.analytics.funnel import journey_funnel
+from cjm_core.analytics.overview_tiles import (
+    bullet_rows,
+    friction_link,
+    funnel_bars,
+    headline_tiles,
+    span,
+)
 from cjm_core.analytics.scorecard import overview
 from cjm_core.industries.journeys import INDUSTRIES
 from cjm_core.industries.targets import gaps_table
+from cjm_core.metric import CATALOGUE
+from cjm_core.model.filters import FILTER_SETTINGS
+from cjm_core.present.charts import bullet_chart, compact_funnel_chart
 from cjm_core.storage.workspaces import workspace_targets
+
+#: where a friction point is looked into: page file -> its title in the navigation
+PAGE_TITLES = {"funnel": "Funnel", "touchpoints": "Touchpoints"}
 
 ws_id = ui.page_setup()
 store = ui.workspace_store()
@@ -24,39 +41,99 @@ if not data.tables():
     st.info("This workspace has no data yet: upload your exports on the Data page.")
     st.stop()
 
-counts = store.table_counts(ws_id)
-cols = st.columns(5)
-for col, table in zip(cols, ["events", "feedback", "support", "orders", "funnel_counts"],
-                      strict=True):
-    col.metric(table.replace("_", " ").title(), f"{counts.get(table, 0):,}", help="rows saved")
+card, points = ui.compute(key, overview, data, targets)
+tiles = ui.compute(key, headline_tiles, data)
 
+# -- headline tiles: the figure now, its change and its line ----------------------------------
+if tiles.tiles:
+    for col, t in zip(st.columns(len(tiles.tiles)), tiles.tiles, strict=True):
+        info = CATALOGUE.get(t.name)
+        what = info.definition if info else "customers with an event of the journey's first step"
+        col.metric(t.label, t.value_text, delta=t.delta_text, delta_color=t.colour,
+                   delta_arrow=t.arrow, chart_data=list(t.series) or None, chart_type="line",
+                   border=True, help=f"{what}; n = {t.n:,}."
+                   + (f" Line: {t.series_note}." if t.series else ""))
+p = tiles.periods
+if p and tiles.compared:
+    st.caption(f"Last {p['months']} months ({tiles.current}) {tiles.compared}: green is "
+               "better, red worse. Lines month by month; conversion and repeat purchases over "
+               f"the {p['months']} months up to each month.")
+elif p:
+    st.caption(f"Last {p['months']} months ({tiles.current}); the data do not reach back to "
+               "an earlier period, so there is no change to show.")
+elif tiles.note:
+    st.caption("All the data; " + tiles.note[0].lower() + tiles.note[1:])
+
+# -- the funnel at a glance and the targets ---------------------------------------------------
+funnel_col, targets_col = st.columns([2, 3], gap="large")
+with funnel_col:
+    st.subheader("Funnel")
+    result = ui.compute(key, journey_funnel, data.journey, data.events, data.funnel_counts)
+    bars = funnel_bars(result.table, points) if result is not None else None
+    if bars is not None and bars.height:
+        st.altair_chart(compact_funnel_chart(bars, height=max(160, 34 * bars.height)),
+                        width="stretch")
+        st.caption("Customers reaching each stage · share of the first. Red: the way into a "
+                   "stage named below as a friction point.")
+    else:
+        st.info("The funnel needs an events table (customer, timestamp, stage) or a "
+                "funnel_counts table.")
+with targets_col:
+    st.subheader("Against the industry's targets")
+    marks, zones = bullet_rows(card.gaps)
+    data_span = span(p["data_start"], p["data_end"] + timedelta(days=1)) if p else "no dates"
+    if marks.height:
+        st.altair_chart(bullet_chart(marks, zones), width="stretch")
+        st.caption(f"Levels over all the data shown ({data_span}); relative targets (change) "
+                   f"on the last 12 months against the 12 before. Each row on its own scale. "
+                   "Green band: where the target is met (darker: "
+                   "the target range or the higher band); black tick: the target; dot: the "
+                   "measured figure with its 95% interval. ✓ met · ≈ within the interval · "
+                   "✗ missed · – no data.")
+    else:
+        st.info(f"No targets are set for ISIC {data.journey.isic}.")
+
+# -- top 3 friction points, each with a link to its page --------------------------------------
 st.subheader("Top 3 friction points")
 st.caption("Ranked by impact: customers lost at a step, or answers below the top boxes at a "
-           "touchpoint, times the gap to target. Fix these first.")
-card, points = ui.compute(key, overview, data, targets)
+           "touchpoint, times the gap to target (largest = 1). Fix these first.")
 if not points:
     st.info("No friction point stands out, or the data has neither events nor CSAT by "
             "touchpoint.")
-for rank, point in enumerate(points, start=1):
-    with st.container(border=True):
-        st.markdown(f"**{rank}. {point.kind.title()}: {ui.md_escape(point.name)}** "
-                    f"· impact {point.impact:.2f}")
-        st.text(point.summary)
-        comments = point.evidence.get("worst_comments") or []
+steps = result.steps if result is not None else []
+# the link keeps the workspace (or the share link's token) and the sidebar's filters
+keep = {name: st.query_params.get_all(name) for name in
+        [ui.WS_PARAM, *(s.name for s in FILTER_SETTINGS)] if st.query_params.get_all(name)}
+for rank, (col, point) in enumerate(zip(st.columns(3), points, strict=False), start=1):
+    page, view = friction_link(point, steps)
+    with col.container(border=True, height="stretch"):
+        kind = "Funnel step" if point.kind == "step" else "Touchpoint"
+        st.markdown(f"**{rank}. {ui.md_escape(point.name)}** · {kind.lower()} · "
+                    f"impact {point.impact:.2f}")
+        ev = point.evidence
+        if point.kind == "step":
+            st.markdown(f"#### {ev['lost']:,} customers lost")
+        else:
+            st.markdown(f"#### {ev['below_top_boxes']:,} unhappy answers")
+        st.write(ui.md_escape(point.summary))
+        comments = ev.get("worst_comments") or []
         if comments:
-            st.caption("Worst comments")
-            for c in comments:
-                st.text(f"“{c}”")
+            st.caption(f"Worst comment: “{ui.md_escape(comments[0])}”")
+        st.page_link(f"app_pages/{page}.py", label=f"Open in {PAGE_TITLES[page]}",
+                     icon=":material/arrow_forward:", query_params={**keep, **view},
+                     help=f"{kind}: the {PAGE_TITLES[page]} page with this "
+                          + ("step" if point.kind == "step" else "touchpoint")
+                          + " chosen and the same filters")
 
-st.subheader("Scorecard against the industry targets")
-p = card.periods
-if p:
-    st.caption(f"Levels are judged on the data shown; relative targets on "
-               f"{p['current_start']:%b %Y}–{p['current_end']:%b %Y} against the 12 months "
-               "before." + ("" if p.get("previous_complete", True)
-                            else " The earlier period is only partly covered by the data."))
-st.dataframe(gaps_table(card.gaps), hide_index=True, width="stretch", column_config={
-    "goal": "target", "target": "what",
-    "distance": st.column_config.TextColumn("distance", help="in the metric's own unit; "
-                                            "negative = short of the target"),
-    "note": "note (for no data: what is missing)"})
+# -- the scorecard as a table, for the exact figures ------------------------------------------
+with st.expander("Scorecard as a table"):
+    if p:
+        st.caption(f"Levels are judged on the data shown; relative targets on "
+                   f"{tiles.current} against the {p['months']} months "
+                   "before." + ("" if p.get("previous_complete", True)
+                                else " The earlier period is only partly covered by the data."))
+    st.dataframe(gaps_table(card.gaps), hide_index=True, width="stretch", column_config={
+        "goal": "target", "target": "what",
+        "distance": st.column_config.TextColumn("distance", help="in the metric's own unit; "
+                                                "negative = short of the target"),
+        "note": "note (for no data: what is missing)"})
