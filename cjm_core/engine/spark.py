@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
@@ -45,20 +46,28 @@ if TYPE_CHECKING:  # pragma: no cover
 #: rows per chunk handed to the compiled pass inside a partition (whole customers)
 CHUNK_ROWS = 1_000_000
 _OUT_SCHEMA = "state binary, rows long, seconds double"
+_FILE = "_file"
 
 
 def session(master: str = "local[2]", app: str = "cjm", conf: dict[str, str] | None = None
             ) -> SparkSession:
     """A SparkSession: ``sc://host:port`` connects to a Spark Connect server (needs
     ``pyspark[connect]``), anything else is a master URL (``local[2]``, ``spark://…``,
-    ``yarn``). Python workers run this interpreter (``PYSPARK_PYTHON``) unless set already;
-    the session's time zone is UTC, so timestamps read as stored."""
+    ``yarn``). Python workers run this interpreter (``PYSPARK_PYTHON``) unless set already,
+    and local workers import ``cjm_core`` from this checkout (on a cluster, install the package
+    on the executors: docs/scale.md). The session's time zone is UTC, so timestamps read as
+    stored."""
     from pyspark.sql import SparkSession
 
     if master.startswith("sc://"):
         builder = SparkSession.builder.remote(master)
     else:
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        if master.startswith("local"):  # local workers import cjm_core from this checkout
+            root = str(Path(__file__).resolve().parents[2])
+            paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+            if root not in paths:
+                os.environ["PYTHONPATH"] = os.pathsep.join([root, *filter(None, paths)])
         builder = (SparkSession.builder.master(master)
                    .config("spark.ui.enabled", "false")
                    .config("spark.ui.showConsoleProgress", "false")
@@ -127,10 +136,24 @@ class PartitionTimes:
 # ----------------------------------------------------------------------------- partition side
 
 
+def _read_order(chunk: pl.DataFrame) -> pl.DataFrame:
+    """Rows in read order with ``_row`` counting them, when the read order is (file, row in
+    file); the passes need only the relative order of one customer's rows."""
+    if _FILE not in chunk.columns:
+        return chunk
+    return (chunk.sort(_FILE, passes.ROW).drop(_FILE)
+            .with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias(passes.ROW)))
+
+
 def _chunks(batches: Iterator[Any], whole_customers: bool) -> Iterator[pl.DataFrame]:
     """The partition's batches as polars frames of about CHUNK_ROWS rows, each holding whole
     customers (the partition is sorted by customer: the last customer of a chunk is held
-    back and put in front of the next one)."""
+    back and put in front of the next one), in read order."""
+    for chunk in _customer_chunks(batches, whole_customers):
+        yield _read_order(chunk)
+
+
+def _customer_chunks(batches: Iterator[Any], whole_customers: bool) -> Iterator[pl.DataFrame]:
     import pyarrow as pa
 
     held: pl.DataFrame | None = None
@@ -218,7 +241,11 @@ class SparkEngine:
         keep = list(dict.fromkeys(columns))
         if passes.ROW in df.columns:
             return df.select(*keep, passes.ROW)
-        # read order breaks ties between identical events, as file order does locally
+        # read order breaks ties between identical events, as file order does locally: for
+        # Parquet the file (by name) and the row in it, else the order Spark reads rows in
+        if isinstance(self.source, str) and self.source.startswith("parquet:"):
+            return df.select(*keep, F.col("_metadata.file_path").alias(_FILE),
+                             F.col("_metadata.row_index").alias(passes.ROW))
         return df.select(*keep, F.monotonically_increasing_id().alias(passes.ROW))
 
     def _by_customer(self, df: DataFrame) -> DataFrame:
