@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test lint bench browser clean
+.PHONY: run test lint bench browser spark screenshots clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,16 +23,28 @@ browser:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
 
+# Debian's OpenJDK 17 runs Spark in local mode for the engine tests (pyspark is pinned in
+# requirements-dev.txt).
+spark:
+	@command -v java >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq openjdk-17-jre-headless; }
+
 # ruff over the tree, then mypy over cjm_core (its settings are in pyproject.toml)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: $(STAMP) browser lint
+test: $(STAMP) browser spark lint
 	CJM_REQUIRE_BROWSER=1 $(BIN)/python -m pytest
 
 bench: $(STAMP)
-	for b in ingest_bench transitions_bench dashboard_bench funnel_bench load_bench; do $(BIN)/python -m bench.$$b || exit 1; done
+	for b in ingest_bench transitions_bench dashboard_bench funnel_bench load_bench spark_bench; do $(BIN)/python -m bench.$$b || exit 1; done
+
+# every page at 1600x1000 and the map's presentation mode at 1920x1080 and 1280x720, for review;
+# the folder is not committed
+screenshots: $(STAMP) browser
+	$(BIN)/python -m scripts.screenshots --out screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

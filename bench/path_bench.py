@@ -1,0 +1,226 @@
+"""The user's whole path as whole processes (issue 14): a file in, the figure out.
+
+    .venv/bin/python -m bench.path_bench [--sizes 1000000,10000000] [--runs 3] [--dir DIR]
+    CJM_BENCH_30M=1 .venv/bin/python -m bench.path_bench      # also 30M events
+
+Each case is a fresh process, started the same way for ours and for every peer, in turns
+(ours, peer, floor, ours, peer, floor, ...) after one warm-up each, so the machine's drift
+touches all alike; the table gives medians of wall time and of peak RSS (``/usr/bin/time``'s
+maximum resident set of the child, started from a small process so nothing is inherited), and
+ratios to the peer measured in the same run.
+
+- **funnel**: ``python -m cjm_core funnel FILE --steps <the 7 stages> --window 7d --json``
+  against ClickHouse's own ``windowFunnel(7 days)`` over the same file (chdb, in its own
+  process; ``file(...)`` with the Parquet schema or the CSV's columns), and the polars floor:
+  read the file, group by customer. The reached counts are checked equal to windowFunnel's
+  levels on every size (the run stops if not).
+- **metrics**: ``python -m cjm_core metrics FILE --json`` on the CSV against pandas'
+  ``read_csv(engine="pyarrow")`` of the same file in its own process.
+
+Data: ``cjm_core.demo.sample.generate_events`` (retail 4742, 7 stages, ≈ 4.2 events per
+customer), written once per size to Parquet (polars defaults) and CSV (time stamps as
+``YYYY-MM-DD hh:mm:ss``) under ``--dir`` (default: the system's temp folder). The CLI's upload
+limit is raised for the run (``CJM_MAX_UPLOAD_MB``): a 10M-event CSV is ≈ 1 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+STEPS = ["Discovery", "Online research", "In-store demo", "Purchase",
+         "Delivery & installation", "Support", "Loyalty & advocacy"]
+WINDOW_S = 7 * 86400
+ROOT = Path(__file__).resolve().parent.parent
+CSV_COLUMNS = ("customer_id String, timestamp DateTime, stage String, touchpoint String, "
+               "channel String, event String, segment String, revenue Nullable(Float64), "
+               "region String")
+
+
+# ----------------------------------------------------------------------------- peers (children)
+
+
+def peer_chdb(path: str) -> None:
+    """ClickHouse ``windowFunnel`` over the file; prints each level's customer count as JSON."""
+    import chdb
+
+    conds = ", ".join("stage = '" + s.replace("'", "\\'") + "'" for s in STEPS)
+    src = (f"file('{path}', Parquet)" if path.endswith(".parquet")
+           else f"file('{path}', CSVWithNames, '{CSV_COLUMNS}')")
+    sql = (f"SELECT level, count() FROM (SELECT customer_id, windowFunnel({WINDOW_S})"
+           f"(toDateTime(timestamp), {conds}) AS level FROM {src} GROUP BY customer_id) "
+           "GROUP BY level ORDER BY level")
+    rows = chdb.query(sql, "CSV").bytes().decode().split()
+    print(json.dumps({int(a): int(b) for a, b in (r.split(",") for r in rows)}))
+
+
+def peer_floor(path: str) -> None:
+    """Bare polars: read the file, count events per customer."""
+    import polars as pl
+
+    frame = pl.read_parquet(path) if path.endswith(".parquet") else pl.read_csv(path)
+    print(frame.group_by("customer_id").agg(pl.len()).height)
+
+
+def peer_pandas(path: str) -> None:
+    """pandas' fastest CSV reader, reading only."""
+    import pandas as pd
+
+    print(len(pd.read_csv(path, engine="pyarrow")))
+
+
+def generate(n: int, folder: str) -> None:
+    """Write events_<n>.parquet and events_<n>.csv (a child, so the bench stays small)."""
+    import polars as pl
+
+    from cjm_core.demo.sample import generate_events
+
+    frame = generate_events(n, "4742", seed=1, categorical=False)
+    frame.write_parquet(Path(folder) / f"events_{n}.parquet")
+    frame.with_columns(pl.col("timestamp").dt.strftime("%Y-%m-%d %H:%M:%S")).write_csv(
+        Path(folder) / f"events_{n}.csv")
+
+
+# ----------------------------------------------------------------------------- measuring
+
+
+def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS in MB and standard output of one whole process."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as rss:
+        t0 = time.perf_counter()
+        out = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name, *cmd],
+                             capture_output=True, text=True, env=env, cwd=ROOT)
+        wall = time.perf_counter() - t0
+        if out.returncode:
+            raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stdout[-2000:]}"
+                               f"{out.stderr[-2000:]}")
+        kb = int(rss.read().split()[-1])
+    return wall, kb / 1024, out.stdout
+
+
+def interleaved(cases: dict[str, list[str]], runs: int, env: dict[str, str]
+                ) -> dict[str, dict]:
+    """Each case ``runs`` times after a warm-up, in turns; medians and the last output."""
+    got: dict[str, dict] = {name: {"wall": [], "rss": [], "out": ""} for name in cases}
+    for i in range(runs + 1):
+        for name, cmd in cases.items():
+            wall, rss, out = run(cmd, env)
+            got[name]["out"] = out
+            if i:  # the first round warms caches (files, compiled loops)
+                got[name]["wall"].append(wall)
+                got[name]["rss"].append(rss)
+    for g in got.values():
+        g["s"] = statistics.median(g["wall"])
+        g["mb"] = statistics.median(g["rss"])
+        g["spread"] = (min(g["wall"]), max(g["wall"]))
+    return got
+
+
+def _me(*args: str) -> list[str]:
+    return [sys.executable, "-m", "bench.path_bench", *args]
+
+
+def check_counts(ours_json: str, levels_json: str) -> list[int]:
+    """Our reached counts, asserted equal to windowFunnel's (reached_k = level ≥ k)."""
+    ours = [s["reached"] for s in json.loads(ours_json)["steps"]]
+    levels = {int(k): v for k, v in json.loads(levels_json).items()}
+    theirs = [sum(n for lv, n in levels.items() if lv >= k) for k in range(1, len(STEPS) + 1)]
+    if ours != theirs:
+        raise SystemExit(f"funnel counts differ from ClickHouse: ours {ours}, windowFunnel "
+                         f"{theirs}")
+    return ours
+
+
+# ----------------------------------------------------------------------------- the run
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] in ("chdb", "floor", "pandas", "generate"):
+        kind, *rest = sys.argv[1:]
+        if kind == "generate":
+            generate(int(rest[0]), rest[1])
+        else:
+            {"chdb": peer_chdb, "floor": peer_floor, "pandas": peer_pandas}[kind](rest[0])
+        return
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sizes = "1000000,10000000" + (",30000000" if os.environ.get("CJM_BENCH_30M") == "1" else "")
+    ap.add_argument("--sizes", default=sizes)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--dir", default=os.path.join(tempfile.gettempdir(), "cjm_path_bench"))
+    args = ap.parse_args()
+    folder = Path(args.dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "CJM_MAX_UPLOAD_MB": "100000", "TZ": "UTC"}
+    steps = ",".join(STEPS)
+    rows, growth = [], []
+    for n in (int(x) for x in args.sizes.split(",")):
+        pq, csv = folder / f"events_{n}.parquet", folder / f"events_{n}.csv"
+        if not (pq.exists() and csv.exists()):
+            print(f"generating {n:,} events in {folder} ...", file=sys.stderr)
+            subprocess.run(_me("generate", str(n), str(folder)), check=True, cwd=ROOT)
+        runs = args.runs if n <= 10_000_000 else max(1, args.runs - 2)
+        for path, what in ((pq, "Parquet"), (csv, "CSV")):
+            mb = path.stat().st_size / 1e6
+            got = interleaved({
+                "ours": [sys.executable, "-m", "cjm_core", "funnel", str(path), "--steps", steps,
+                         "--window", "7d", "--json"],
+                "chdb": _me("chdb", str(path)),
+                "floor": _me("floor", str(path)),
+            }, runs, env)
+            reached = check_counts(got["ours"]["out"], got["chdb"]["out"])
+            case = f"funnel, {n / 1e6:g}M events, {what} ({mb:,.0f} MB)"
+            rows.append((case, got, "chdb", "ClickHouse windowFunnel (chdb)"))
+            growth.append((n, what, got))
+            print(f"{case}: reached {reached} = windowFunnel's", file=sys.stderr)
+        if n == 1_000_000:
+            got = interleaved({
+                "ours": [sys.executable, "-m", "cjm_core", "metrics", str(csv), "--json"],
+                "pandas": _me("pandas", str(csv)),
+            }, max(args.runs, 5), env)
+            rows.append((f"metrics, 1M-row CSV ({csv.stat().st_size / 1e6:,.0f} MB)", got,
+                         "pandas", "pandas read_csv(engine='pyarrow')"))
+    print(report(rows, growth))
+
+
+def report(rows: list[tuple[str, dict, str, str]], growth: list[tuple[int, str, dict]]) -> str:
+    out = ["Whole processes, medians after a warm-up, in turns (min–max of ours in brackets).",
+           "",
+           "| case | ours s | peer | peer s | ours / peer | polars floor s | ours MB | peer MB "
+           "| floor MB |",
+           "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
+    for case, got, peer, label in rows:
+        ours, other = got["ours"], got[peer]
+        floor = got.get("floor")
+        lo, hi = ours["spread"]
+        floor_s, floor_mb = ((f"{floor['s']:.2f}", f"{floor['mb']:,.0f}") if floor
+                             else ("—", "—"))
+        out.append(f"| {case} | {ours['s']:.2f} ({lo:.2f}–{hi:.2f}) | {label} | "
+                   f"{other['s']:.2f} | {ours['s'] / other['s']:.2f} | {floor_s} | "
+                   f"{ours['mb']:,.0f} | {other['mb']:,.0f} | {floor_mb} |")
+    out += ["", "Growth (funnel, whole process): seconds and MB per million events.", "",
+            "| events | file | ours s | s / M events | ours MB | ClickHouse s | ClickHouse MB |",
+            "|---:|---|---:|---:|---:|---:|---:|"]
+    for n, what, got in growth:
+        ours, ch = got["ours"], got["chdb"]
+        out.append(f"| {n:,} | {what} | {ours['s']:.2f} | {ours['s'] / (n / 1e6):.3f} | "
+                   f"{ours['mb']:,.0f} | {ch['s']:.2f} | {ch['mb']:,.0f} |")
+    for what in ("Parquet", "CSV"):
+        pts = [(n, g["ours"]["s"], g["ours"]["mb"]) for n, w, g in growth if w == what]
+        if len(pts) >= 2:
+            (n0, s0, m0), (n1, s1, m1) = pts[0], pts[-1]
+            per = (n1 - n0) / 1e6
+            out.append(f"\n{what}: slope {(s1 - s0) / per:.3f} s and {(m1 - m0) / per:,.1f} MB "
+                       f"per million events between {n0 / 1e6:g}M and {n1 / 1e6:g}M "
+                       f"(intercept ≈ {s0 - (s1 - s0) / per * n0 / 1e6:.2f} s)")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    main()
