@@ -1,0 +1,157 @@
+"""The Overview page (issue 13 §3) in AppTest: the tiles, charts and friction cards show the core's
+figures for the sample workspace; each card links to its page with the point chosen and the
+workspace and filters kept; the scorecard stays available as a table; data without dates get
+tiles without a change and a quiet note; no status is a colour emoji."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import parse_qs
+
+import polars as pl
+import pyarrow as pa
+import pytest
+
+from cjm_core.analytics.funnel import journey_funnel
+from cjm_core.analytics.overview_tiles import friction_link, headline_tiles
+from cjm_core.analytics.scorecard import overview
+from cjm_core.model.journey import default_journey
+from cjm_core.storage.store import Store
+from cjm_core.storage.workspaces import ensure_sample_workspace, load_dataset, workspace_targets
+from tests.conftest import open_page, tiles
+
+#: colour emoji that show as empty boxes without an emoji font (the status marks are ✓ ≈ ✗ –)
+EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u26FF\u2B50\u2B55]")
+
+
+@pytest.fixture
+def sample(db_path):
+    """The sample workspace as the app reads it, and the core's tiles and friction points."""
+    store = Store(db_path)
+    try:
+        ws = ensure_sample_workspace(store)
+        data, targets = load_dataset(store, ws), workspace_targets(store, ws)
+    finally:
+        store.close()
+    _card, points = overview(data, targets)
+    return ws, data, headline_tiles(data), points
+
+
+def _links(at) -> list:
+    return [e for e in at.get("page_link")]
+
+
+def _charts(at) -> dict[str, dict]:
+    """description -> (spec, {dataset name: rows}); Streamlit sends the datasets as Arrow."""
+    out = {}
+    for c in at.get("vega_lite_chart"):
+        spec = json.loads(c.proto.spec)
+        data = {ds.name: pa.ipc.open_stream(ds.data.data).read_all().to_pylist()
+                for ds in c.proto.datasets}
+        out[spec.get("description", "")] = (spec, data)
+    return out
+
+
+def _text(at) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "title", "subheader")
+             for e in getattr(at, kind)]
+    parts += [m.label + " " + m.value + " " + m.proto.delta for m in at.metric]
+    return " ".join(parts)
+
+
+def test_tiles_show_the_cores_figures_change_and_line(sample):
+    ws, _data, core, _points = sample
+    at = open_page("overview", ws)
+    assert tiles(at) == {t.label: t.value_text for t in core.tiles}
+    assert list(tiles(at)) == ["Customers entering", "Overall conversion", "CSAT", "NPS", "CES",
+                               "Repeat buyers"]
+    colours = {"green": "GREEN", "red": "RED", "gray": "GRAY"}
+    for shown, t in zip(at.metric, core.tiles, strict=True):
+        assert shown.proto.delta == t.delta_text and t.delta_text, t.label
+        assert list(shown.proto.chart_data) == pytest.approx(list(t.series)) and t.series
+        color = type(shown.proto).MetricColor.Name(shown.proto.color)
+        assert color == colours[t.colour], t.label
+    captions = " ".join(c.value for c in at.caption)
+    assert "Last 12 months (Jan–Dec 2025) vs Jan–Dec 2024" in captions
+
+
+def test_the_funnel_and_the_targets_are_charts(sample):
+    ws, data, _core, points = sample
+    at = open_page("overview", ws)
+    charts = _charts(at)
+    assert set(charts) == {"overview-funnel", "overview-bullets"}
+    funnel_rows = next(iter(charts["overview-funnel"][1].values()))
+    table = journey_funnel(data.journey, data.events).table
+    assert [r["reached"] for r in funnel_rows] == table["reached"].to_list()
+    flagged = {r["step"] for r in funnel_rows if r["friction"]}
+    assert flagged == {p.evidence["to_step"] for p in points if p.kind == "step"}
+    rows = {r["row"] for frame in charts["overview-bullets"][1].values() for r in frame
+            if "row" in r}
+    assert "Net Promoter Score" in rows and "Repeat purchase rate" in rows
+
+
+def test_three_friction_cards_link_to_their_page_with_the_point_chosen(sample):
+    ws, data, _core, points = sample
+    at = open_page("overview", ws)
+    links = _links(at)
+    assert len(links) == len(points) == 3
+    steps = journey_funnel(data.journey, data.events).steps
+    for link, point in zip(links, points, strict=True):
+        page, view = friction_link(point, steps)
+        assert link.proto.page == page
+        query = {k: v[0] for k, v in parse_qs(link.proto.query_string).items()}
+        assert query == {"ws": ws, **view}
+    headings = [m.value for m in at.markdown if m.value.startswith(("**1.", "**2.", "**3."))]
+    assert len(headings) == 3
+    assert "customers lost" in " ".join(m.value for m in at.markdown)
+    # the card's sentence is the finding's template (cjm_core.present.findings)
+    body = " ".join(m.value.replace("\\", "") for m in at.markdown)
+    for point in points:
+        assert point.summary in body
+
+
+def test_a_cards_link_keeps_the_sidebar_filter(sample):
+    ws, *_ = sample
+    at = open_page("overview", ws, channel="web")
+    links = _links(at)
+    assert links, "no friction card under the channel filter"
+    for link in links:
+        query = parse_qs(link.proto.query_string)
+        assert query["channel"] == ["web"] and query["ws"] == [ws]
+
+
+def test_the_scorecard_table_is_kept_below_the_pictures(sample):
+    ws, *_ = sample
+    at = open_page("overview", ws)
+    assert [e.label for e in at.expander] == ["Scorecard as a table"]
+    table = at.dataframe[0].value
+    assert "status" in table.columns and len(table) >= 5
+    kinds = [e.type for e in at.main]
+    assert kinds.index("metric") < kinds.index("vega_lite_chart") < kinds.index("expander")
+
+
+def test_no_colour_emoji_anywhere(sample):
+    ws, *_ = sample
+    at = open_page("overview", ws)
+    text = _text(at)
+    assert not EMOJI.search(text), EMOJI.findall(text)
+    bullets = json.dumps(_charts(at)["overview-bullets"], ensure_ascii=False, default=str)
+    assert not EMOJI.search(bullets)
+    assert "✓ met" in bullets or "✗ missed" in bullets
+
+
+def test_data_without_dates_get_tiles_without_a_change_and_say_so(db_path):
+    fb = pl.DataFrame({"touchpoint": ["Web", "Web", "Hotline", "Hotline"],
+                       "csat": [5, 4, 2, 5], "nps": [10, 9, 3, 8]})
+    store = Store(db_path)
+    try:
+        ws = store.create_workspace("Umfrage", default_journey("4741"))
+        store.save_table(ws, "feedback", fb)
+    finally:
+        store.close()
+    at = open_page("overview", ws)
+    assert tiles(at) == {"CSAT": "75.0%", "NPS": "25"}
+    assert all(not m.proto.delta and not m.proto.chart_data for m in at.metric)
+    captions = " ".join(c.value for c in at.caption)
+    assert "All the data; no dates" in captions
