@@ -26,11 +26,11 @@ st.caption(f"Targets for ISIC {data.journey.isic}, from the industry's seed docu
 card = ui.compute(key, scorecard, data, targets)
 st.subheader("Gaps")
 st.dataframe(gaps_table(card.gaps), hide_index=True, width="stretch", column_config={
-    "target": "metric", "cut": "where", "value": "value (95% interval)", "goal": "target",
+    "target": "Metric", "cut": "Where", "value": "Value (95% interval)", "goal": "Target",
     "distance": st.column_config.TextColumn(
-        "distance", help="in the metric's own unit, between rates in percentage points; "
+        "Distance", help="in the metric's own unit, between rates in percentage points; "
         "negative = short of the target"),
-    "note": "note (for no data: what is missing)"})
+    "status": "Status", "note": "Note (for no data: what is missing)"})
 st.caption("Status: met; within the interval (the target lies inside the value's 95% interval); "
            "missed; no data (the note says which table or role is missing).")
 

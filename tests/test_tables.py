@@ -178,7 +178,8 @@ def test_targets_view_in_words_and_its_edits_read_back():
     assert not any(v is None or v.startswith("{") for r in shown.rows() for v in r)
 
     editable = targets_view(targets, editable=True)
-    assert editable.columns[-3:] == ["low", "high", "enabled"]
+    assert editable.columns == ["Metric", "Target", "low", "high", "enabled", "Better", "Where",
+                                "Scale", "Seed wording", "Seed file"]
     edits = editable.to_dicts()
     edits[1]["low"], edits[0]["enabled"] = 0.06, False
     changed = apply_edits(targets, edits)

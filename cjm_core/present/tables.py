@@ -304,10 +304,13 @@ def targets_view(targets: Sequence[Target], *, editable: bool = False) -> pl.Dat
                              "Seed file"), pl.String))
     if not editable:
         return frame
+    # the inputs beside the target they change, before the long seed texts
     return frame.with_columns(
         pl.Series("low", [t.low for t in targets], dtype=pl.Float64),
         pl.Series("high", [t.high for t in targets], dtype=pl.Float64),
-        pl.Series("enabled", [t.enabled for t in targets], dtype=pl.Boolean))
+        pl.Series("enabled", [t.enabled for t in targets], dtype=pl.Boolean),
+    ).select("Metric", "Target", "low", "high", "enabled", "Better", "Where", "Scale",
+             "Seed wording", "Seed file")
 
 
 # -- Data ------------------------------------------------------------------------------------
