@@ -96,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     fun.add_argument("--exclude-open", action="store_true",
                      help="leave out customers whose window is still open")
     fun.add_argument("--json", action="store_true", help="print one JSON object")
+    from cjm_core.engine.cli_support import add_engine_args  # --source, --engine (issue 15)
+    add_engine_args(fun)
 
     met = sub.add_parser("metrics", help="every metric the files support")
     _file_args(met, many=True)
@@ -250,6 +252,9 @@ def parse_window(text: str | None) -> timedelta | None:
 
 
 def cmd_funnel(args: argparse.Namespace) -> int:
+    if args.source or args.engine != "local" or not args.files:  # events where they live
+        from cjm_core.engine.cli_support import cmd_source_funnel
+        return cmd_source_funnel(args, _steps(args))
     data = _dataset(args)
     if not data.has("events", "customer_id", "timestamp", "stage"):
         if data.funnel_counts is None:

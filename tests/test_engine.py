@@ -3,6 +3,7 @@ engine gives the figures of the existing functions (funnel.funnel, channels.*)."
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -181,3 +182,24 @@ def test_local_engine_equals_the_channel_functions(raw, parts):
                        transitions(ev, "channel", drop_self=True))
     assert eng.omnichannel(j) == omnichannel(ev, j)
     assert eng.online_to_store(j) == online_to_store(ev, j)
+
+
+def test_cli_funnel_of_a_parquet_source_on_the_local_engine(tmp_path, capsys):
+    from cjm_core.cli import main
+
+    ev = generate_events(5000, "4742", seed=4, categorical=False)
+    for i, part in enumerate(ev.iter_slices(2000)):
+        part.write_parquet(tmp_path / f"part-{i}.parquet")
+    steps = [s.name for s in JOURNEY.stages]
+    code = main(["funnel", "--source", f"parquet:{tmp_path}", "--steps", ",".join(steps),
+                 "--window", "7d", "--by", "channel", "--json"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    got = json.loads(out.out)
+    want = funnel(ev, FunnelQuery(steps=steps, window=timedelta(days=7), breakdown=("channel",)))
+    assert [[s["reached"] for s in seg["steps"]] for seg in got["segments"]] == \
+        [[s["reached"] for s in seg["steps"]] for seg in want.to_dict()["segments"]]
+    assert got["customers"] == want.customers and got["median_rel_error"] == 0.0
+    assert "engine: local, 5,000 rows" in out.err
+    assert main(["funnel", "--steps", "A,B", "--json"]) == 2  # neither FILE nor --source
+    assert "--source" in capsys.readouterr().out

@@ -6,6 +6,7 @@ elsewhere these tests are skipped with the reason."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from datetime import date, timedelta
@@ -157,3 +158,19 @@ def test_filters_are_pushed_into_the_read(spark, parquet_folder):
     assert want.height
     q = FunnelQuery(window=timedelta(days=7))
     assert_same_funnel(LocalEngine(want).funnel(q, JOURNEY), remote.funnel(q, JOURNEY))
+
+
+def test_cli_funnel_through_spark_equals_the_local_engine(spark, parquet_folder, capsys):
+    from cjm_core.cli import main
+
+    folder, _ev = parquet_folder
+    args = ["funnel", "--source", f"parquet:{folder}/*.parquet",
+            "--steps", ",".join(s.name for s in JOURNEY.stages), "--window", "7d",
+            "--mode", "strict", "--by", "segment", "--json"]
+    assert main(args) == 0
+    local = json.loads(capsys.readouterr().out)
+    assert main([*args, "--engine", "spark", "--partitions", "4"]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out) == local
+    assert "engine: spark local[2], 4 partitions, 60,000 rows" in out.err
+    assert spark.range(3).count() == 3  # the command left the tests' session running
