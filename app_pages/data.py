@@ -103,8 +103,9 @@ def preview_section(key: str, raw, table: str, roles: dict[str, str]) -> None:
         st.info("No column has a role yet: choose the roles above to see the table as it will "
                 "be saved.")
         return
-    st.markdown(f"**Preview**: the first {shown.height:,} of {raw.frame.height:,} rows as they "
-                f"will be read, headed by their roles")
+    rows = (f"all {shown.height:,} rows" if shown.height == raw.frame.height
+            else f"the first {shown.height:,} of {raw.frame.height:,} rows")
+    st.markdown(f"**Preview**: {rows} as they will be read, headed by their roles")
     st.dataframe(shown, hide_index=True, width="stretch", key=f"preview:{key}")
     unused = unused_columns(raw, roles)
     if unused:
