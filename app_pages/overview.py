@@ -79,13 +79,14 @@ with funnel_col:
         st.info("The funnel needs an events table (customer, timestamp, stage) or a "
                 "funnel_counts table.")
 with targets_col:
-    st.subheader("Against the industry's targets")
+    data_span = span(p["data_start"], p["data_end"] + timedelta(days=1)) if p else ""
+    st.subheader("Against the industry's targets" + (f" · {data_span}" if data_span else ""))
     marks, zones = bullet_rows(card.gaps)
-    data_span = span(p["data_start"], p["data_end"] + timedelta(days=1)) if p else "no dates"
     if marks.height:
         st.altair_chart(bullet_chart(marks, zones), width="stretch")
-        st.caption(f"Levels over all the data shown ({data_span}); relative targets (change) "
-                   f"on the last 12 months against the 12 before. Each row on its own scale. "
+        st.caption("Levels over all the data shown" + (f" ({data_span})" if data_span else "")
+                   + "; relative targets (change) on the last 12 months against the 12 before. "
+                   "Each row on its own scale. "
                    "Green band: where the target is met (darker: "
                    "the target range or the higher band); black tick: the target; dot: the "
                    "measured figure with its 95% interval. ✓ met · ≈ within the interval · "

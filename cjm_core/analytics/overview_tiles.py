@@ -32,14 +32,14 @@ from cjm_core.analytics.periods import (
     shift_months,
 )
 from cjm_core.analytics.satisfaction import ces, csat, nps
-from cjm_core.industries.targets import RELATIVE_KINDS, STATUS_LABELS, Gap
+from cjm_core.industries.targets import RELATIVE_KINDS, Gap
 from cjm_core.metric import Metric, format_value, info
 from cjm_core.model import settings as S
 from cjm_core.model.dataset import Dataset
 from cjm_core.present.findings import sentence
 
-__all__ = ["HEADLINE", "Tile", "Tiles", "bullet_rows", "friction_link", "funnel_bars",
-           "headline_tiles"]
+__all__ = ["HEADLINE", "STATUS_SHORT", "Tile", "Tiles", "bullet_rows", "figure", "friction_link",
+           "funnel_bars", "headline_tiles", "span"]
 
 _MINUS = "\u2212"
 Arrow = Literal["up", "down", "off"]
@@ -463,15 +463,21 @@ def _row_label(g: Gap, several: bool) -> str:
     return text
 
 
+#: a status beside a bullet row, short: the chart's caption spells "≈ within the interval" out
+STATUS_SHORT = {"met": "✓ met", "within": "≈ within", "missed": "✗ missed",
+                "no data": "– no data"}
+
+
 def _right_text(group: list[Gap], unit: str) -> str:
+    """The figure and its status ("69.9%  ✗ missed"); for a row of many points, how many have
+    each status ("17 ✓ · 8 ≈ · 1 ✗")."""
     if len(group) > 1:
-        counts = {s: sum(g.status == s for g in group) for s in STATUS_LABELS}
-        marks = " ".join(f"{c} {STATUS_LABELS[s][0]}" for s, c in counts.items() if c)
-        return f"{len(group)} {next(iter(group[0].by), 'cut')}s: {marks}"
+        counts = {s: sum(g.status == s for g in group) for s in STATUS_SHORT}
+        return " · ".join(f"{c} {STATUS_SHORT[s][0]}" for s, c in counts.items() if c)
     g = group[0]
     if g.value is None:
-        return STATUS_LABELS["no data"]
-    return f"{figure(g.value, unit)}  {STATUS_LABELS.get(g.status, g.status)}"
+        return STATUS_SHORT["no data"]
+    return f"{figure(g.value, unit)}  {STATUS_SHORT.get(g.status, g.status)}"
 
 
 #: a row of several points takes the colour of its worst status
@@ -493,7 +499,7 @@ def bullet_rows(gaps: Sequence[Gap]) -> tuple[pl.DataFrame, pl.DataFrame]:
     ...         unit="nps", kind="level_min")
     >>> points, zones = bullet_rows([g])
     >>> points.select("value", "threshold", "right").row(0)
-    (0.625, 0.65, '25  ≈ within the interval')
+    (0.625, 0.65, '25  ≈ within')
     >>> zones.select("x", "x2", "zone").row(0)
     (0.65, 1.0, 'met')
     """

@@ -156,7 +156,7 @@ def compact_funnel_chart(bars: pl.DataFrame, *, height: int = 260) -> Figure:
     )
     bar = base.mark_bar(height={"band": 0.75}, cornerRadiusEnd=3).encode(
         x=alt.X("reached:Q", title=None, axis=None,
-                scale=alt.Scale(domain=[0, top * 1.35], nice=False)),
+                scale=alt.Scale(domain=[0, top * 1.5], nice=False)),
         color=alt.condition("datum.friction", alt.value(_FRICTION_BAR), alt.value(_BAR)),
     )
     text = base.mark_text(align="left", dx=5, fontSize=13).encode(
@@ -186,11 +186,11 @@ def bullet_chart(points: pl.DataFrame, zones: pl.DataFrame, *, row_height: int =
     rows = points.select("row", "order").unique("row", keep="first", maintain_order=True)
     order = rows.sort("order")["row"].to_list()
     y = alt.Y("row:N", sort=order, title=None,
-              axis=alt.Axis(labelLimit=300, labelFontSize=13, ticks=False, domain=False,
+              axis=alt.Axis(labelLimit=260, labelFontSize=13, ticks=False, domain=False,
                             labelPadding=8))
     def pos(name: str) -> alt.X:  # one scale for every layer: the rows' 0–1, text beyond
         return alt.X(f"{name}:Q", title=None, axis=None,
-                     scale=alt.Scale(domain=[0, 1.62], nice=False))
+                     scale=alt.Scale(domain=[0, 1.75], nice=False))
 
     x = pos("x")
     track = alt.Chart(rows.with_columns(x=pl.lit(0.0), x2=pl.lit(1.0))).mark_bar(
@@ -223,7 +223,7 @@ def bullet_chart(points: pl.DataFrame, zones: pl.DataFrame, *, row_height: int =
                                            strokeWidth=1).encode(
         y=y, x=pos("value"),
         color=status, tooltip=tooltip)
-    right = alt.Chart(one.with_columns(x=pl.lit(1.04))).mark_text(
+    right = alt.Chart(one.with_columns(x=pl.lit(1.03))).mark_text(
         align="left", fontSize=14, fontWeight="bold").encode(
         y=y, x=x, text="right:N",
         color=alt.Color("row_status:N", legend=None, scale=alt.Scale(
