@@ -117,10 +117,10 @@ def present(m: JourneyMap) -> None:
     params = st.query_params.to_dict()
     width, height = S.MAP_WIDTH.read(params), S.MAP_HEIGHT.read(params)
     prev, name, pick, nxt = st.columns([2, 12, 3, 2], vertical_alignment="center")
-    prev.button("◀", key="present_prev", shortcut="Left", disabled=focus == 0,
+    prev.button("◀", key="present_prev", shortcut="Left", disabled=focus == 0, width="stretch",
                 on_click=step_to, args=(focus - 1,), help="Previous stage (←)")
     nxt.button("▶", key="present_next", shortcut="Right", disabled=focus >= len(stages) - 1,
-               on_click=step_to, args=(focus + 1,), help="Next stage (→)")
+               width="stretch", on_click=step_to, args=(focus + 1,), help="Next stage (→)")
     name.markdown(f"**Stage {focus + 1} of {len(stages)}: {ui.md_escape(stages[focus].name)}**")
     with pick.popover("Lanes", width="stretch"):
         hidden = st.multiselect("Hide lanes for the room", list(lanes), format_func=lanes.get,
