@@ -14,6 +14,7 @@ import json
 import math
 import os
 import sys
+from collections.abc import Collection
 from datetime import timedelta
 from pathlib import Path
 from typing import NoReturn
@@ -189,13 +190,17 @@ def _fail(args: argparse.Namespace, code: str, message: str) -> int:
     return 2
 
 
-def _dataset(args: argparse.Namespace):
-    """Load the command's files as the app would and build a dataset (no workspace)."""
+def _dataset(args: argparse.Namespace, keep: Collection[str] | None = None):
+    """Load the command's files as the app would and build a dataset (no workspace).
+
+    ``keep``: the roles or columns the command reads besides each table's required roles; a
+    Parquet file's other columns are then never read (see :func:`ingest`)."""
     loads = []
     for path in args.files:
         data = path.read_bytes()
         loads += ingest(data, path.name, overrides=_parse_map(args.map) or None,
-                        date_order=args.date_order, scales=_parse_scales(args.scale))
+                        date_order=args.date_order, scales=_parse_scales(args.scale), keep=keep)
+        del data  # the file's bytes are not needed once read
     for ld in loads:
         if ld.result.status in ("partial", "failed", "needs_answer") or not ld.result.rows_loaded:
             print(f"note: {ld.source}: {ld.result.summary()}", file=sys.stderr)
@@ -255,7 +260,7 @@ def cmd_funnel(args: argparse.Namespace) -> int:
     if args.source or args.engine != "local" or not args.files:  # events where they live
         from cjm_core.engine.cli_support import cmd_source_funnel
         return cmd_source_funnel(args, _steps(args))
-    data = _dataset(args)
+    data = _dataset(args, keep={args.step_column, *args.by})
     if not data.has("events", "customer_id", "timestamp", "stage"):
         if data.funnel_counts is None:
             raise CJMError("The file holds no events table (customer, timestamp, stage) and no "

@@ -144,3 +144,57 @@ def test_parquet_text_is_stripped_only_where_needed():
     _same(a, b)
     assert a.result.data["customer_id"].to_list() == ["C1", "C2"]
     assert a.result.data["channel"].to_list() == ["web", None]
+
+
+# ------------------------------------------------------------------ only the columns needed
+
+
+def _events(n: int) -> pl.DataFrame:
+    from cjm_core.demo.sample import generate_events
+
+    return generate_events(n, "4742", seed=2, categorical=False)
+
+
+def test_keep_reads_only_the_needed_columns_with_the_same_rows_and_values():
+    frame = _events(3000)
+    data = _parquet(frame)
+    whole = ingest(data, "e.parquet")[0].result
+    part = ingest(data, "e.parquet", keep={"stage"})[0].result
+    assert set(part.data.columns) == {"customer_id", "timestamp", "stage"}
+    assert part.roles == {r: whole.roles[r] for r in ("customer_id", "timestamp", "stage")}
+    assert part.data.equals(whole.data.select(part.data.columns))
+    assert (part.rows_in, part.rows_loaded, part.status) == \
+        (whole.rows_in, whole.rows_loaded, whole.status)
+    by = ingest(data, "e.parquet", keep={"stage", "channel", "region"})[0].result
+    assert {"channel", "region"} <= set(by.data.columns)
+
+
+def test_keep_falls_back_to_the_whole_file_when_the_head_could_mislead(monkeypatch):
+    from cjm_core.ingest import pipeline
+
+    frame = _events(3000)
+    monkeypatch.setattr(pipeline, "_HEAD_ROWS", 500)  # fewer values than role suggestion reads
+    part = ingest(_parquet(frame), "e.parquet", keep={"stage"})[0].result
+    assert part.data.columns == ingest(_parquet(frame), "e.parquet")[0].result.data.columns
+
+
+def test_the_cli_funnel_on_parquet_equals_the_funnel_on_the_same_csv(tmp_path):
+    import json
+
+    from cjm_core.cli import main
+
+    frame = _events(5000)
+    (tmp_path / "e.parquet").write_bytes(_parquet(frame))
+    (tmp_path / "e.csv").write_bytes(_csv(frame))
+    steps = "Discovery,Online research,In-store demo,Purchase"
+    outs = []
+    for name in ("e.parquet", "e.csv"):
+        import contextlib
+        import io as _io
+
+        buf = _io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            assert main(["funnel", str(tmp_path / name), "--steps", steps, "--window", "7d",
+                         "--by", "channel", "--json"]) == 0
+        outs.append(json.loads(buf.getvalue()))
+    assert outs[0] == outs[1]

@@ -6,12 +6,18 @@ same tables, roles and problems.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from cjm_core.ingest.dates import Order, two_digit_year_notes
-from cjm_core.ingest.read import RawTable, read_file
+from cjm_core.ingest.read import (
+    RawTable,
+    detect_format,
+    parquet_rows,
+    read_file,
+    read_parquet_part,
+)
 from cjm_core.ingest.roles import suggest_table, suggest_with_reasons
 from cjm_core.ingest.validate import LoadResult, load_table
 from cjm_core.model.schema import FEEDBACK_SCORES, ROW, TABLES, required_roles
@@ -173,6 +179,50 @@ def _note_two_digit_years(raw: RawTable, result: LoadResult) -> None:
         result.problem_count += len(notes)
 
 
+def _choice(raw: RawTable, table: str | None, overrides: dict[str, str | None] | None,
+            lookup: MappingLookup | None) -> Choice:
+    """The table and roles for a raw table: suggested (or a saved mapping), or the caller's."""
+    if table is None and not overrides:
+        return suggest(raw, lookup=lookup)
+    profiles: dict = {}
+    picked = table or suggest_table(raw.frame, hint=raw.sheet or raw.source, profiles=profiles)
+    return choose(raw, picked, overrides, profiles=profiles)
+
+
+#: rows of a Parquet file's head that role suggestion may look at (it profiles the first 5,000
+#: non-empty values of a column, looking at 5,000, 20,000, 80,000, then 320,000 rows)
+_HEAD_ROWS = 320_000
+
+
+def _parquet_columns(data: bytes, name: str, keep: Collection[str], *, table: str | None,
+                     overrides: dict[str, str | None] | None, lookup: MappingLookup | None
+                     ) -> tuple[RawTable, Choice] | None:
+    """The table and roles suggested on a Parquet file's head, and only the columns they and
+    ``keep`` need read in full; None when the head could suggest otherwise than the whole file
+    (a column with too few values in it) or it holds no table."""
+    total = parquet_rows(data, name)
+    head = read_parquet_part(data, name, n_rows=_HEAD_ROWS)
+    if total > _HEAD_ROWS and any(
+            int(head.frame.get_column(c).head(_HEAD_ROWS).is_not_null().sum()) < _PROFILED
+            for c in data_columns(head)):
+        return None
+    choice = _choice(head, table, overrides, lookup)
+    if not holds_table(head, choice):
+        return None
+    wanted = set(required_roles(choice.table)) | set(keep)
+    columns = {choice.roles.get(k, k) for k in wanted} & set(data_columns(head))
+    columns |= {c for r, c in choice.roles.items() if r in wanted}
+    ordered = [c for c in data_columns(head) if c in columns]
+    raw = read_parquet_part(data, name, columns=ordered)
+    choice.roles = {r: c for r, c in choice.roles.items() if c in columns}
+    choice.reasons = {r: why for r, why in choice.reasons.items() if r in choice.roles}
+    return raw, choice
+
+
+#: non-empty values role suggestion profiles per column
+_PROFILED = 5000
+
+
 def ingest(
     data: bytes,
     name: str,
@@ -184,6 +234,7 @@ def ingest(
     scales: dict[str, int] | None = None,
     lookup: MappingLookup | None = None,
     keep_all_sheets: bool = False,
+    keep: Collection[str] | None = None,
 ) -> list[TableLoad]:
     """Read an upload and load every table it holds, exactly as the app does.
 
@@ -191,16 +242,25 @@ def ingest(
     command line's ``--table``, ``--map``, ``--date-order`` and ``--scale``). Sheets that hold no
     table are left out unless nothing in the file holds one (then every sheet is returned so its
     problems can be shown) or ``keep_all_sheets`` is set.
+
+    ``keep`` (roles or column names) asks for only those columns besides the table's required
+    roles: a Parquet file is then read in two steps, its head to suggest the table and roles,
+    then only the columns needed (the others are never read). The loaded rows and values of
+    those columns are those the whole file gives. Other formats are read whole.
     """
+    if keep is not None and not sheets and detect_format(data, name) == "parquet":
+        narrowed = _parquet_columns(data, name, keep, table=table, overrides=overrides,
+                                    lookup=lookup)
+        if narrowed is not None:
+            raw, choice = narrowed
+            if date_order is not None:
+                choice.date_order = date_order
+            if scales:
+                choice.scales = {**choice.scales, **scales}
+            return [load(raw, choice)]
     loads = []
     for raw in read_file(data, name, sheets=sheets):
-        if table is None and not overrides:
-            choice = suggest(raw, lookup=lookup)
-        else:
-            profiles: dict = {}
-            picked = table or suggest_table(raw.frame, hint=raw.sheet or raw.source,
-                                            profiles=profiles)
-            choice = choose(raw, picked, overrides, profiles=profiles)
+        choice = _choice(raw, table, overrides, lookup)
         if date_order is not None:
             choice.date_order = date_order
         if scales:

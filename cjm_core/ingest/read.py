@@ -846,12 +846,42 @@ def _two_space_consistent(lines: pl.Series) -> bool:
 # --------------------------------------------------------------------------- parquet and JSON
 
 
-def _read_parquet(data: bytes, name: str) -> RawTable:
+def _read_parquet(data: bytes, name: str, columns: list[str] | None = None,
+                  n_rows: int | None = None) -> RawTable:
     try:
-        frame = pl.read_parquet(io.BytesIO(data))
+        frame = pl.read_parquet(io.BytesIO(data), columns=columns, n_rows=n_rows)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise IngestError(f"'{name}' could not be read as Parquet: {exc}") from exc
     return _typed_table(frame, name, rownum=None)
+
+
+def parquet_rows(data: bytes, name: str) -> int:
+    """The number of rows a Parquet file's footer states."""
+    import pyarrow.parquet as pq
+
+    try:
+        return int(pq.ParquetFile(io.BytesIO(data)).metadata.num_rows)
+    except (OSError, ValueError) as exc:
+        raise IngestError(f"'{name}' could not be read as Parquet: {exc}") from exc
+
+
+def read_parquet_part(data: bytes, name: str, *, columns: list[str] | None = None,
+                      n_rows: int | None = None) -> RawTable:
+    """A Parquet file's first ``n_rows`` rows, or only the named ``columns`` (in the file's
+    order), read as :func:`read_file` reads the whole file: for a caller that needs a few
+    columns of a large file (the command line's funnel), after suggesting roles on the head.
+    Row numbers are those of the whole file.
+
+    >>> buf = io.BytesIO(); pl.DataFrame({"a": [1, 2], "b": ["x", None]}).write_parquet(buf)
+    >>> read_parquet_part(buf.getvalue(), "t.parquet", columns=["b"]).frame.rows()
+    [(1, 'x')]
+    """
+    if len(data) > limits.MAX_UPLOAD_BYTES:
+        raise UploadTooLarge(
+            f"'{name}' is {len(data) / limits.MB:.1f} MB; the upload limit is "
+            f"{limits.MAX_UPLOAD_MB:.1f} MB (CJM_MAX_UPLOAD_MB).")
+    _check_rows(data, name, "parquet")
+    return _read_parquet(data, name, columns, n_rows)
 
 
 def _read_json(data: bytes, name: str) -> RawTable:
