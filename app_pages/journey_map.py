@@ -73,7 +73,9 @@ def swimlane_spec(map_json: str, width: int | None = None, large: bool = False, 
 def show_map(m: JourneyMap, width: int, *, large: bool = False, where=st) -> None:
     # drawn at its own size, not stretched ("content"), and without Streamlit's theme: the
     # screen shows what the exports show; CSS (_MAP_CSS) only scales it down to fit
-    where.vega_lite_chart(swimlane_spec(m.to_json(), width, large), width="content", theme=None)
+    with ui.guard():
+        where.vega_lite_chart(swimlane_spec(m.to_json(), width, large), width="content",
+                              theme=None)
 
 
 #: the map's SVG is scaled down (never distorted) to its column; in presentation mode to the
@@ -112,6 +114,9 @@ def present(m: JourneyMap) -> None:
     ui.presentation_style()
     st.html(_PRESENT_CSS)
     stages = m.visible_stages()
+    if not stages:
+        st.info("The map has no visible stages: show at least one on the map's Edit tab.")
+        return
     focus = stage_focus(st.query_params.get("stage"), len(stages))
     lanes = {la.key: la.title for la in m.visible_lanes() if la.key != "stage"}
     params = st.query_params.to_dict()

@@ -185,3 +185,15 @@ def test_a_second_session_draws_the_map_from_the_shared_cache(page, monkeypatch)
     other.run()
     assert drawn and set(drawn) == {"Edited in this session"}  # segment maps keep its title
     assert "Edited in this session" in other.get("vega_lite_chart")[0].proto.spec
+
+
+def test_presentation_of_a_map_without_visible_stages_says_so(page):
+    m = JourneyMap.from_json(page.session_state["map_json"])
+    for s in m.stages:
+        s.hidden = True
+    page.session_state["map_json"] = m.to_json()
+    page.query_params["present"] = "1"
+    page.run()
+    assert not page.exception, page.exception
+    assert "no visible stages" in page.info[0].value
+    assert not page.get("vega_lite_chart")
