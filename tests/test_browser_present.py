@@ -85,11 +85,15 @@ def pixels(page, box: dict) -> list[tuple[int, ...]]:
     return list(Image.open(io.BytesIO(shot)).convert("RGB").get_flattened_data())
 
 
-@pytest.mark.parametrize(("size", "name"), [((1920, 1080), "present_1080"),
-                                            ((1280, 720), "present_720")])
-def test_the_whole_map_fits_the_screen_without_scrolling(server, browser_page, size, name):
+@pytest.mark.parametrize(("size", "name", "query"), [
+    ((1920, 1080), "present_1080", ""),
+    ((1280, 720), "present_720", ""),  # the 1920×1080 layout, scaled to the window
+    ((1280, 720), "present_720_laid_out", "&w=1280&h=720"),  # laid out for the screen
+], ids=["1080", "720-scaled", "720-laid-out"])
+def test_the_whole_map_fits_the_screen_without_scrolling(server, browser_page, size, name,
+                                                         query):
     page = browser_page
-    present(page, server, size)
+    present(page, server, size, query)
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"))
     scroll = page.evaluate("() => [document.scrollingElement.scrollHeight, innerHeight,"
