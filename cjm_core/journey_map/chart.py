@@ -5,6 +5,12 @@ wrapped text, chips and the emotion curve are all computed here in Python (Vega-
 text by itself), so the screen, the presentation mode and every export (PNG, SVG, PDF through
 :mod:`cjm_core.journey_map.export`) show exactly the same picture. Nothing here renders.
 
+Presented on a screen (``fit=(width, height)``), the type, lane heights and cell lengths are
+chosen so the whole map fits that many pixels, cut entries counted ("+2 more"); the presented
+stage is the chart's ``focus`` parameter (the other columns veiled). Every mark, the emotion
+curve included, sits on one pixel scale, and the spec fixes its own size, so a renderer that
+resizes charts (Streamlit's "fit") cannot move one layer against another.
+
 Reading the map: measured cells carry a small "measured · n=…" caption; assumed text is italic
 and grey; measured emotion points are solid with their 95 % interval, assumed ones dashed and
 hollow; a "⚑ belief ≠ data" flag marks every stage where the two differ by more than one step.
