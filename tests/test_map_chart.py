@@ -326,3 +326,14 @@ def test_emotion_labels_and_curve_share_the_maps_one_pixel_scale(kw):
     rows = {r["key"]: r for r in values(spec, "emotion-measured-points")}
     between = rows["stage_0"]["ym"]  # measured +0.8: a little above the zero line
     assert guides[0] > between > guides[1]
+
+
+def test_a_cut_cell_keeps_its_whole_text_in_the_tooltip():
+    m = tv_map()
+    key = m.stages[0].key
+    m.cell("pain_points", key).items = [Item(f"Pain {i}", "assumed") for i in range(12)]
+    spec = swimlane_chart(m, fit=(1280, 720)).to_dict()
+    cell = next(r for r in values(spec, "cells")
+                if r["lane"] == "pain_points" and r.get("stage") == "Stage 0")
+    assert all(f"Pain {i}" in cell["tip"] for i in range(12))
+    assert any(t["field"] == "tip" for t in layers(spec)["cells"]["encoding"]["tooltip"])

@@ -442,8 +442,14 @@ def _row(cv: _Canvas, m: JourneyMap, lane: Lane, cols: dict[str, float], y0: flo
         cell = row.get(s.key, Cell())
         fill = _MEASURED_FILL if cell.source == "measured" else _ASSUMED_FILL
         cv.rect(cols[s.key], y0, st.col_w, h, fill, stroke="#cfd8dc", lane=lane.key,
-                stage=s.name, source=cell.source, n=cell.n, tip=cell.text or None)
+                stage=s.name, source=cell.source, n=cell.n, tip=_cell_tip(cell, lane.key))
     return h
+
+
+def _cell_tip(cell: Cell, lane: str) -> str | None:
+    """A cell's whole text for its tooltip: what a fitted map cut is one hover away."""
+    parts = [cell.text] + [_bullet(i, lane) for i in cell.items]
+    return "  ".join(p for p in parts if p) or None
 
 
 def _lane_title_lines(st: _Style, lane: Lane) -> list[str]:
