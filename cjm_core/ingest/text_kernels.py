@@ -434,7 +434,16 @@ def _views(part: pl.Series) -> tuple[np.ndarray, ...] | None:
             else np.zeros(1, np.uint8))
     starts = np.zeros(len(parts) + 1, dtype=np.int64)
     np.cumsum([p.size for p in parts], out=starts[1:])
-    return inline, views, valid, data, starts
+    return _read_only(inline, views, valid, data, starts)
+
+
+def _read_only(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The arrays marked read-only: numba compiles a loop once per combination of its
+    arguments' flags, and Arrow's buffers are read-only while copies are not, so without this
+    a chunk with nulls (or several data buffers) would compile the loop anew."""
+    for a in arrays:
+        a.setflags(write=False)
+    return arrays
 
 
 @nb.njit(cache=True, nogil=True, boundscheck=False)
@@ -490,6 +499,7 @@ def match_codes(values: pl.Series, mapping: dict[str, int], other: int) -> np.nd
     for j, e in enumerate(encoded):
         heads[2 * j] = len(e)
         heads[2 * j + 1] = np.frombuffer(e[:4].ljust(4, b"\0"), dtype=np.uint32)[0]
+    names, name_starts, heads, codes = _read_only(names, name_starts, heads, codes)
     out = np.empty(len(values), dtype=np.uint8)
     start = 0
     for length in values.chunk_lengths():
