@@ -42,7 +42,8 @@ if not data.tables():
     st.stop()
 
 card, points = ui.compute(key, overview, data, targets)
-tiles = ui.compute(key, headline_tiles, data)
+with ui.guard(stop=True):
+    tiles = ui.compute(key, headline_tiles, data)
 
 # -- headline tiles: the figure now, its change and its line ----------------------------------
 if tiles.tiles:
@@ -51,8 +52,8 @@ if tiles.tiles:
         what = info.definition if info else "customers with an event of the journey's first step"
         col.metric(t.label, t.value_text, delta=t.delta_text, delta_color=t.colour,
                    delta_arrow=t.arrow, chart_data=list(t.series) or None, chart_type="line",
-                   border=True, help=f"{what}; n = {t.n:,}."
-                   + (f" Line: {t.series_note}." if t.series else ""))
+                   border=True, help=f"{what}; n = {t.n:,}. "
+                   + (f"Line: {t.series_note}." if t.series else t.series_note.capitalize()))
 p = tiles.periods
 if p and tiles.compared:
     st.caption(f"Last {p['months']} months ({tiles.current}) {tiles.compared}: green is "
@@ -61,6 +62,8 @@ if p and tiles.compared:
 elif p:
     st.caption(f"Last {p['months']} months ({tiles.current}); the data do not reach back to "
                "an earlier period, so there is no change to show.")
+if p and tiles.note:  # a table without dates: its tile shows all of it, without a change
+    st.caption(tiles.note)
 elif tiles.note:
     st.caption("All the data; " + tiles.note[0].lower() + tiles.note[1:])
 

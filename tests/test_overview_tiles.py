@@ -114,6 +114,17 @@ def test_without_dates_the_figures_of_all_the_data_and_a_note():
     assert got.note.startswith("No dates") and got.compared == ""
 
 
+def test_a_table_without_dates_keeps_its_tile_without_a_change():
+    undated = FEEDBACK.drop("timestamp")
+    got = headline_tiles(Dataset(JOURNEY, events=EVENTS, feedback=undated))
+    by_name = {t.name: t for t in got.tiles}
+    assert list(by_name) == ["customers", "overall_conversion", "csat", "nps", "ces"]
+    csat = by_name["csat"]  # all six answers: 5, 2, 5, 4, 4, 1, four in the top boxes
+    assert (csat.value_text, csat.delta_text, csat.series) == ("66.7%", None, ())
+    assert by_name["overall_conversion"].delta_text == "+25.0 pp"
+    assert got.note == "No dates in feedback: its figures are left out of the period comparison."
+
+
 @pytest.mark.parametrize(("tile", "text", "arrow", "colour"), [
     (Tile("csat", 0.8004, 10, previous=0.8), "+0.0 pp", "off", "gray"),  # rounds to nothing
     (Tile("nps", 30.2, 10, previous=30.0), "+0 points", "off", "gray"),

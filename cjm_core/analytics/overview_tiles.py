@@ -305,9 +305,14 @@ def headline_tiles(data: Dataset, months: int = 12) -> Tiles:
     rolling = f"over the {months} months up to each month"
     notes = {"customers": "customers entering each month", "overall_conversion": rolling,
              "repeat_purchase_rate": rolling}
+    # a table without dates is left out of both periods: its figures over all of it, unchanged
+    whole = _levels(data) if bounds.get("undated") else {}
     tiles = []
     for name in HEADLINE:
         if name not in now:
+            if name in whole:
+                tiles.append(Tile(name, whole[name].value, whole[name].n,
+                                  series_note="all the data: its table has no dates"))
             continue
         line = series.get(name, {})
         shown = [p for p in months_shown if p in line]
