@@ -155,3 +155,17 @@ def test_data_without_dates_get_tiles_without_a_change_and_say_so(db_path):
     assert all(not m.proto.delta and not m.proto.chart_data for m in at.metric)
     captions = " ".join(c.value for c in at.caption)
     assert "All the data; no dates" in captions
+
+
+def test_a_view_links_cards_keep_its_token(db_path):
+    # a colleague on a view link follows a card: the link must still carry the token, not the
+    # workspace id (which a view link cannot open)
+    store = Store(db_path)
+    try:
+        token, _ = store.create_share_link(ensure_sample_workspace(store), "view")
+    finally:
+        store.close()
+    at = open_page("overview", token)
+    links = _links(at)
+    assert len(links) == 3
+    assert all(parse_qs(link.proto.query_string)["ws"] == [token] for link in links)
