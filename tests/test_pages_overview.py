@@ -169,3 +169,24 @@ def test_a_view_links_cards_keep_its_token(db_path):
     links = _links(at)
     assert len(links) == 3
     assert all(parse_qs(link.proto.query_string)["ws"] == [token] for link in links)
+
+
+def test_counts_only_give_the_funnel_tiles_without_a_change(db_path):
+    counts = pl.DataFrame({"stage": ["Discovery", "Online research", "In-store demo",
+                                     "Purchase"], "customers": [1000, 600, 150, 120]})
+    store = Store(db_path)
+    try:
+        ws = store.create_workspace("Report", default_journey("4742"))
+        store.save_table(ws, "funnel_counts", counts)
+    finally:
+        store.close()
+    at = open_page("overview", ws)
+    # 1,000 entered; 120 of them reached the last stage the counts have
+    assert tiles(at) == {"Customers entering": "1,000", "Overall conversion": "12.0%"}
+    funnel_rows = next(iter(_charts(at)["overview-funnel"][1].values()))
+    assert [r["label"] for r in funnel_rows] == ["1,000 · 100.0%", "600 · 60.0%",
+                                                 "150 · 15.0%", "120 · 12.0%"]
+    # online research → demo loses 75% against a median of 30% (40%, 20%): the first card
+    first = _links(at)[0]
+    assert parse_qs(first.proto.query_string)["funnel_steps"] == [
+        "Discovery,Online research,In-store demo"]
