@@ -12,7 +12,7 @@ import pytest
 
 from cjm_core.analytics.funnel import FunnelQuery, funnel
 from cjm_core.analytics.satisfaction import csat
-from cjm_core.analytics.scorecard import scorecard
+from cjm_core.analytics.scorecard import scorecard, top_friction
 from cjm_core.demo import sample
 from cjm_core.model.dataset import Dataset
 from cjm_core.model.journey import default_journey, journey_from_rows
@@ -167,6 +167,15 @@ def test_sample_planted_friction_points_are_named(sample_report):
     assert "Worst comments:" in text
     # the highest impact comes first
     assert text.index(f"{a} → {b}") < text.index(facts["low_csat_touchpoint"])
+
+
+def test_friction_points_are_stated_once_in_their_findings_words(sample_data, sample_report):
+    text = Doc(sample_report).section_text("friction")
+    for point in top_friction(sample_data, top=3):
+        # the finding's template (cjm_core.present.findings) says it, once, with every figure
+        assert text.count(point.summary) == 1, point.summary
+        assert f"{point.summary} Impact {point.impact:.2f} (largest = 1)." in text
+    assert "Customers at the step before" not in text  # no second list of the same figures
 
 
 def test_sample_touchpoint_numbers_equal_the_core(sample_data, sample_report):

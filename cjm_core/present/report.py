@@ -256,27 +256,12 @@ def _scorecard(ctx: _Context) -> _Html:
 
 
 def _friction_evidence(f: Friction) -> _Html:
-    ev = f.evidence
-    if f.kind == "step":
-        facts = [f"Customers at the step before: {ev['reached_before']:,}",
-                 f"Lost: {ev['lost']:,}",
-                 f"Drop-off: {format_value(ev['dropoff'], 'rate')} "
-                 f"(95% interval {format_interval(ev['dropoff_low'], ev['dropoff_high'], 'rate')})",
-                 f"Median drop-off of the other steps: "
-                 f"{format_value(ev['median_other_dropoff'], 'rate')}"]
-    else:
-        facts = [f"CSAT: {format_value(ev['csat'], 'rate')} "
-                 f"(95% interval {format_interval(ev['low'], ev['high'], 'rate')})",
-                 f"Target: {format_value(ev['target'], 'rate')}",
-                 f"Answers below the top boxes: {ev['below_top_boxes']:,}"]
-    items = [_tag("li", x) for x in facts]
-    items.append(_tag("li", "n = ", _n(ev.get("n"))))
-    out = [_tag("ul", *items)]
-    comments = ev.get("worst_comments") or []
-    if comments:
-        out.append(_tag("p", "Worst comments:"))
-        out.append(_tag("ul", *(_tag("li", _tag("q", c)) for c in comments), cls="comments"))
-    return _join(out)
+    """The worst comments behind a friction point (its figures are in its finding's sentence)."""
+    comments = f.evidence.get("worst_comments") or []
+    if not comments:
+        return _join([])
+    return _join([_tag("p", "Worst comments:"),
+                  _tag("ul", *(_tag("li", _tag("q", c)) for c in comments), cls="comments")])
 
 
 def _friction(ctx: _Context) -> _Html:
