@@ -261,6 +261,13 @@ def parameters_table() -> str:
     rows += [f"| `{f.name}` | every page | none | {f.help} |" for f in FILTER_SETTINGS]
     rows += [f"| `{s.name}` | {page.capitalize()} | {_shown_default(s)} | {s.help} |"
              for page, group in VIEW_SETTINGS.items() for s in group]
+    rows += ["| `present` | Journey map | off | `1`: presentation mode, the map alone on the "
+             "screen |",
+             "| `stage` | Journey map | `0` | Presentation mode: the highlighted stage, counted "
+             "from 0 |",
+             "| `version` | Journey map | the latest | The saved map version to open |"]
+    rows += [f"| `{s.name}` | Journey map | {_shown_default(s)} | {s.help} |"
+             for s in MAP_SETTINGS]
     return "\n".join(rows) + "\n"
 
 
@@ -276,5 +283,6 @@ MAP_HEIGHT = Setting(
     integer(360, 4320), str)
 
 #: the journey map's view settings (the presented stage is ``stage``, read by
-#: ``journey_map.status.stage_focus``); not yet in VIEW_SETTINGS, whose README table lists them
+#: ``journey_map.status.stage_focus``); they are no widgets' values, so they are not in
+#: VIEW_SETTINGS (whose settings are each a widget's key), and the README table lists them apart
 MAP_SETTINGS = (MAP_HIDE, MAP_WIDTH, MAP_HEIGHT)
