@@ -938,9 +938,12 @@ def _typed_table(
     blank = cells.select(~pl.any_horizontal(pl.all().is_not_null())).to_series()
     if cells.width == 0:
         blank = _falses(frame.height)
-    problems += _blank_row_problems(rownum.filter(blank), name)
-    out = cells.filter(~blank).rename(dict(zip(cells.columns, names, strict=True)))
-    out = out.insert_column(0, rownum.filter(~blank).alias(ROW))
+    if blank.any():  # a filter copies every column: only when some row is blank
+        problems += _blank_row_problems(rownum.filter(blank), name)
+        cells, rownum = cells.filter(~blank), rownum.filter(~blank)
+    del frame
+    out = cells.rename(dict(zip(cells.columns, names, strict=True)))
+    out = out.insert_column(0, rownum.alias(ROW))
     if out.height == 0:
         problems.append(_empty_problem(name, f"'{name}' holds no records."))
     return RawTable(name, None, out, 0, problems, encoding=encoding, normalised=out)
