@@ -326,8 +326,8 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     if args.industry:
         print()
         for row in gaps_table(scorecard(data).gaps).iter_rows(named=True):
-            cut = f" [{row['cut']}]" if row["cut"] else ""
-            note = f" — {row['note']}" if row["note"] else ""
+            cut = f" [{row['cut']}]" if row["cut"] not in ("", "all") else ""
+            note = f" — {row['note']}" if row["note"] not in ("", "–") else ""
             print(f"{row['status']:<24} {row['target']}{cut}: {row['value']} vs {row['goal']}"
                   f"{note}")
     return 0
