@@ -174,3 +174,32 @@ def test_cli_funnel_through_spark_equals_the_local_engine(spark, parquet_folder,
     assert json.loads(out.out) == local
     assert "engine: spark local[2], 4 partitions, 60,000 rows" in out.err
     assert spark.range(3).count() == 3  # the command left the tests' session running
+
+
+@pytest.mark.parametrize("kind", ["date", "berlin", "parquet-naive", "ms"])
+def test_timestamp_types_give_the_same_funnel(spark, tmp_path, kind):
+    """Days, instants with a time zone, wall-clock times read from Parquet (TIMESTAMP_NTZ)
+    and millisecond times: the same time unit, last timestamp and open windows on Spark."""
+    from cjm_core.engine.spark import SparkEngine
+
+    raw = [(c, m, s, ch) for c, m, s, ch in
+           [("a", 0, "A", "web"), ("a", 3, "B", "app"), ("b", 1, "A", None), ("b", 9, "C", "web"),
+            ("c", 2, "B", "store"), ("c", 4, "A", "web"), ("c", 40, "B", "web"),
+            ("d", 39, "A", "store")]]
+    ev = log_frame(raw)
+    if kind == "date":
+        ev = ev.with_columns(pl.col("timestamp").dt.offset_by("1d").dt.date()
+                             + pl.duration(days=pl.int_range(pl.len())))
+    elif kind == "berlin":
+        ev = ev.with_columns(pl.col("timestamp").dt.replace_time_zone("Europe/Berlin"))
+    elif kind == "ms":
+        ev = ev.with_columns(pl.col("timestamp") + pl.duration(milliseconds=pl.int_range(pl.len())))
+    q = FunnelQuery(steps=STEPS, window=timedelta(minutes=60))
+    if kind == "date":
+        q = FunnelQuery(steps=STEPS, window=timedelta(days=2))
+    if kind == "parquet-naive":
+        ev.write_parquet(tmp_path / "ev.parquet")
+        remote = SparkEngine(spark, f"parquet:{tmp_path}")
+    else:
+        remote = _engine(spark, ev)
+    assert_same_funnel(LocalEngine(ev).funnel(q), remote.funnel(q))

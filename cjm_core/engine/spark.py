@@ -72,7 +72,7 @@ def session(master: str = "local[2]", app: str = "cjm", conf: dict[str, str] | N
                    .config("spark.ui.enabled", "false")
                    .config("spark.ui.showConsoleProgress", "false")
                    .config("spark.sql.shuffle.partitions", "8")
-                   .config("spark.sql.execution.arrow.pyspark.enabled", "true"))
+                   .config("spark.sql.execution.arrow.maxRecordsPerBatch", "100000"))
     builder = builder.appName(app).config("spark.sql.session.timeZone", "UTC")
     for key, value in (conf or {}).items():
         builder = builder.config(key, value)
@@ -228,9 +228,10 @@ class SparkEngine:
         self.source = source
         self.filters = filters or PushedFilters()
         self.partitions = partitions
-        self.last_times = PartitionTimes()
+        self.last_times = PartitionTimes()  # the last job's partitions
+        self.job_seconds: list[float] = []  # wall time of each Spark job run
 
-    def _read(self, columns: list[str]) -> DataFrame:
+    def _read(self, columns: list[str], order: bool = True) -> DataFrame:
         from pyspark.sql import functions as F
 
         df = read_source(self.spark, self.source) if isinstance(self.source, str) else self.source
@@ -239,6 +240,8 @@ class SparkEngine:
             raise QueryError(f"The events table has no column {missing[0]!r}.")
         df = self.filters.apply(df)
         keep = list(dict.fromkeys(columns))
+        if not order:
+            return df.select(*keep)
         if passes.ROW in df.columns:
             return df.select(*keep, passes.ROW)
         # read order breaks ties between identical events, as file order does locally: for
@@ -258,7 +261,9 @@ class SparkEngine:
 
     def _run(self, df: DataFrame, work: Callable[[pl.DataFrame], Any],
              whole_customers: bool = True) -> list[Any]:
+        t0 = time.perf_counter()
         rows = df.mapInArrow(_partition_fn(work, whole_customers), _OUT_SCHEMA).collect()
+        self.job_seconds.append(time.perf_counter() - t0)
         self.last_times = PartitionTimes([int(r["rows"]) for r in rows],
                                          [float(r["seconds"]) for r in rows])
         return [pickle.loads(r["state"]) for r in rows]
@@ -272,15 +277,36 @@ class SparkEngine:
                ) -> FunnelResult:
         """The funnel of the local engine, computed on Spark."""
         plan = passes.make_plan(query or FunnelQuery(), journey)
-        df = self._read(plan.columns())
-        stats_states = self._run(df, lambda part: passes.time_stats(part, plan),
-                                 whole_customers=False)
-        stats = merge_all_stats([passes.TimeStats.from_state(s) for s in stats_states])
+        stats = self._time_stats(self._read(plan.columns(), order=False), plan)
         plan = passes.with_time(plan, stats)
+        df = self._read(plan.columns())
         states = self._run(self._by_customer(df), lambda part: passes.funnel_partial(part, plan))
         total = merge_all([FunnelPartial.from_state(s) for s in states],
                           FunnelPartial.empty(plan.k))
         return passes.funnel_result(total, plan, stats, self._schema(df))
+
+    def _time_stats(self, df: DataFrame, plan: passes.FunnelPlan) -> passes.TimeStats:
+        """:func:`passes.time_stats` as one Spark aggregation (no Python, no shuffle)."""
+        from pyspark.sql import functions as F
+
+        t0 = time.perf_counter()
+        us = _micros(df)
+        ok = (F.col("customer_id").isNotNull() & F.col("timestamp").isNotNull()
+              & F.col(plan.step_column).isNotNull())
+        kept_us = F.when(ok, us)
+        aggs = [F.count(F.lit(1)).alias("all"), F.count(kept_us).alias("rows"),
+                F.min(kept_us).alias("lo"), F.max(kept_us).alias("hi")]
+        for unit in (1_000_000, 1000):
+            r = F.pmod(kept_us, F.lit(unit))
+            aggs += [F.min(r).alias(f"a{unit}"), F.max(r).alias(f"b{unit}")]
+        row = df.agg(*aggs).collect()[0]
+        self.job_seconds.append(time.perf_counter() - t0)
+        if not row["rows"]:
+            return passes.TimeStats(0, int(row["all"]))
+        return passes.TimeStats(int(row["rows"]), int(row["all"]) - int(row["rows"]),
+                                int(row["lo"]), int(row["hi"]),
+                                {u: (int(row[f"a{u}"]), int(row[f"b{u}"]))
+                                 for u in (1_000_000, 1000)})
 
     def transitions(self, by: Literal["channel", "touchpoint"] = "channel", *,
                     drop_self: bool = False) -> pl.DataFrame:
@@ -314,8 +340,16 @@ class SparkEngine:
         return passes.online_to_store_result(self._channel_total(journey))
 
 
-def merge_all_stats(parts: list[passes.TimeStats]) -> passes.TimeStats:
-    out = passes.TimeStats()
-    for p in parts:
-        out = out.merge(p)
-    return out
+def _micros(df: DataFrame) -> Any:
+    """``timestamp`` as µs since the epoch, as the Arrow batches hand it to the passes: an
+    instant (TIMESTAMP), a wall-clock time read as UTC (TIMESTAMP_NTZ) or a day (DATE)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import DateType, TimestampNTZType
+
+    kind = df.schema["timestamp"].dataType
+    if isinstance(kind, TimestampNTZType):
+        return F.expr("timestampdiff(MICROSECOND, TIMESTAMP_NTZ'1970-01-01 00:00:00', "
+                      "timestamp)")
+    if isinstance(kind, DateType):
+        return F.unix_date(F.col("timestamp")).cast("long") * F.lit(86_400_000_000)
+    return F.unix_micros(F.col("timestamp"))
