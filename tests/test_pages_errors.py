@@ -58,4 +58,4 @@ def test_a_bad_stage_parameter_opens_the_nearest_stage(db_path):
         at.switch_page("app_pages/journey_map.py")
         at.run()
         assert not at.exception, (param, at.exception)
-        assert any(m.value.startswith(f"### Stage {want} of 7") for m in at.markdown), param
+        assert any(m.value.startswith(f"**Stage {want} of 7") for m in at.markdown), param
