@@ -23,7 +23,7 @@ from cjm_core.model.journey import (
     unknown_stages,
 )
 from cjm_core.model.schema import TABLES
-from cjm_core.present.tables import codes_table, problems_table, proposal_view
+from cjm_core.present.tables import codes_table, problems_table, proposal_view, role_label
 from cjm_core.storage.workspaces import data_journey, new_workspace, save_loads
 
 NONE = "— none —"
@@ -84,9 +84,9 @@ def role_editor(key: str, raw, table: str, choice) -> dict[str, str]:
     for i, role in enumerate(TABLES[table]):
         current = choice.roles.get(role.name)
         options = [NONE, *columns]
-        label = role.name + (" *" if role.required else "")
         picked = grid[i % 3].selectbox(
-            label, options, index=options.index(current) if current in columns else 0,
+            role_label(role.name, role.required), options,
+            index=options.index(current) if current in columns else 0,
             key=f"role:{key}:{table}:{role.name}",
             help=choice.reasons.get(role.name) or role.help or None,
         )
@@ -124,7 +124,7 @@ def scale_editor(key: str, table: str, roles: dict[str, str], saved: dict[str, i
     for i, role in enumerate(scores):
         options = [0, *SCALES[role]]
         picked = grid[i % 3].selectbox(
-            f"{role} scale", options, index=options.index(saved.get(role, 0))
+            f"{role_label(role)} scale", options, index=options.index(saved.get(role, 0))
             if saved.get(role, 0) in options else 0,
             format_func=lambda n: "automatic (header, else most answers)" if n == 0
             else f"{n}-point",
@@ -169,7 +169,8 @@ def report(key: str, loaded) -> None:
     d.metric("Cells blanked", f"{r.cells_blanked:,}")
     if r.scale_details:
         st.markdown("Score scales: " + "; ".join(
-            f"{role} (column '{ui.md_escape(s.column)}'): {ui.md_escape(s.describe())}"
+            f"{role_label(role)} (column '{ui.md_escape(s.column)}'): "
+            f"{ui.md_escape(s.describe())}"
             for role, s in r.scale_details.items()))
     listed = dedupe_problems(list(loaded.raw.problems) + list(r.problems))
     problems = [p.to_dict() for p in listed]
@@ -280,7 +281,12 @@ def journey_section() -> None:
     table = pl.DataFrame({"order": list(range(1, len(journey.stages) + 1)),
                           "stage": [s.name for s in journey.stages]})
     edited = st.data_editor(table, num_rows="dynamic", hide_index=True,
-                            key=f"journey_stages@{form}")
+                            key=f"journey_stages@{form}", placeholder="–", column_config={
+                                "order": st.column_config.NumberColumn(
+                                    "Order", min_value=1, step=1, format="%d",
+                                    help="the stage's place in the journey (1 = first)"),
+                                "stage": st.column_config.TextColumn(
+                                    "Stage", help="its name as every page shows it")})
     rows = pl.DataFrame(edited).drop_nulls("stage").sort("order", nulls_last=True)
     names = rows["stage"].to_list()
     keys = {s.key: s.name for s in journey.stages}
@@ -289,8 +295,11 @@ def journey_section() -> None:
     for col, role in zip(grid, STAGE_ROLES, strict=True):
         current = keys.get(journey.stage_roles.get(role, ""))
         options = [NONE, *names]
-        picked = col.selectbox(role, options, index=options.index(current)
-                               if current in names else 0, key=f"stage_role:{role}@{form}")
+        picked = col.selectbox(f"{role.capitalize()} stage", options,
+                               index=options.index(current)
+                               if current in names else 0, key=f"stage_role:{role}@{form}",
+                               help=f"The stage that plays the {role} role in the industry's "
+                                    "targets")
         stage_roles[role] = None if picked == NONE else picked
     events = store.load_table(ws_id, "events")
     if events is not None and "stage" in events.columns:

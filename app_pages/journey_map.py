@@ -199,29 +199,46 @@ def edit_tab() -> None:
     """Table editors for stages, lanes, emotions and one lane's entries."""
     st.markdown("**Stages** (rename, reorder, hide; add or delete rows)")
     rows = st.data_editor(stage_rows(m), num_rows="dynamic", key="map_stage_rows",
-                          column_config={"key": None}, hide_index=True)
+                          hide_index=True, placeholder="–", column_config={
+                              "key": None, "order": st.column_config.NumberColumn(
+                                  "Order", min_value=1, step=1),
+                              "name": st.column_config.TextColumn("Stage"),
+                              "hidden": st.column_config.CheckboxColumn("Hidden", default=False)})
     st.markdown("**Lanes** (rename, reorder, hide)")
     lanes = st.data_editor(lane_rows(m), key="map_lane_rows", hide_index=True,
-                           column_config={"key": None})
+                           placeholder="–", column_config={
+                               "key": None, "order": st.column_config.NumberColumn(
+                                   "Order", min_value=1, step=1),
+                               "title": st.column_config.TextColumn("Lane"),
+                               "hidden": st.column_config.CheckboxColumn("Hidden")})
     st.markdown("**Emotion** (the team's assumption, −2 … +2; measured values come from "
                 "satisfaction)")
     emotions = st.data_editor(emotion_rows(m), key="map_emotion_rows", hide_index=True,
-                              disabled=["stage", "measured", "n"], column_config={
+                              disabled=["stage", "measured", "n"], placeholder="–",
+                              column_config={
+                                  "stage": st.column_config.TextColumn("Stage"),
                                   "assumed": st.column_config.NumberColumn(
-                                      min_value=-2.0, max_value=2.0, step=0.5)})
+                                      "Assumed (−2 … +2)", min_value=-2.0, max_value=2.0,
+                                      step=0.5, format="%+.1f"),
+                                  "measured": st.column_config.NumberColumn(
+                                      "Measured", format="%+.1f"),
+                                  "n": st.column_config.NumberColumn("Answers", format="%d")})
     lane = st.selectbox("Lane to edit", list(EDITABLE_LANES),
                         format_func=EDITABLE_LANES.get, key="map_lane")
     stage_names = [s.name for s in m.stages]
     items = st.data_editor(
         item_rows(m, lane), num_rows="dynamic", key=f"map_items_{lane}", hide_index=True,
-        column_config={
-            "stage": st.column_config.SelectboxColumn(options=stage_names, required=True),
+        placeholder="–", column_config={
+            "stage": st.column_config.SelectboxColumn("Stage", options=stage_names,
+                                                      required=True),
+            "text": st.column_config.TextColumn("Text"),
             "code": st.column_config.SelectboxColumn(
-                "challenge code", options=list(CHALLENGE_CODES),
+                "Challenge code", options=list(CHALLENGE_CODES),
                 help="; ".join(f"{k} {v}" for k, v in CHALLENGE_CODES.items())),
-            "owner": st.column_config.TextColumn("owner"),
+            "owner": st.column_config.TextColumn("Owner"),
             "note": st.column_config.CheckboxColumn(
-                "stage note", help="free text for the stage rather than a list entry"),
+                "Stage note", default=False,
+                help="free text for the stage rather than a list entry"),
         })
     if st.button("Apply edits to the map", key="map_apply"):
         edited = apply_stage_rows(m, rows)

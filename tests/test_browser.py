@@ -18,8 +18,9 @@ def test_upload_messy_csv_shows_roles_and_report(server, browser_page):
     page.locator("input[type=file]").first.set_input_files(
         str(FILES / "messy_german_export_bad_date_and_number.csv"))
     page.get_by_text("Suggested roles").first.wait_for(timeout=60_000)
-    # the German headers were recognised: customer_id is mapped to Kunden-Nr
-    role_box = page.locator("[data-testid=stSelectbox]").filter(has_text="customer_id")
+    # the German headers were recognised: the customer id role (labelled in words, required)
+    # is mapped to Kunden-Nr
+    role_box = page.locator("[data-testid=stSelectbox]").filter(has_text="customer id *")
     role_box.first.wait_for(timeout=30_000)
     assert role_box.first.locator("input").input_value() == "Kunden-Nr"
     page.get_by_text(re.compile(r"rows loaded")).first.wait_for(timeout=30_000)

@@ -37,8 +37,8 @@ def text(at: AppTest) -> str:
 def test_header_scale_and_blanked_cells_are_shown(db_path, upload):
     upload.append(FakeUpload("umfrage.csv", STRAYS.encode()))
     at = data_page(db_path)
-    assert "csat (column 'CSAT (1-5)'): 1–5 (from the header)" in text(at)
-    assert "nps (column 'NPS'): 0–10 (NPS is always 0–10)" in text(at)
+    assert "CSAT (column 'CSAT (1-5)'): 1–5 (from the header)" in text(at)
+    assert "NPS (column 'NPS'): 0–10 (NPS is always 0–10)" in text(at)
     warning = " ".join(w.value for w in at.warning)
     # the stray 7 and the junk NPS each cost their cell; each row keeps a valid score
     assert "4 of 4 rows loaded, 0 rejected, 2 bad cells left empty" in warning
@@ -55,7 +55,7 @@ def test_an_unsettled_scale_is_asked_and_the_answer_loads(db_path, upload):
     assert "A question must be answered" in " ".join(i.value for i in at.info)
     at.radio(key=key).set_value("7").run()
     assert not at.exception, at.exception
-    assert "csat (column 'Bewertung'): 1–7 (your choice)" in text(at)
+    assert "CSAT (column 'Bewertung'): 1–7 (your choice)" in text(at)
     assert "12 of 12 rows loaded" in " ".join(s.value for s in at.success)
 
 
@@ -65,7 +65,7 @@ def test_the_user_changes_a_scale_in_the_mapping(db_path, upload):
     box = next(s for s in at.selectbox if s.key.startswith("scale:") and s.key.endswith(":csat"))
     box.set_value(7).run()
     assert not at.exception, at.exception
-    assert "csat (column 'CSAT (1-5)'): 1–7 (your choice)" in text(at)
+    assert "CSAT (column 'CSAT (1-5)'): 1–7 (your choice)" in text(at)
     # with the 7 now valid only the junk NPS is left: its cell is blanked, nothing rejected
     assert "4 of 4 rows loaded, 0 rejected, 1 bad cell left empty" in " ".join(
         w.value for w in at.warning)
