@@ -6,8 +6,8 @@ import streamlit as st
 
 import ui
 from cjm_core.analytics.scorecard import scorecard
-from cjm_core.industries.targets import apply_edits, gaps_table
-from cjm_core.present.tables import targets_view
+from cjm_core.industries.targets import apply_edits
+from cjm_core.present.tables import GAPS_HELP, gaps_view, targets_view
 from cjm_core.storage.workspaces import (
     reset_workspace_targets,
     save_workspace_targets,
@@ -25,12 +25,8 @@ st.caption(f"Targets for ISIC {data.journey.isic}, from the industry's seed docu
 
 card = ui.compute(key, scorecard, data, targets)
 st.subheader("Gaps")
-st.dataframe(gaps_table(card.gaps), hide_index=True, width="stretch", column_config={
-    "target": "Metric", "cut": "Where", "value": "Value (95% interval)", "goal": "Target",
-    "distance": st.column_config.TextColumn(
-        "Distance", help="in the metric's own unit, between rates in percentage points; "
-        "negative = short of the target"),
-    "status": "Status", "note": "Note (for no data: what is missing)"})
+st.dataframe(gaps_view(card.gaps), hide_index=True, width="stretch", column_config={
+    title: st.column_config.TextColumn(title, help=text) for title, text in GAPS_HELP.items()})
 st.caption("Status: met; within the interval (the target lies inside the value's 95% interval); "
            "missed; no data (the note says which table or role is missing).")
 

@@ -18,10 +18,10 @@ from cjm_core.analytics.overview_tiles import (
 )
 from cjm_core.analytics.scorecard import overview
 from cjm_core.industries.journeys import INDUSTRIES
-from cjm_core.industries.targets import gaps_table
 from cjm_core.metric import CATALOGUE
 from cjm_core.model.filters import FILTER_SETTINGS
 from cjm_core.present.charts import bullet_chart, compact_funnel_chart
+from cjm_core.present.tables import GAPS_HELP, gaps_view
 from cjm_core.storage.workspaces import workspace_targets
 
 #: where a friction point is looked into: page file -> its title in the navigation
@@ -136,8 +136,5 @@ with st.expander("Scorecard as a table"):
                    f"{tiles.current} against the {p['months']} months "
                    "before." + ("" if p.get("previous_complete", True)
                                 else " The earlier period is only partly covered by the data."))
-    st.dataframe(gaps_table(card.gaps), hide_index=True, width="stretch", column_config={
-        "goal": "target", "target": "what",
-        "distance": st.column_config.TextColumn("distance", help="in the metric's own unit; "
-                                                "negative = short of the target"),
-        "note": "note (for no data: what is missing)"})
+    st.dataframe(gaps_view(card.gaps), hide_index=True, width="stretch", column_config={
+        title: st.column_config.TextColumn(title, help=text) for title, text in GAPS_HELP.items()})

@@ -9,7 +9,7 @@ from dataclasses import replace
 from streamlit.testing.v1 import AppTest
 
 from cjm_core.analytics.scorecard import overview
-from cjm_core.industries.targets import gaps_table
+from cjm_core.present.tables import gaps_view
 from cjm_core.storage.store import Store
 from cjm_core.storage.workspaces import (
     ensure_sample_workspace,
@@ -31,7 +31,7 @@ def _open(page: str) -> AppTest:
 
 def _repeat_row(at: AppTest) -> dict:
     gaps = at.dataframe[0].value
-    return gaps[gaps["target"] == "Repeat purchase rate"].iloc[0].to_dict()
+    return gaps[gaps["Metric"] == "Repeat purchase rate"].iloc[0].to_dict()
 
 
 def _set_repeat_target(db_path, low: float, high: float) -> None:
@@ -48,11 +48,11 @@ def _set_repeat_target(db_path, low: float, high: float) -> None:
 def test_a_saved_target_changes_the_gap_on_benchmarks_and_overview(db_path):
     # the sample's repeat purchase rate is about 26%: inside 20-30%, short of 40-50%
     at = _open("benchmarks")
-    assert _repeat_row(at)["status"].endswith("met")
+    assert _repeat_row(at)["Status"].endswith("met")
     _set_repeat_target(db_path, 0.40, 0.50)
     for page in ("benchmarks", "overview"):
         row = _repeat_row(_open(page))
-        assert row["goal"] == "40% to 50%" and row["status"].endswith("missed"), (page, row)
+        assert row["Target"] == "40% to 50%" and row["Status"].endswith("missed"), (page, row)
 
 
 def test_overview_shows_the_cores_friction_points_and_scorecard(db_path):
@@ -69,7 +69,7 @@ def test_overview_shows_the_cores_friction_points_and_scorecard(db_path):
     for text, point in zip(shown, points, strict=True):
         assert point.name.split(" → ")[0] in text.replace("\\", "")
         assert f"impact {point.impact:.2f}" in text
-    want = gaps_table(card.gaps)
+    want = gaps_view(card.gaps)
     got = at.dataframe[0].value
-    assert list(got["status"]) == want["status"].to_list()
-    assert list(got["value"]) == want["value"].to_list()
+    assert list(got["Status"]) == want["Status"].to_list()
+    assert list(got["Value (95% interval)"]) == want["Value (95% interval)"].to_list()

@@ -35,4 +35,4 @@ def test_an_edited_threshold_and_a_switched_off_target_are_saved(db_path):
     assert (repeat.low, repeat.high) == (0.4, 0.5)
     assert not next(t for t in saved if t.metric == "nps").enabled
     gaps = at.dataframe[0].value
-    assert gaps.loc[gaps["target"] == "Repeat purchase rate", "goal"].item() == "40% to 50%"
+    assert gaps.loc[gaps["Metric"] == "Repeat purchase rate", "Target"].item() == "40% to 50%"

@@ -126,7 +126,7 @@ def test_the_scorecard_table_is_kept_below_the_pictures(sample):
     at = open_page("overview", ws)
     assert [e.label for e in at.expander] == ["Scorecard as a table"]
     table = at.dataframe[0].value
-    assert "status" in table.columns and len(table) >= 5
+    assert "Status" in table.columns and len(table) >= 5
     kinds = [e.type for e in at.main]
     assert kinds.index("metric") < kinds.index("vega_lite_chart") < kinds.index("expander")
 

@@ -124,7 +124,7 @@ def test_gaps_of_a_workspace_without_data(db_path):
     at.switch_page("app_pages/benchmarks.py").run()
     readable(at)
     gaps = at.dataframe[0].value
-    assert set(gaps["status"]) == {"– no data"}
+    assert set(gaps["Status"]) == {"– no data"}
 
 
 #: an events export with a bad date (a problems table) and a column no role reads
@@ -162,3 +162,19 @@ def test_the_check_finds_code():
     good = pd.DataFrame({"Median time": ["14 d 0 h"], "Where": ["all"], "Rate": ["0.2%"],
                          "n": [None]})
     assert not problems(Page(Fake(good, placeholder="–")))  # type: ignore[arg-type]
+
+
+def test_overview_and_benchmarks_title_the_scorecard_alike(db_path):
+    """The Overview's "Scorecard as a table" has the Benchmarks page's column titles and
+    tooltips, not its own lowercase ones."""
+    def gaps_table_of(name: str) -> tuple[list[str], dict]:
+        at = page(db_path, name)
+        (headers, frame, _, _), element = shown_tables(at)[0], at.dataframe[0]
+        config = json.loads(element.proto.columns or "{}")
+        return headers, {c: config.get(c, {}).get("help") for c in frame.columns}
+
+    overview, benchmarks = gaps_table_of("overview"), gaps_table_of("benchmarks")
+    assert overview == benchmarks
+    assert overview[0][:3] == ["Metric", "Where", "Value (95% interval)"]
+    assert "Target" in overview[0] and "Status" in overview[0]
+    assert overview[1]["Distance"] and "percentage points" in overview[1]["Distance"]

@@ -7,7 +7,7 @@ they are (charts, exports and tests read those).
 Public names: ``Column``, ``readable``, ``cell``, ``cut_title``, ``by_text``, ``moves_table``,
 ``matrix_table``, ``satisfaction_view``, ``phrases_table``, ``cut_metrics_table``,
 ``change_text``, ``changes_table``, ``targets_view``, ``problems_table``, ``codes_table``,
-``proposal_view``.
+``proposal_view``, ``role_label``, ``gaps_view``, ``GAPS_HELP``.
 """
 
 from __future__ import annotations
@@ -18,11 +18,19 @@ from typing import Any
 
 import polars as pl
 
-from cjm_core.industries.targets import Target, cut_text, target_text
-from cjm_core.metric import LOW_SAMPLE_N, format_duration, format_interval, info, label
+from cjm_core.industries.targets import Gap, Target, cut_text, gaps_table, target_text
+from cjm_core.metric import (
+    CATALOGUE,
+    LOW_SAMPLE_N,
+    format_duration,
+    format_interval,
+    info,
+    label,
+)
 
 __all__ = [
     "DASH",
+    "GAPS_HELP",
     "Column",
     "by_text",
     "cell",
@@ -31,12 +39,14 @@ __all__ = [
     "codes_table",
     "cut_metrics_table",
     "cut_title",
+    "gaps_view",
     "matrix_table",
     "moves_table",
     "phrases_table",
     "problems_table",
     "proposal_view",
     "readable",
+    "role_label",
     "satisfaction_view",
     "targets_view",
 ]
@@ -359,3 +369,46 @@ def proposal_view(proposal: pl.DataFrame) -> pl.DataFrame:
         Column("Typical position (1 = first)", "median_position", "decimal"),
     ])
 
+
+
+def role_label(role: str, required: bool = False) -> str:
+    """A column role as the Data page names it: a score by the catalogue's label, any other
+    role in words; " *" marks a required one. The widgets keep the role's id as their key.
+
+    >>> role_label("customer_id", required=True), role_label("csat"), role_label("opened_at")
+    ('customer id *', 'CSAT', 'opened at')
+    """
+    known = CATALOGUE.get(role)
+    words = known.label if known is not None and role in ("csat", "nps", "ces") \
+        else role.replace("_", " ")
+    return words + (" *" if required else "")
+
+
+# -- Overview and Benchmarks -----------------------------------------------------------------
+
+#: the gaps table's column titles, the one spelling the Overview, Benchmarks and the report use
+GAPS_TITLES = {"target": "Metric", "cut": "Where", "value": "Value (95% interval)", "n": "n",
+               "goal": "Target", "distance": "Distance", "status": "Status",
+               "note": "Note (for no data: what is missing)"}
+
+#: what a gaps column means, for a header's tooltip
+GAPS_HELP = {
+    "Distance": "in the metric's own unit, between rates in percentage points; negative = "
+                "short of the target",
+    "Status": "met; within the interval (the target lies inside the value's 95% interval); "
+              "missed; no data (the note says which table or role is missing)",
+}
+
+
+def gaps_view(gaps: Sequence[Gap]) -> pl.DataFrame:
+    """The scorecard's gaps (:func:`cjm_core.industries.targets.gaps_table`) under the titles
+    every page and the report show (:data:`GAPS_TITLES`).
+
+    >>> g = Gap("nps", "NPS", {}, 30.18, 26.65, 33.71, "≥ 30", 0.18, "met", None, "", n=1650,
+    ...         unit="nps", band="good")
+    >>> gaps_view([g]).row(0, named=True)["Value (95% interval)"]
+    '30 (27–34)'
+    >>> gaps_view([g]).columns[:3]
+    ['Metric', 'Where', 'Value (95% interval)']
+    """
+    return gaps_table(list(gaps)).rename(GAPS_TITLES)
