@@ -283,7 +283,8 @@ class SparkEngine:
         states = self._run(self._by_customer(df), lambda part: passes.funnel_partial(part, plan))
         total = merge_all([FunnelPartial.from_state(s) for s in states],
                           FunnelPartial.empty(plan.k))
-        return passes.funnel_result(total, plan, stats, self._schema(df))
+        schema = self._schema(df) if plan.breakdown else {}  # the breakdown columns' types
+        return passes.funnel_result(total, plan, stats, schema)
 
     def _time_stats(self, df: DataFrame, plan: passes.FunnelPlan) -> passes.TimeStats:
         """:func:`passes.time_stats` as one Spark aggregation (no Python, no shuffle)."""
