@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
+from cjm_core.analytics.overview_tiles import span
 from cjm_core.analytics.scorecard import scorecard
 from cjm_core.industries.targets import apply_edits
 from cjm_core.present.tables import GAPS_HELP, gaps_view, targets_view
@@ -25,6 +26,15 @@ st.caption(f"Targets for ISIC {data.journey.isic}, from the industry's seed docu
 
 card = ui.compute(key, scorecard, data, targets)
 st.subheader("Gaps")
+p = card.periods
+if p:
+    months = span(p["current_start"], p["current_end"])
+    st.caption(f"Levels judged on the last {p['months']} months of the data shown ({months}), "
+               f"as on the Overview; relative targets on {months} against the {p['months']} "
+               "months before.")
+else:
+    st.caption("Judged on all the data: no table has dates, so relative targets have no "
+               "earlier period to compare with.")
 st.dataframe(gaps_view(card.gaps), hide_index=True, width="stretch", column_config={
     title: st.column_config.TextColumn(title, help=text) for title, text in GAPS_HELP.items()})
 st.caption("Status: met; within the interval (the target lies inside the value's 95% interval); "

@@ -1,23 +1,21 @@
 """Overview: the headline figures with their change and trend, the funnel at a glance, the
-scorecard against each target's band, and the top 3 friction points with a link to each."""
+scorecard against each target's band, and the top 3 friction points with a link to each; all of
+them over the same months (the last 12 of the data shown, or all of it without dates)."""
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 import streamlit as st
 
 import ui
-from cjm_core.analytics.funnel import journey_funnel
 from cjm_core.analytics.overview_tiles import (
     bullet_rows,
     friction_link,
     funnel_bars,
     headline_tiles,
-    span,
+    overview_funnel,
+    window_filters,
 )
 from cjm_core.analytics.scorecard import overview
-from cjm_core.industries.journeys import INDUSTRIES
 from cjm_core.metric import CATALOGUE
 from cjm_core.model.filters import FILTER_SETTINGS
 from cjm_core.present.charts import bullet_chart, compact_funnel_chart
@@ -34,8 +32,7 @@ ws = store.get_workspace(ws_id)
 targets = workspace_targets(store, ws_id)
 
 st.title(ui.md_escape(ws.name))
-st.caption(f"ISIC {data.journey.isic}: {INDUSTRIES.get(data.journey.isic, 'custom industry')} · "
-           + ui.md_escape(" → ".join(s.name for s in data.journey.stages)))
+st.caption("Journey: " + ui.md_escape(" → ".join(s.name for s in data.journey.stages)))
 
 if not data.tables():
     st.info("This workspace has no data yet: upload your exports on the Data page.")
@@ -56,12 +53,14 @@ if tiles.tiles:
                    + (f"Line: {t.series_note}." if t.series else t.series_note.capitalize()))
 p = tiles.periods
 if p and tiles.compared:
-    st.caption(f"Last {p['months']} months ({tiles.current}) {tiles.compared}: green is "
-               "better, red worse. Lines month by month; conversion and repeat purchases over "
-               f"the {p['months']} months up to each month.")
+    st.caption(f"Every figure on this page: the last {p['months']} months of the data shown "
+               f"({tiles.current}). Tiles {tiles.compared}: green is better, red worse. Lines "
+               "month by month; conversion and repeat purchases over the "
+               f"{p['months']} months up to each month.")
 elif p:
-    st.caption(f"Last {p['months']} months ({tiles.current}); the data do not reach back to "
-               "an earlier period, so there is no change to show.")
+    st.caption(f"Every figure on this page: the last {p['months']} months of the data shown "
+               f"({tiles.current}); the data do not reach back to an earlier period, so there "
+               "is no change to show.")
 if p and tiles.note:  # a table without dates: its tile shows all of it, without a change
     st.caption(tiles.note)
 elif tiles.note:
@@ -71,7 +70,7 @@ elif tiles.note:
 funnel_col, targets_col = st.columns([2, 3], gap="large")
 with funnel_col:
     st.subheader("Funnel")
-    result = ui.compute(key, journey_funnel, data.journey, data.events, data.funnel_counts)
+    result = ui.compute(key, overview_funnel, data)
     bars = funnel_bars(result.table, points) if result is not None else None
     if bars is not None and bars.height:
         st.altair_chart(compact_funnel_chart(bars, height=max(160, 34 * bars.height)),
@@ -82,14 +81,14 @@ with funnel_col:
         st.info("The funnel needs an events table (customer, timestamp, stage) or a "
                 "funnel_counts table.")
 with targets_col:
-    data_span = span(p["data_start"], p["data_end"] + timedelta(days=1)) if p else ""
-    st.subheader("Against the industry's targets" + (f" · {data_span}" if data_span else ""))
+    st.subheader("Against the industry's targets" + (f" · {tiles.current}" if p else ""))
     marks, zones = bullet_rows(card.gaps)
     if marks.height:
         st.altair_chart(bullet_chart(marks, zones), width="stretch")
-        st.caption("Levels over all the data shown" + (f" ({data_span})" if data_span else "")
-                   + "; relative targets (change) on the last 12 months against the 12 before. "
-                   "Each row on its own scale. "
+        st.caption((f"Levels over {tiles.current}, as the tiles; relative targets (change): "
+                    f"{tiles.current} against the {p['months']} months before. " if p
+                    else "Levels over all the data (no dates). ")
+                   + "Each row on its own scale. "
                    "Green band: where the target is met (darker: "
                    "the target range or the higher band); black tick: the target; dot: the "
                    "measured figure with its 95% interval. ✓ met · ≈ within the interval · "
@@ -108,6 +107,8 @@ steps = result.steps if result is not None else []
 # the link keeps the workspace (or the share link's token) and the sidebar's filters
 keep = {name: st.query_params.get_all(name) for name in
         [ui.WS_PARAM, *(s.name for s in FILTER_SETTINGS)] if st.query_params.get_all(name)}
+# ... and opens on this page's months, so the page shows the card's figures
+keep.update({name: [value] for name, value in window_filters(p).items()})
 for rank, (col, point) in enumerate(zip(st.columns(3), points, strict=False), start=1):
     page, view = friction_link(point, steps)
     with col.container(border=True, height="stretch"):
@@ -132,7 +133,7 @@ for rank, (col, point) in enumerate(zip(st.columns(3), points, strict=False), st
 # -- the scorecard as a table, for the exact figures ------------------------------------------
 with st.expander("Scorecard as a table"):
     if p:
-        st.caption(f"Levels are judged on the data shown; relative targets on "
+        st.caption(f"Levels are judged on {tiles.current}; relative targets on "
                    f"{tiles.current} against the {p['months']} months "
                    "before." + ("" if p.get("previous_complete", True)
                                 else " The earlier period is only partly covered by the data."))

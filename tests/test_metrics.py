@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from cjm_core.analytics.scorecard import all_metrics, overview, scorecard, top_friction
+from cjm_core.analytics.scorecard import (
+    all_metrics,
+    judged_window,
+    overview,
+    scorecard,
+    top_friction,
+)
 from cjm_core.demo.sample import generate
 from cjm_core.model.dataset import Dataset
 from cjm_core.model.journey import default_journey
@@ -31,4 +37,6 @@ def test_overview_gaps_equal_the_full_scorecard(data):
     card, points = overview(data)
     full = scorecard(data)
     assert [g.to_dict() for g in card.gaps] == [g.to_dict() for g in full.gaps]
-    assert [p.name for p in points] == [p.name for p in top_friction(data)]
+    # the friction points are over the months the levels are judged on, as on the Overview
+    window, _ = judged_window(data)
+    assert [p.name for p in points] == [p.name for p in top_friction(window)]

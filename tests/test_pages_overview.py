@@ -14,7 +14,12 @@ import pyarrow as pa
 import pytest
 
 from cjm_core.analytics.funnel import journey_funnel
-from cjm_core.analytics.overview_tiles import friction_link, headline_tiles
+from cjm_core.analytics.overview_tiles import (
+    friction_link,
+    headline_tiles,
+    overview_funnel,
+    window_filters,
+)
 from cjm_core.analytics.scorecard import overview
 from cjm_core.model.journey import default_journey
 from cjm_core.storage.store import Store
@@ -36,6 +41,10 @@ def sample(db_path):
         store.close()
     _card, points = overview(data, targets)
     return ws, data, headline_tiles(data), points
+
+
+def _card_periods(data) -> dict:
+    return overview(data)[0].periods
 
 
 def _links(at) -> list:
@@ -73,7 +82,31 @@ def test_tiles_show_the_cores_figures_change_and_line(sample):
         color = type(shown.proto).MetricColor.Name(shown.proto.color)
         assert color == colours[t.colour], t.label
     captions = " ".join(c.value for c in at.caption)
-    assert "Last 12 months (Jan–Dec 2025) vs Jan–Dec 2024" in captions
+    assert ("Every figure on this page: the last 12 months of the data shown (Jan–Dec 2025). "
+            "Tiles vs Jan–Dec 2024") in captions
+    assert "ISIC" not in captions.split("Every figure")[0]  # the title names the industry
+
+
+def test_one_figure_per_metric_on_the_page(sample, db_path):
+    """A metric that is both a tile and a bullet row reads the same figure in both, and the
+    funnel's first bar is the "Customers entering" tile (all over the tiles' months)."""
+    ws, data, core, _points = sample
+    with Store(db_path) as store:
+        card, _ = overview(data, workspace_targets(store, ws))
+    levels = {g.metric: g.value for g in card.gaps if not g.by and g.value is not None
+              and g.unit != "relative_change"}
+    both = [t for t in core.tiles if t.name in levels]
+    assert {t.name for t in both} >= {"nps", "repeat_purchase_rate"}
+    for t in both:
+        assert levels[t.name] == pytest.approx(t.value), t.name
+    at = open_page("overview", ws)
+    rows = {r["row"]: r["right"] for frame in _charts(at)["overview-bullets"][1].values()
+            for r in frame if "row" in r and "right" in r}
+    shown = tiles(at)
+    assert rows["Repeat purchase rate"].startswith(shown["Repeat buyers"] + " ")
+    assert rows["Net Promoter Score"].startswith(shown["NPS"] + " ")
+    funnel_rows = next(iter(_charts(at)["overview-funnel"][1].values()))
+    assert f"{funnel_rows[0]['reached']:,}" == shown["Customers entering"]
 
 
 def test_the_funnel_and_the_targets_are_charts(sample):
@@ -82,8 +115,9 @@ def test_the_funnel_and_the_targets_are_charts(sample):
     charts = _charts(at)
     assert set(charts) == {"overview-funnel", "overview-bullets"}
     funnel_rows = next(iter(charts["overview-funnel"][1].values()))
-    table = journey_funnel(data.journey, data.events).table
+    table = overview_funnel(data).table
     assert [r["reached"] for r in funnel_rows] == table["reached"].to_list()
+    assert table["reached"][0] < journey_funnel(data.journey, data.events).table["reached"][0]
     flagged = {r["step"] for r in funnel_rows if r["friction"]}
     assert flagged == {p.evidence["to_step"] for p in points if p.kind == "step"}
     rows = {r["row"] for frame in charts["overview-bullets"][1].values() for r in frame
@@ -101,7 +135,10 @@ def test_three_friction_cards_link_to_their_page_with_the_point_chosen(sample):
         page, view = friction_link(point, steps)
         assert link.proto.page == page
         query = {k: v[0] for k, v in parse_qs(link.proto.query_string).items()}
-        assert query == {"ws": ws, **view}
+        # the card's months: the linked page shows the card's figures
+        assert query == {"ws": ws, "start": "2025-01-01", "end": "2025-12-31", **view}
+        assert window_filters(_card_periods(data)) == {"start": "2025-01-01",
+                                                       "end": "2025-12-31"}
     headings = [m.value for m in at.markdown if m.value.startswith(("**1.", "**2.", "**3."))]
     assert len(headings) == 3
     assert "customers lost" in " ".join(m.value for m in at.markdown)

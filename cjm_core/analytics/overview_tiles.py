@@ -7,7 +7,8 @@ unit test on a tiny frame checks every number the page draws (DESIGN §5).
 
 Tiles compare the last 12 months with the 12 before (DESIGN §5 "Period over period"), as the
 scorecard's relative targets do; data without dates get the figure of all the data and no
-change.
+change. The funnel's bars, the bullet rows and the friction points are over the same months
+(:func:`cjm_core.analytics.scorecard.judged_window`): one figure per metric on the page.
 """
 
 from __future__ import annotations
@@ -16,13 +17,19 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 import polars as pl
 
 from cjm_core.analytics.friction import Friction
-from cjm_core.analytics.funnel import FunnelQuery, funnel, funnel_metrics, journey_funnel
+from cjm_core.analytics.funnel import (
+    FunnelQuery,
+    FunnelResult,
+    funnel,
+    funnel_metrics,
+    journey_funnel,
+)
 from cjm_core.analytics.loyalty import loyalty_metrics
 from cjm_core.analytics.periods import (
     add_period,
@@ -32,6 +39,7 @@ from cjm_core.analytics.periods import (
     shift_months,
 )
 from cjm_core.analytics.satisfaction import ces, csat, nps
+from cjm_core.analytics.scorecard import judged_window
 from cjm_core.industries.targets import RELATIVE_KINDS, Gap
 from cjm_core.metric import Metric, format_value, info
 from cjm_core.model import settings as S
@@ -39,7 +47,7 @@ from cjm_core.model.dataset import Dataset
 from cjm_core.present.findings import sentence
 
 __all__ = ["HEADLINE", "STATUS_SHORT", "Tile", "Tiles", "bullet_rows", "figure", "friction_link",
-           "funnel_bars", "headline_tiles", "span"]
+           "funnel_bars", "headline_tiles", "overview_funnel", "span", "window_filters"]
 
 _MINUS = "\u2212"
 Arrow = Literal["up", "down", "off"]
@@ -325,6 +333,38 @@ def headline_tiles(data: Dataset, months: int = 12) -> Tiles:
 
 
 # ----------------------------------------------------------------------------- compact funnel
+
+
+def overview_funnel(data: Dataset, months: int = 12) -> FunnelResult | None:
+    """The journey funnel over the tiles' months (:func:`judged_window`), so its first bar is
+    the "Customers entering" tile and its last share the conversion tile; None without events
+    or funnel counts.
+
+    >>> from datetime import timedelta
+    >>> from cjm_core.model.journey import journey_from_rows
+    >>> t0, t1 = datetime(2024, 1, 10), datetime(2025, 2, 14)  # a is 13 months before b, c
+    >>> ev = pl.DataFrame({"customer_id": ["a", "a", "b", "b", "c"],
+    ...     "stage": ["Look", "Buy", "Look", "Buy", "Look"], "timestamp": [t0, t0, t1, t1, t1]})
+    >>> j = journey_from_rows("4742", ["Look", "Buy"], {})
+    >>> overview_funnel(Dataset(j, events=ev)).table["reached"].to_list()
+    [2, 1]
+    """
+    window, _ = judged_window(data, months)
+    return journey_funnel(window.journey, window.events, window.funnel_counts)
+
+
+def window_filters(periods: dict) -> dict[str, str]:
+    """The sidebar's period filter (URL parameters, first and last day inclusive) that shows the
+    months of ``periods`` (:func:`last_periods`' bounds) on another page; {} without them.
+
+    >>> window_filters({"current_start": datetime(2025, 1, 1),
+    ...                 "current_end": datetime(2026, 1, 1)})
+    {'start': '2025-01-01', 'end': '2025-12-31'}
+    """
+    if not periods:
+        return {}
+    last = periods["current_end"] - timedelta(days=1)  # the end is exclusive
+    return {"start": f"{periods['current_start']:%Y-%m-%d}", "end": f"{last:%Y-%m-%d}"}
 
 
 def funnel_bars(table: pl.DataFrame, friction: Sequence[Friction] = ()) -> pl.DataFrame:

@@ -1,10 +1,15 @@
 """Every metric a dataset supports, as one flat list, and the scorecard against the industry's
-targets. The command line's ``metrics`` and the pages read the same numbers from here."""
+targets. The command line's ``metrics`` and the pages read the same numbers from here.
+
+The scorecard judges levels on the last 12 months of the data shown (:func:`judged_window`),
+the window of the Overview's tiles, so a manager reads one figure per metric ("20% to 30% a
+year", "+10% year over year": the seeds' targets are yearly); relative targets compare those
+months with the 12 before. Data without dates are judged whole."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -94,9 +99,44 @@ def _event_metrics(data: Dataset) -> list[Metric]:
     return out
 
 
+def judged_window(data: Dataset, months: int = 12) -> tuple[Dataset, dict]:
+    """What levels are judged on: the last ``months`` months of the tables with dates, and the
+    tables without dates whole (none of their rows can be placed in or out of the window), with
+    :func:`cjm_core.analytics.periods.last_periods`' bounds; ``data`` itself and ``{}`` when no
+    table has dates.
+
+    >>> from datetime import datetime
+    >>> from cjm_core.model.journey import default_journey
+    >>> ev = pl.DataFrame({"customer_id": ["a", "b"], "stage": ["x", "x"],
+    ...                    "timestamp": [datetime(2023, 6, 1), datetime(2024, 12, 31)]})
+    >>> fb = pl.DataFrame({"touchpoint": ["Web"], "csat": [5]})
+    >>> window, bounds = judged_window(Dataset(default_journey("4742"), events=ev, feedback=fb))
+    >>> window.events["customer_id"].to_list(), window.feedback.height, bounds["undated"]
+    (['b'], 1, ['feedback'])
+    >>> judged_window(Dataset(default_journey("4742"), feedback=fb))[1]
+    {}
+    """
+    window, _, _, bounds = _periods(data, months)
+    return window, bounds
+
+
+def _periods(data: Dataset, months: int = 12
+             ) -> tuple[Dataset, Dataset | None, Dataset | None, dict]:
+    """The judged window, the last ``months`` months and the ones before (dated tables only),
+    and their bounds; (data, None, None, {}) without dates."""
+    if not any(_dated(name, frame) for name, frame in data.tables().items()):
+        return data, None, None, {}
+    recent, before, bounds = last_periods(data, months)
+    undated: dict[str, Any] = {t: data.tables()[t] for t in bounds["undated"]}
+    return replace(recent, **undated), recent, before, bounds
+
+
 @dataclass(frozen=True)
 class Scorecard:
-    """The gaps to the industry's targets, the metrics they were judged on, and the periods."""
+    """The gaps to the industry's targets; ``current``: the metrics levels were judged on (those
+    of :func:`judged_window`); ``recent`` and ``previous``: the last 12 months and the 12 before
+    (the dated tables only), which relative targets compare; ``periods``: their bounds ({}
+    without dates)."""
 
     gaps: list[Gap]
     current: list[Metric]
@@ -106,8 +146,9 @@ class Scorecard:
 
 
 def scorecard(data: Dataset, targets: list[Target] | None = None) -> Scorecard:
-    """Gaps to the targets: levels judged on the whole (filtered) data, relative targets on the
-    last 12 months against the 12 before (DESIGN §5 "Period over period")."""
+    """Gaps to the targets: levels judged on the last 12 months of the (filtered) data, or all
+    of it without dates (:func:`judged_window`); relative targets on the last 12 months against
+    the 12 before (DESIGN §5 "Period over period")."""
     return overview(data, targets, friction=False, every_period_metric=True)[0]
 
 
@@ -115,12 +156,13 @@ def overview(data: Dataset, targets: list[Target] | None = None, *, friction: bo
              every_period_metric: bool = False) -> tuple[Scorecard, list[Friction]]:
     """The Overview's two answers, the scorecard and the top 3 friction points, computed side by
     side: the passes are independent and polars releases the GIL, so threads use both cores.
+    Both are over :func:`judged_window` (the Overview's tiles' months).
 
-    The last 12 months and the 12 before are only measured for the metrics of relative targets,
-    unless ``every_period_metric`` (the report's period-over-period table wants them all)."""
+    The 12 months before are only measured for the metrics of relative targets, unless
+    ``every_period_metric`` (the report's period-over-period table wants them all)."""
     targets = targets if targets is not None else targets_for(data.journey.isic)
-    dated = any(_dated(name, frame) for name, frame in data.tables().items())
-    # the two periods are only needed for the metrics of relative targets
+    window, recent_data, before_data, periods = _periods(data)
+    # the period before is only needed for the metrics of relative targets
     relative = None if every_period_metric else {t.metric for t in targets if t.relative}
 
     def measured(period: Dataset) -> list[Metric]:
@@ -128,14 +170,16 @@ def overview(data: Dataset, targets: list[Target] | None = None, *, friction: bo
 
     # the largest pass first, so that the others share the second thread meanwhile
     passes: list[Callable[[], Any]] = [
-        partial(all_metrics, data), partial(top_friction, data, targets) if friction else list]
-    periods: dict = {}
-    if dated:
-        recent_data, before_data, periods = last_periods(data)
-        passes += [partial(measured, recent_data), partial(measured, before_data)]
+        partial(all_metrics, window), partial(top_friction, window, targets) if friction
+        else list]
+    if before_data is not None and recent_data is not None:
+        passes.append(partial(measured, before_data))
+        if periods["undated"]:  # the window holds undated tables whole: not for comparing
+            passes.append(partial(measured, recent_data))
     current, top, *compared = pmap(lambda run: run(), passes)
     # nothing dated: relative targets have no periods to compare
-    recent, previous = compared if dated else (current, [])
+    previous = compared[0] if periods else []
+    recent = compared[1] if len(compared) > 1 else current
     gaps = evaluate(targets, current, previous, available=availability(data),
                     journey=data.journey, recent=recent)
     return Scorecard(gaps, current, recent, previous, periods), top
