@@ -12,11 +12,13 @@ import pytest
 
 from cjm_core.analytics.funnel import FunnelQuery, funnel
 from cjm_core.analytics.satisfaction import csat
-from cjm_core.analytics.scorecard import scorecard, top_friction
+from cjm_core.analytics.scorecard import judged_window, scorecard, top_friction
 from cjm_core.demo import sample
+from cjm_core.industries.targets import RELATIVE_KINDS, STATUS_LABELS
+from cjm_core.metric import format_interval, format_value
 from cjm_core.model.dataset import Dataset
 from cjm_core.model.journey import default_journey, journey_from_rows
-from cjm_core.present.report import build_report, format_interval, format_value
+from cjm_core.present.report import build_report
 
 EVIL = "<img src=x onerror=alert(1)>"
 WHEN = datetime(2026, 3, 1, 9, 30)
@@ -146,14 +148,16 @@ def test_sample_scorecard_shows_every_gap_and_status(sample_data, sample_report)
     header, *body = parsed.rows("scorecard")
     assert len(body) == len(gaps)
     assert {g.status for g in gaps} >= {"met", "missed"}
-    status = header.index("Status")
+    assert header[:3] == ["Metric", "Where", "Value (95% interval)"]
+    status, value = header.index("Status"), header.index("Value (95% interval)")
     for g, row in zip(gaps, body, strict=True):
-        assert row[0].startswith(g.label)
-        assert row[status] == g.status
-        assert row[1].startswith(format_value(g.value, g.unit))
-        assert row[header.index("n")] == f"{g.n:,}"
+        assert row[0] == g.label
+        assert row[status] == STATUS_LABELS[g.status]
+        unit = "relative_change" if g.kind in RELATIVE_KINDS else g.unit
+        assert row[value] == format_interval(g.value, g.low, g.high, unit)
+        assert row[header.index("n")] == ("–" if g.n is None else f"{g.n:,}")
     fcr = next(r for g, r in zip(gaps, body, strict=True) if g.metric == "fcr")
-    assert fcr[status] == "missed" and "complexity: simple" in fcr[0]
+    assert fcr[status] == "✗ missed" and "complexity: simple" in fcr[header.index("Where")]
     assert 'class="status status-missed"' in sample_report
     assert ".status-missed{background:#c62828}" in sample_report
 
@@ -171,7 +175,8 @@ def test_sample_planted_friction_points_are_named(sample_report):
 
 def test_friction_points_are_stated_once_in_their_findings_words(sample_data, sample_report):
     text = Doc(sample_report).section_text("friction")
-    for point in top_friction(sample_data, top=3):
+    window, _ = judged_window(sample_data)  # the report's months, as on the Overview
+    for point in top_friction(window, top=3):
         # the finding's template (cjm_core.present.findings) says it, once, with every figure
         assert text.count(point.summary) == 1, point.summary
         assert f"{point.summary} Impact {point.impact:.2f} (largest = 1)." in text
@@ -181,23 +186,25 @@ def test_friction_points_are_stated_once_in_their_findings_words(sample_data, sa
 def test_sample_touchpoint_numbers_equal_the_core(sample_data, sample_report):
     parsed = Doc(sample_report)
     tp = sample.PLANTED_FACTS["4742"]["low_csat_touchpoint"]
-    m = next(m for m in csat(sample_data.feedback, by=["touchpoint"]) if m.by["touchpoint"] == tp)
+    window, _ = judged_window(sample_data)
+    m = next(m for m in csat(window.feedback, by=["touchpoint"]) if m.by["touchpoint"] == tp)
     row = parsed.row("touchpoints", tp)
-    assert row["CSAT"] == format_value(m.value, "rate") == "55.2%"
-    assert row["95% interval"] == format_interval(m.low, m.high, "rate")
-    assert row["n"] == f"{m.n:,}"
+    assert row["CSAT (95% interval)"] == format_interval(m.value, m.low, m.high, "rate")
+    assert row["CSAT answers"] == f"{m.n:,}"
     small = parsed.row("touchpoints", "Help centre")
-    assert small["n"].endswith("low sample")
+    assert "CSAT" in small["Fewer than 30 answers"]
 
 
 def test_sample_funnel_numbers_equal_the_core(sample_data, sample_report):
     parsed = Doc(sample_report)
-    table = funnel(sample_data.events, FunnelQuery(), sample_data.journey).table.sort("step_index")
+    window, _ = judged_window(sample_data)
+    table = funnel(window.events, FunnelQuery(), window.journey).table.sort("step_index")
     for r in table.iter_rows(named=True):
         row = parsed.row("funnel", str(r["step_index"]))
         assert row["Step"] == r["step"]
         assert row["Customers reaching"] == f"{r['reached']:,}"
-        assert row["From previous step"] == format_value(r["step_conversion"], "rate")
+        assert row["From previous step (95% interval)"] == format_interval(
+            r["step_conversion"], r["low"], r["high"])
         assert row["n"].split()[0] == f"{r['n']:,}"
 
 
@@ -208,7 +215,7 @@ def test_sample_support_loyalty_and_periods(sample_report):
                   "Repeat purchase rate", "Customer lifetime value (historic)"):
         assert label in sl
     pp = parsed.rows("periods")
-    assert pp[0][:3] == ["Metric", "Before", "Now"]
+    assert pp[0][:3] == ["Metric", "Now", "Before"]
     assert any(r[0] == "CSAT" for r in pp[1:])
     ch = parsed.section_text("channels")
     assert "Online-to-store conversion" in ch and "Top transitions between channels" in ch
@@ -231,11 +238,13 @@ def _tiny() -> Dataset:
 def test_tiny_numbers_by_hand():
     parsed = Doc(build_report(_tiny(), generated_at=WHEN))
     shop, hotline = parsed.row("touchpoints", "Shop"), parsed.row("touchpoints", "Hotline")
-    assert (shop["CSAT"], hotline["CSAT"]) == ("100.0%", "0.0%")
-    assert shop["n"] == "2 low sample" and hotline["n"] == "1 low sample"
+    assert shop["CSAT (95% interval)"].startswith("100.0% (")
+    assert hotline["CSAT (95% interval)"].startswith("0.0% (")
+    assert (shop["CSAT answers"], hotline["CSAT answers"]) == ("2", "1")
+    assert shop["Fewer than 30 answers"] == "CSAT"
     buy = parsed.row("funnel", "2")
-    assert (buy["Step"], buy["Customers reaching"], buy["From previous step"]) == \
-        ("Buy", "1", "33.3%")
+    assert (buy["Step"], buy["Customers reaching"]) == ("Buy", "1")
+    assert buy["From previous step (95% interval)"].startswith("33.3% (")
     assert "Hotline" in parsed.section_text("friction")
 
 
@@ -254,7 +263,7 @@ def test_user_text_is_escaped_everywhere():
     assert EVIL not in doc  # never raw
     text = "".join(parsed.text)
     assert text.count(EVIL) >= 6  # title, header, journey, funnel, touchpoints, friction...
-    assert parsed.row("touchpoints", EVIL)["CSAT"] == "0.0%"
+    assert parsed.row("touchpoints", EVIL)["CSAT (95% interval)"].startswith("0.0% (")
     assert parsed.row("funnel", "1")["Step"] == EVIL
     assert f"Awful, terrible {EVIL}" in parsed.section_text("friction")
     assert f"<title>Report {EVIL.replace('<', '&lt;').replace('>', '&gt;')}</title>" in doc
@@ -266,7 +275,7 @@ def test_feedback_only_names_the_missing_tables():
     doc = build_report(Dataset(default_journey("4742"), feedback=fb), generated_at=WHEN)
     _no_fetch(doc)
     parsed = Doc(doc)
-    assert parsed.row("touchpoints", "Shop")["CSAT"] == "100.0%"
+    assert parsed.row("touchpoints", "Shop")["CSAT (95% interval)"].startswith("100.0% (")
     assert "needs an events table" in parsed.section_text("funnel")
     assert "events table" in parsed.section_text("channels")
     sl = parsed.section_text("support-loyalty")

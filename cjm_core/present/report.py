@@ -7,8 +7,12 @@ Content-Security-Policy that forbids scripts and fetches, and every piece of upl
 (workspace, stage, touchpoint and channel names, comments) HTML-escaped.
 
 Every number comes from a core function (scorecard, funnel, friction, satisfaction, channels,
-support, loyalty, periods); this module only lays them out. Rates carry their n, figures below
-n = 30 are marked "low sample", and a section whose table is missing says which table to upload.
+support, loyalty, periods); this module only lays them out, in the Overview's months (the last
+12 of the data, :func:`cjm_core.analytics.scorecard.judged_window`) and under the tables' rules
+the pages follow (:mod:`cjm_core.present.tables`): labelled columns, percentages with one
+decimal and their 95% interval, counts with separators, NPS whole, durations in days, hours and
+minutes, "–" for nothing. Rates carry their n, figures below n = 30 are marked "low sample", and
+a section whose table is missing says which table to upload.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import altair as alt
 import polars as pl
@@ -24,18 +28,27 @@ import polars as pl
 from cjm_core.analytics.channels import transitions
 from cjm_core.analytics.friction import Friction, csat_target_from
 from cjm_core.analytics.funnel import FunnelResult, journey_funnel
+from cjm_core.analytics.overview_tiles import span
 from cjm_core.analytics.periods import by_period, change, metrics_frame, no_dates_note
 from cjm_core.analytics.satisfaction import csat, distribution, satisfaction_table
-from cjm_core.analytics.scorecard import all_metrics, scorecard, top_friction
+from cjm_core.analytics.scorecard import all_metrics, judged_window, scorecard, top_friction
 from cjm_core.errors import CJMError
 from cjm_core.industries.journeys import INDUSTRIES
 from cjm_core.industries.targets import Gap, Target, availability, evaluate, targets_for
-from cjm_core.metric import LOW_SAMPLE_N, Metric, format_value, info, label
+from cjm_core.metric import LOW_SAMPLE_N, Metric, format_interval, label
 from cjm_core.model.dataset import DATE_COLUMN, Dataset
 from cjm_core.model.journey import roles_text
 from cjm_core.present import charts
+from cjm_core.present.tables import (
+    DASH,
+    cell,
+    changes_table,
+    cut_title,
+    gaps_view,
+    satisfaction_view,
+)
 
-__all__ = ["build_report", "format_interval", "format_value"]
+__all__ = ["build_report"]
 
 _SUPPORT = ("fcr", "resolution_hours_median", "resolution_hours_mean", "resolution_hours_p90",
             "resolved_within_24h", "resolved_within_48h", "open_cases")
@@ -87,47 +100,30 @@ def _missing(what: str) -> _Html:
 # ----------------------------------------------------------------------------- numbers
 
 
-
-
-def format_interval(low: float | None, high: float | None, unit: str) -> str:
-    """The 95% interval as "low – high" in the metric's format ("" when there is none).
-
-    >>> format_interval(0.49, 0.612, "rate")
-    '49.0% – 61.2%'
-    """
-    if low is None or high is None:
-        return ""
-    return f"{format_value(low, unit)} – {format_value(high, unit)}"
-
-
-def _distance(value: float | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    if unit in ("rate", "relative_change"):
-        return f"{value * 100:+.1f} pp".replace("-", _MINUS)
-    sign = "+" if value >= 0 else ""
-    return sign + format_value(value, unit)
-
-
 def _n(n: int | None) -> _Html:
     if n is None:
-        return _e("—")
+        return _e(DASH)
     flag = _tag("span", "low sample", cls="low") if n < LOW_SAMPLE_N else ""
     return _join([f"{n:,}", " " if flag else "", flag])
 
 
 def _cut(by: dict[str, str]) -> str:
-    return ", ".join(f"{k}: {v}" for k, v in by.items()) or "overall"
+    """A metric's cut in words ("Channel: web"), "all" for the whole.
+
+    >>> _cut({"channel": "web", "stage_role": "support"}), _cut({})
+    ('Channel: web, Stage role: support', 'all')
+    """
+    return ", ".join(f"{cut_title(k)}: {v}" for k, v in by.items()) or "all"
 
 
 def _metric_rows(metrics: Sequence[Metric]) -> list[list[object]]:
-    return [[label(m.metric), _cut(m.by), format_value(m.value, m.unit),
-             format_interval(m.low, m.high, m.unit), _n(m.n)] for m in metrics]
+    return [[label(m.metric), _cut(m.by), format_interval(m.value, m.low, m.high, m.unit),
+             _n(m.n)] for m in metrics]
 
 
 def _metric_table(metrics: Sequence[Metric]) -> _Html:
-    return _table(["Metric", "Cut", "Value", "95% interval", "n"], _metric_rows(metrics),
-                  numeric=(2, 3, 4))
+    return _table(["Metric", "Where", "Value (95% interval)", "n"], _metric_rows(metrics),
+                  numeric=(2, 3))
 
 
 # ----------------------------------------------------------------------------- charts
@@ -155,9 +151,12 @@ def _svg(chart: alt.TopLevelMixin, width: int = _CHART_WIDTH, height: int | None
 
 @dataclass
 class _Context:
-    """What several sections share, computed once."""
+    """What several sections share, computed once. ``data`` is what the sections show: the
+    months levels are judged on (:func:`judged_window`); ``whole`` is every row, for the
+    header's period and the monthly trend."""
 
     data: Dataset
+    whole: Dataset
     targets: list[Target]
     gaps: list[Gap]
     current: list[Metric]
@@ -172,10 +171,12 @@ def _context(data: Dataset, targets: list[Target]) -> _Context:
     recent: list[Metric] | None
     previous: list[Metric] | None
     periods: dict | None
+    window = data
     try:
         sc = scorecard(data, targets)
         gaps, current, recent, previous, periods = (sc.gaps, sc.current, sc.recent,
                                                     sc.previous, sc.periods)
+        window, _ = judged_window(data)
     except CJMError:  # no dated rows: levels only, relative targets say what they need
         current = all_metrics(data)
         gaps = evaluate(targets, current, None, available=availability(data),
@@ -183,10 +184,29 @@ def _context(data: Dataset, targets: list[Target]) -> _Context:
         recent = previous = periods = None
     result, error = None, None
     try:
-        result = journey_funnel(data.journey, data.events, data.funnel_counts)
+        result = journey_funnel(window.journey, window.events, window.funnel_counts)
     except (CJMError, ValueError) as exc:
         error = str(exc)
-    return _Context(data, targets, gaps, current, recent, previous, periods, result, error)
+    return _Context(window, data, targets, gaps, current, recent, previous, periods or None,
+                    result, error)
+
+
+def _figures_cover(ctx: _Context) -> str:
+    """Which months the figures are over, as the header says it."""
+    p = ctx.periods
+    if not p:
+        return "all the data (no table has dates)"
+    last = p["current_end"] - timedelta(days=1)
+    text = (f"the last {p['months']} months of the data, {p['current_start']:%Y-%m-%d} to "
+            f"{last:%Y-%m-%d}; changes against the {p['months']} months before")
+    if p.get("undated"):
+        text += "; tables without dates (" + ", ".join(_table_name(t) for t in p["undated"]) \
+            + ") whole"
+    return text
+
+
+def _table_name(table: str) -> str:
+    return table.replace("_", " ")
 
 
 def _period_covered(data: Dataset) -> str:
@@ -206,53 +226,45 @@ def _period_covered(data: Dataset) -> str:
 
 
 def _header(ctx: _Context, title: str, workspace: str | None, generated_at: datetime) -> _Html:
-    data = ctx.data
+    data = ctx.whole
     isic = data.journey.isic
     industry = INDUSTRIES.get(isic, "custom industry")
-    rows = [["Workspace", workspace or "—"], ["Industry", f"ISIC {isic}: {industry}"],
+    rows = [["Workspace", workspace or DASH], ["Industry", f"ISIC {isic}: {industry}"],
             ["Period covered", _period_covered(data)],
+            ["Figures cover", _figures_cover(ctx)],
             ["Generated", f"{generated_at:%Y-%m-%d %H:%M}"],
             ["Journey", " → ".join(s.name for s in data.journey.stages)],
-            ["Stage roles", roles_text(data.journey) or "—"]]
+            ["Stage roles", roles_text(data.journey) or DASH]]
     tables = data.tables()
-    loaded = ", ".join(f"{t} ({f.height:,} rows)" for t, f in tables.items()) or "none"
+    loaded = ", ".join(f"{_table_name(t)} ({f.height:,} rows)" for t, f in tables.items()) \
+        or "none"
     rows.append(["Tables", loaded])
     meta = _Html("".join(_tag("tr", _tag("th", k), _tag("td", v)) for k, v in rows))
     return _join([_tag("h1", title), _Html(f'<table class="meta">{meta}</table>')])
 
 
-def _status(status: str) -> _Html:
-    cls = "status status-" + status.replace(" ", "-")
-    return _tag("span", status, cls=cls)
-
-
-def _gap_value(g: Gap) -> str:
-    text = format_value(g.value, g.unit)
-    interval = format_interval(g.low, g.high, g.unit)
-    return f"{text} ({interval})" if interval else text
-
-
-def _gap_note(g: Gap) -> str:
-    notes = [g.reason, f"band: {g.band}" if g.band else None, g.detail]
-    if g.unit == "relative_change" and g.current is not None and g.previous is not None:
-        notes.append(f"previous {g.previous:.4g} → now {g.current:.4g}")
-    return "; ".join(x for x in notes if x)
-
-
 def _scorecard(ctx: _Context) -> _Html:
     if not ctx.gaps:
         return _missing(f"no targets are set for ISIC {ctx.data.journey.isic}.")
-    rows = [[_join([g.label, _tag("span", " (" + _cut(g.by) + ")", cls="cut") if g.by else ""]),
-             _gap_value(g), g.target, _distance(g.distance, g.unit), _status(g.status), _n(g.n),
-             _gap_note(g)] for g in ctx.gaps]
+    view = gaps_view(ctx.gaps)
+    status = view.columns.index("Status")
+    numeric = tuple(view.columns.index(c) for c in ("Value (95% interval)", "n", "Distance"))
+    rows = [[_status_cell(g.status, text) if i == status else text
+             for i, text in enumerate(row)]
+            for g, row in zip(ctx.gaps, view.iter_rows(), strict=True)]
     counts = {s: sum(g.status == s for g in ctx.gaps) for s in charts.STATUS_COLOURS}
     summary = ", ".join(f"{c} {s}" for s, c in counts.items() if c)
-    note = ("Levels are judged on all the data; relative targets (\"vs the previous period\") "
-            "on the last 12 months against the 12 before. Status: met; within = the 95% interval "
+    months = (f"the last {ctx.periods['months']} months" if ctx.periods else "all the data")
+    note = (f"Levels are judged on {months}; relative targets (\"vs the previous period\") "
+            "on the last 12 months against the 12 before. Distance in the metric's own unit, "
+            "between rates in percentage points. Status: met; within = the 95% interval "
             "reaches the target; missed; no data = the table or role named is missing.")
-    return _join([_tag("p", summary), _table(
-        ["Benchmark", "Measured (95% interval)", "Target", "Distance", "Status", "n", "Note"], rows,
-        numeric=(1, 3, 5)), _tag("p", note, cls="note")])
+    return _join([_tag("p", summary), _table(view.columns, rows, numeric=numeric),
+                  _tag("p", note, cls="note")])
+
+
+def _status_cell(status: str, text: str) -> _Html:
+    return _tag("span", text, cls="status status-" + status.replace(" ", "-"))
 
 
 def _friction_evidence(f: Friction) -> _Html:
@@ -288,13 +300,10 @@ def _friction(ctx: _Context) -> _Html:
 def _funnel_rows(table: pl.DataFrame) -> list[list[object]]:
     rows = []
     for r in table.sort("step_index").iter_rows(named=True):
-        med = r.get("median_seconds")
-        rows.append([r["step_index"], r["step"], f"{r['reached']:,}",
-                     format_value(r["step_conversion"], "rate"),
-                     format_interval(r.get("low"), r.get("high"), "rate"),
-                     format_value(r["overall_conversion"], "rate"),
-                     "" if r["lost"] is None else f"{r['lost']:,}", _n(r.get("n")),
-                     "—" if med is None else format_value(med / 3600, "hours")])
+        rows.append([r["step_index"], r["step"], cell(r["reached"], "count"),
+                     format_interval(r["step_conversion"], r.get("low"), r.get("high")),
+                     cell(r["overall_conversion"], "rate"), cell(r["lost"], "count"),
+                     _n(r.get("n")), cell(r.get("median_seconds"), "seconds")])
     return rows
 
 
@@ -305,9 +314,9 @@ def _funnel(ctx: _Context) -> _Html:
         return _missing("the funnel needs an events table (customer_id, timestamp, stage) or "
                         "a funnel_counts table (stage, customers). Upload one of them.")
     res = ctx.funnel
-    table = _table(["#", "Step", "Customers reaching", "From previous step", "95% interval",
+    table = _table(["#", "Step", "Customers reaching", "From previous step (95% interval)",
                     "From first step", "Lost", "n", "Median time from previous"],
-                   _funnel_rows(res.table), numeric=(0, 2, 3, 4, 5, 6, 7, 8))
+                   _funnel_rows(res.table), numeric=(0, 2, 3, 4, 5, 6, 7))
     side = (f"{res.customers:,} customers; {res.entered_mid_journey:,} entered mid-journey "
             f"(no event of the first step, only of later ones; counted separately); "
             f"{res.open_windows:,} still inside their window at the end of the data; "
@@ -339,7 +348,7 @@ def _channels(ctx: _Context) -> _Html:
     moves = trans.filter(~pl.col("self_transition")).sort(
         ["count", "source", "target"], descending=[True, False, False]).head(10)
     if moves.height:
-        rows = [[r["source"], r["target"], f"{r['count']:,}", format_value(r["share"], "rate")]
+        rows = [[r["source"], r["target"], cell(r["count"], "count"), cell(r["share"], "rate")]
                 for r in moves.iter_rows(named=True)]
         parts += [_tag("h3", "Top transitions between channels"),
                   _table(["From", "To", "Customers' moves", "Share of moves from 'From'"], rows,
@@ -348,34 +357,23 @@ def _channels(ctx: _Context) -> _Html:
     return _join(parts)
 
 
-def _touchpoint_rows(table: pl.DataFrame) -> list[list[object]]:
-    rows = []
-    for r in table.iter_rows(named=True):
-        row: list[object] = [r["touchpoint"], f"{r['answers']:,}"]
-        for name in _SCORES:
-            unit = info(name).unit
-            row += [format_value(r[name], unit),
-                    format_interval(r[f"{name}_low"], r[f"{name}_high"], unit),
-                    _n(r[f"{name}_n"]) if r[name] is not None else "—"]
-        rows.append(row)
-    return rows
-
-
 def _touchpoints(ctx: _Context) -> _Html:
     data = ctx.data
     if not data.has("feedback", "touchpoint"):
         return _missing("touchpoint figures need a feedback table with a touchpoint column and "
                         "csat, nps or ces scores. Upload it.")
-    table = satisfaction_table(data.table("feedback"), "touchpoint")
-    parts = [_table(["Touchpoint", "Answers",
-                     *[h for name in _SCORES for h in (label(name), "95% interval", "n")]],
-                    _touchpoint_rows(table), numeric=tuple(range(1, 11)))]
+    feedback = data.table("feedback")
+    scores = [s for s in _SCORES if s in feedback.columns
+              and feedback[s].null_count() < feedback.height]
+    view = satisfaction_view(satisfaction_table(feedback, "touchpoint"), "touchpoint", scores)
+    parts = [_table(view.columns, view.iter_rows(),
+                    numeric=tuple(range(1, view.width - 1)))]
     if data.has("feedback", "csat"):
         by_touchpoint = csat(data.table("feedback"), by=["touchpoint"])
         frame = metrics_frame(by_touchpoint).drop("metric", "unit")
         target = csat_target_from(ctx.targets)
         parts += [_tag("h3", "CSAT per touchpoint (hollow points: low sample; dashed line: ",
-                       f"target {format_value(target, 'rate')})"),
+                       f"target {cell(target, 'rate')})"),
                   _svg(charts.interval_chart(frame, "touchpoint", target=target, title="CSAT")),
                   _tag("h3", "CSAT answers, all touchpoints"),
                   _svg(charts.distribution_chart(distribution(data.table("feedback"), "csat")),
@@ -396,37 +394,26 @@ def _support_loyalty(ctx: _Context) -> _Html:
     return _join(parts)
 
 
-def _change_rows(table: pl.DataFrame) -> list[list[object]]:
-    rows: list[list[object]] = []
-    for r in table.iter_rows(named=True):
-        unit = r["unit"] or "rate"
-        rows.append([label(r["metric"]), format_value(r["value_before"], unit),
-                     format_value(r["value_now"], unit), _distance(r["abs_change"], unit),
-                     format_value(r["rel_change"], "relative_change"),
-                     _n(r["n_before"]), _n(r["n_now"])])
-    return rows
-
-
 def _period(ctx: _Context) -> _Html:
     if not ctx.periods or ctx.recent is None or ctx.previous is None:
         return _missing("period over period needs dated rows (timestamp, opened_at or "
                         "order_date) in at least one table.")
     p = ctx.periods
-    table = change(ctx.recent, ctx.previous).filter(pl.col("by") == "")
-    head = (f"Last {p['months']} months ({p['current_start']:%Y-%m-%d} to "
-            f"{p['current_end']:%Y-%m-%d}, end exclusive) against the {p['months']} before "
-            f"(from {p['previous_start']:%Y-%m-%d}). Overall figures; changes in percentage "
-            "points (pp) for rates.")
+    table = changes_table(change(ctx.recent, ctx.previous).filter(pl.col("by") == "")
+                          ).drop("Cut")  # overall figures only
+    head = (f"Last {p['months']} months ({span(p['current_start'], p['current_end'])}) "
+            f"against the {p['months']} before ({span(p['previous_start'], p['previous_end'])})"
+            ". Overall figures; changes between rates in percentage points (pp).")
     parts: list[object] = [_tag("p", head, cls="note")]
     if not p.get("previous_complete"):
         parts.append(_tag("p", "The data do not reach back to the start of the previous "
                                "period: its figures cover only part of it.", cls="missing"))
     if p.get("undated"):  # tables without dates are left out, not compared with themselves
         parts.append(_tag("p", no_dates_note(p["undated"]), cls="missing"))
-    parts.append(_table(["Metric", "Before", "Now", "Change", "Relative change", "n before",
-                         "n now"], _change_rows(table), numeric=(1, 2, 3, 4, 5, 6)))
-    if ctx.data.has("feedback", "csat", "timestamp"):
-        trend = by_period(csat(ctx.data.table("feedback"), by=["period"]))
+    parts.append(_table(table.columns, table.iter_rows(),
+                        numeric=tuple(range(1, table.width - 1))))
+    if ctx.whole.has("feedback", "csat", "timestamp"):
+        trend = by_period(csat(ctx.whole.table("feedback"), by=["period"]))
         parts += [_tag("h3", "CSAT by month"), _svg(charts.trend_chart(trend, title="CSAT"))]
     return _join(parts)
 
