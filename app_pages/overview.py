@@ -19,6 +19,7 @@ from cjm_core.analytics.scorecard import overview
 from cjm_core.metric import CATALOGUE
 from cjm_core.model.filters import FILTER_SETTINGS
 from cjm_core.present.charts import bullet_chart, compact_funnel_chart
+from cjm_core.present.report import build_report
 from cjm_core.present.tables import GAPS_HELP, gaps_view
 from cjm_core.storage.workspaces import workspace_targets
 
@@ -139,3 +140,11 @@ with st.expander("Scorecard as a table"):
                                 else " The earlier period is only partly covered by the data."))
     st.dataframe(gaps_view(card.gaps), hide_index=True, width="stretch", column_config={
         title: st.column_config.TextColumn(title, help=text) for title, text in GAPS_HELP.items()})
+
+# -- the whole analysis as one file to mail, written only when asked for -----------------------
+st.download_button(
+    "Download the report (HTML)", lambda: build_report(data, targets=targets, workspace=ws.name),
+    file_name="customer_journey_report.html", mime="text/html", key="overview_report",
+    icon=":material/download:",
+    help="This page's figures and the Funnel, Channels, Touchpoints and Post-purchase tables "
+         "in one file that opens offline, under the sidebar's filters.")

@@ -227,3 +227,11 @@ def test_counts_only_give_the_funnel_tiles_without_a_change(db_path):
     first = _links(at)[0]
     assert parse_qs(first.proto.query_string)["funnel_steps"] == [
         "Discovery,Online research,In-store demo"]
+
+
+def test_the_report_can_be_downloaded_from_the_overview(sample):
+    ws, *_ = sample
+    at = open_page("overview", ws)
+    (button,) = [b for b in at.get("download_button") if b.proto.id and "overview_report"
+                 in b.proto.id]
+    assert button.proto.label == "Download the report (HTML)"
