@@ -279,7 +279,8 @@ class SparkEngine:
         plan = passes.make_plan(query or FunnelQuery(), journey)
         stats = self._time_stats(self._read(plan.columns(), order=False), plan)
         plan = passes.with_time(plan, stats)
-        df = self._read(plan.columns())
+        # read order matters only for which row's breakdown value a tie picks
+        df = self._read(plan.columns(), order=bool(plan.breakdown))
         states = self._run(self._by_customer(df), lambda part: passes.funnel_partial(part, plan))
         total = merge_all([FunnelPartial.from_state(s) for s in states],
                           FunnelPartial.empty(plan.k))
