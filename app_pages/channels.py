@@ -13,6 +13,7 @@ from cjm_core.analytics.channels import (
     transition_totals,
     transitions,
 )
+from cjm_core.analytics.overview_tiles import shown_months
 from cjm_core.metric import format_value, info
 from cjm_core.model import settings as S
 from cjm_core.present.charts import matrix_chart
@@ -22,9 +23,12 @@ from cjm_core.present.tables import matrix_table, moves_table
 ws_id = ui.page_setup()
 data, key = ui.filtered_dataset(ws_id)
 st.title("Channels")
-st.caption("Consecutive events of one customer make a move a → b; the share is a move's part of "
-           "all moves leaving a. Omnichannel customers used two or more channels before their "
-           "first purchase.")
+months = ui.compute(key, shown_months, data)
+st.caption((f"All the data shown ({months}); the Overview and Benchmarks judge its last 12 "
+            "months. " if months else "")
+           + "Consecutive events of one customer make a move a → b; the share is a move's part "
+           "of all moves leaving a. Omnichannel customers used two or more channels before "
+           "their first purchase.")
 
 if not data.has("events", "customer_id", "timestamp"):
     st.info("Channels need an events table with customer and timestamp columns. Upload one on "

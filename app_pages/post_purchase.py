@@ -9,6 +9,7 @@ import streamlit as st
 
 import ui
 from cjm_core.analytics.loyalty import loyalty_metrics
+from cjm_core.analytics.overview_tiles import shown_months
 from cjm_core.analytics.periods import change, dated_tables, last_periods, no_dates_note
 from cjm_core.analytics.scorecard import all_metrics
 from cjm_core.analytics.support import support_metrics
@@ -19,6 +20,10 @@ from cjm_core.present.tables import changes_table, cut_metrics_table
 ws_id = ui.page_setup()
 data, key = ui.filtered_dataset(ws_id)
 st.title("Post-purchase")
+months = ui.compute(key, shown_months, data)
+#: what the support and loyalty figures cover, said before their definitions
+shown = (f"All the data shown ({months}); the Overview and Benchmarks judge its last 12 months. "
+         if months else "")
 
 SUPPORT = {  # metric: what its n counts (labels and formats: the metric catalogue)
     "fcr": "resolved cases",
@@ -73,9 +78,9 @@ else:
         st.info("The support table has no cases in the current filters, or lacks resolved_at, "
                 "first_contact_resolved and contacts.")
     else:
-        st.caption("FCR = resolved at the first contact / resolved cases; resolution time = "
-                   "resolved_at − opened_at of resolved cases; open cases are counted, not "
-                   "dropped.")
+        st.caption(shown + "First-contact resolution = cases resolved at the first contact / "
+                   "resolved cases; resolution time = from opening to resolution, over resolved "
+                   "cases; open cases are counted, not dropped.")
         tiles(support, SUPPORT)
         n_cols = {"fcr_n": "Resolved cases (n)", "open_cases_n": "Cases (n)"}
         if data.has("support", "complexity"):
@@ -99,8 +104,8 @@ else:
             if data.has("orders", "channel") else [],
         )
     if loyalty:
-        st.caption("Over the orders in the filtered period: repeat purchase rate = customers "
-                   "with ≥ 2 orders / customers with ≥ 1; CLV = revenue per customer (historic).")
+        st.caption(shown + "Repeat purchase rate = customers with ≥ 2 orders / customers "
+                   "with ≥ 1; customer lifetime value = revenue per customer (historic).")
         tiles(loyalty, LOYALTY)
         if by_channel:
             st.subheader("By channel")

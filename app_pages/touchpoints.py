@@ -7,6 +7,7 @@ import streamlit as st
 
 import ui
 from cjm_core.analytics.comments import negative_phrases, worst_comments
+from cjm_core.analytics.overview_tiles import shown_months
 from cjm_core.analytics.periods import has_dates, metrics_frame
 from cjm_core.analytics.satisfaction import (
     answers_in,
@@ -54,7 +55,10 @@ with st.container(border=True):
                     key=ui.view_key(S.TP_SCORE, choices=scores, default=scores[0]))
 ui.keep_view(S.TP_BY, by, default=cuts[0])
 ui.keep_view(S.TP_SCORE, score, default=scores[0])
-st.caption(f"{SCORES[score]}: {HOW[score]}. Hollow points, and the table's last column: fewer "
+months = ui.compute(key, shown_months, data)
+st.caption((f"All the data shown ({months}); the Overview and Benchmarks judge its last 12 "
+            "months. " if months else "")
+           + f"{SCORES[score]}: {HOW[score]}. Hollow points, and the table's last column: fewer "
            "than 30 answers (low sample).")
 
 with ui.guard(stop=True):

@@ -178,3 +178,19 @@ def test_overview_and_benchmarks_title_the_scorecard_alike(db_path):
     assert overview[0][:3] == ["Metric", "Where", "Value (95% interval)"]
     assert "Target" in overview[0] and "Status" in overview[0]
     assert overview[1]["Distance"] and "percentage points" in overview[1]["Distance"]
+
+
+@pytest.mark.parametrize("name", ["channels", "touchpoints", "post_purchase", "overview",
+                                  "benchmarks"])
+def test_captions_name_their_months_and_no_identifiers(db_path, name):
+    """A page's captions read as words (no "resolved_at − opened_at"), and the pages that show
+    all the data say which months and that the Overview judges the last 12 of them."""
+    at = page(db_path, name)
+    captions = [c.value for c in at.caption]
+    assert not [c for c in captions if re.search(r"\b" + SNAKE.pattern + r"\b", c)], captions
+    text = " ".join(captions)
+    if name in ("channels", "touchpoints", "post_purchase"):
+        assert "All the data shown (Jan 2024–Dec 2025); the Overview and Benchmarks judge its " \
+               "last 12 months." in text
+    else:
+        assert "Jan–Dec 2025" in text and "Jan 2024–Dec 2025" not in text

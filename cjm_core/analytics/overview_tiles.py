@@ -17,7 +17,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 import polars as pl
@@ -43,11 +43,12 @@ from cjm_core.analytics.scorecard import judged_window
 from cjm_core.industries.targets import RELATIVE_KINDS, Gap
 from cjm_core.metric import Metric, format_value, info
 from cjm_core.model import settings as S
-from cjm_core.model.dataset import Dataset
+from cjm_core.model.dataset import DATE_COLUMN, Dataset
 from cjm_core.present.findings import sentence
 
 __all__ = ["HEADLINE", "STATUS_SHORT", "Tile", "Tiles", "bullet_rows", "figure", "friction_link",
-           "funnel_bars", "headline_tiles", "overview_funnel", "span", "window_filters"]
+           "funnel_bars", "headline_tiles", "overview_funnel", "shown_months", "span",
+           "window_filters"]
 
 _MINUS = "\u2212"
 Arrow = Literal["up", "down", "off"]
@@ -193,6 +194,31 @@ def span(start: datetime, end: datetime) -> str:
     if start.year == last.year:
         return f"{start:%b}–{last:%b %Y}"
     return f"{start:%b %Y}–{last:%b %Y}"
+
+
+def shown_months(data: Dataset) -> str:
+    """The months the dated tables of ``data`` span ("Jan 2024–Dec 2025"), for the pages that
+    show all the data shown rather than the Overview's last 12 months; "" without dates.
+
+    >>> from cjm_core.model.journey import journey_from_rows
+    >>> ev = pl.DataFrame({"customer_id": ["a", "b"], "stage": ["Look", "Look"],
+    ...     "timestamp": [datetime(2024, 1, 10), datetime(2025, 12, 31, 18)]})
+    >>> orders = pl.DataFrame({"customer_id": ["a"], "order_date": [datetime(2023, 11, 2)],
+    ...                        "amount": [9.5]})
+    >>> shown_months(Dataset(journey_from_rows("4742", ["Look"], {}), events=ev, orders=orders))
+    'Nov 2023–Dec 2025'
+    """
+    ends = []
+    for name, frame in data.tables().items():
+        if has_dates(frame, name):
+            column = frame.get_column(DATE_COLUMN[name])
+            if column.dtype.is_temporal():
+                # as calendar days: zoned and naive tables compare
+                ends += [datetime(v.year, v.month, v.day) for v in (column.min(), column.max())
+                         if isinstance(v, date)]
+    if not ends:
+        return ""
+    return span(min(ends), max(ends) + timedelta(days=1))
 
 
 def _overall(ms: Sequence[Metric], name: str) -> Metric | None:
