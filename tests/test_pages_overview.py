@@ -235,3 +235,15 @@ def test_the_report_can_be_downloaded_from_the_overview(sample):
     (button,) = [b for b in at.get("download_button") if b.proto.id and "overview_report"
                  in b.proto.id]
     assert button.proto.label == "Download the report (HTML)"
+
+
+def test_a_narrower_period_filter_is_kept_in_the_cards_links(sample):
+    """Under a three-month filter the card's months are those three: the link never widens
+    the period the user chose."""
+    ws, *_ = sample
+    at = open_page("overview", ws, start="2025-06-01", end="2025-08-31")
+    links = _links(at)
+    assert links
+    for link in links:
+        query = parse_qs(link.proto.query_string)
+        assert query["start"][0] >= "2025-06-01" and query["end"] == ["2025-08-31"], query

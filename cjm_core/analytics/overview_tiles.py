@@ -381,16 +381,24 @@ def overview_funnel(data: Dataset, months: int = 12) -> FunnelResult | None:
 
 def window_filters(periods: dict) -> dict[str, str]:
     """The sidebar's period filter (URL parameters, first and last day inclusive) that shows the
-    months of ``periods`` (:func:`last_periods`' bounds) on another page; {} without them.
+    months of ``periods`` (:func:`last_periods`' bounds) on another page; {} without them. It
+    never starts before the data's first day, so a narrower filter the user set is kept.
 
     >>> window_filters({"current_start": datetime(2025, 1, 1),
     ...                 "current_end": datetime(2026, 1, 1)})
     {'start': '2025-01-01', 'end': '2025-12-31'}
+    >>> window_filters({"current_start": datetime(2024, 9, 1), "current_end": datetime(2025, 9, 1),
+    ...                 "data_start": datetime(2025, 6, 3, 14)})
+    {'start': '2025-06-03', 'end': '2025-08-31'}
     """
     if not periods:
         return {}
+    start = periods["current_start"]
+    first = periods.get("data_start")
+    if first is not None:
+        start = max(start, datetime(first.year, first.month, first.day))
     last = periods["current_end"] - timedelta(days=1)  # the end is exclusive
-    return {"start": f"{periods['current_start']:%Y-%m-%d}", "end": f"{last:%Y-%m-%d}"}
+    return {"start": f"{start:%Y-%m-%d}", "end": f"{last:%Y-%m-%d}"}
 
 
 def funnel_bars(table: pl.DataFrame, friction: Sequence[Friction] = ()) -> pl.DataFrame:
