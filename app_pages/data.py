@@ -11,7 +11,7 @@ import streamlit as st
 import ui
 from cjm_core.industries.journeys import INDUSTRIES
 from cjm_core.ingest.pipeline import choose, dedupe_problems, digest, holds_table, suggest
-from cjm_core.ingest.preview import preview, unused_columns
+from cjm_core.ingest.preview import preview, role_header, unused_columns
 from cjm_core.ingest.problems import CODES, code_counts
 from cjm_core.ingest.validate import SCALES
 from cjm_core.model.journey import (
@@ -106,7 +106,10 @@ def preview_section(key: str, raw, table: str, roles: dict[str, str]) -> None:
     rows = (f"all {shown.height:,} rows" if shown.height == raw.frame.height
             else f"the first {shown.height:,} of {raw.frame.height:,} rows")
     st.markdown(f"**Preview**: {rows} as they will be read, headed by their roles")
-    st.dataframe(shown, hide_index=True, width="stretch", key=f"preview:{key}")
+    # headed as the role boxes name the roles ("CSAT (Zufriedenheit)")
+    titles = {role_header(r, c): f"{role_label(r)} ({c})" for r, c in roles.items()}
+    st.dataframe(shown, hide_index=True, width="stretch", key=f"preview:{key}",
+                 column_config={h: t for h, t in titles.items() if h in shown.columns})
     unused = unused_columns(raw, roles)
     if unused:
         st.caption("Not saved (no role reads them): " + ui.md_escape(", ".join(unused)))

@@ -90,3 +90,14 @@ def test_the_map_editors_are_labelled_and_show_no_none(db_path):
     for key, headers, placeholder in found:
         assert placeholder, f"{key}: an empty cell would read 'None'"
         assert not [h for h in headers if CODE.fullmatch(h)], (key, headers)
+
+
+def test_the_preview_heads_scores_as_the_role_boxes_do(db_path, upload):
+    upload.append(FakeUpload("umfrage.csv", SURVEY.encode()))
+    at = data_page(db_path)
+    (preview,) = [d for d in at.dataframe if any(str(c).startswith("csat (")
+                                                  for c in d.value.columns)]
+    config = json.loads(preview.proto.columns or "{}")
+    shown = [config.get(str(c), {}).get("label") or str(c) for c in preview.value.columns]
+    assert "CSAT (CSAT (1-5))" in shown and "NPS (NPS)" in shown, shown
+    assert not [h for h in shown if h.startswith(("csat", "nps"))]
