@@ -7,8 +7,7 @@ import streamlit as st
 import ui
 from cjm_core.analytics.overview_tiles import span
 from cjm_core.analytics.scorecard import scorecard
-from cjm_core.industries.targets import apply_edits
-from cjm_core.present.tables import GAPS_HELP, gaps_view, targets_view
+from cjm_core.present.tables import GAPS_HELP, gaps_view, targets_edited, targets_view
 from cjm_core.storage.workspaces import (
     reset_workspace_targets,
     save_workspace_targets,
@@ -51,16 +50,19 @@ edited = st.data_editor(
     disabled=["Metric", "Target", "Better", "Where", "Scale", "Seed wording", "Seed file"],
     column_config={
         "low": st.column_config.NumberColumn(
-            "Lower threshold", help="rates as fractions: 0.85 = 85%; changes: 0.10 = +10%"),
+            "Lower threshold", format="%g",
+            help="in the target's unit; percentages as numbers: 85 = 85%, a change of +10% = 10"),
         "high": st.column_config.NumberColumn(
-            "Upper threshold", help="rates as fractions: 0.30 = 30%; changes: −0.10 = −10%"),
+            "Upper threshold", format="%g",
+            help="in the target's unit; percentages as numbers: 30 = 30%, a change of −10% = −10; "
+                 "hours, NPS points and scores as they are"),
         "enabled": st.column_config.CheckboxColumn("On", help="judge this target"),
     },
 )
 a, b = st.columns([1, 4])
 if a.button("Save targets", type="primary", key="save_targets"):
     with ui.guard():
-        save_workspace_targets(store, ws_id, apply_edits(editable, edited.to_dicts()))
+        save_workspace_targets(store, ws_id, targets_edited(editable, edited.to_dicts()))
         ui.flash("Targets saved for this workspace.")
         st.rerun()
 if b.button("Back to the industry's targets", key="reset_targets"):

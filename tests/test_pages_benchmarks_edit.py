@@ -24,7 +24,7 @@ def test_an_edited_threshold_and_a_switched_off_target_are_saved(db_path):
     assert shown["Where"].iloc[2] == "the stage with the support role"
 
     at.session_state["targets_editor"] = {
-        "edited_rows": {3: {"low": 0.4, "high": 0.5}, 0: {"enabled": False}},
+        "edited_rows": {3: {"low": 40, "high": 50}, 0: {"enabled": False}},
         "added_rows": [], "deleted_rows": []}
     at.run()
     at.button(key="save_targets").click().run()
@@ -36,3 +36,18 @@ def test_an_edited_threshold_and_a_switched_off_target_are_saved(db_path):
     assert not next(t for t in saved if t.metric == "nps").enabled
     gaps = at.dataframe[0].value
     assert gaps.loc[gaps["Metric"] == "Repeat purchase rate", "Target"].item() == "40% to 50%"
+
+
+def test_thresholds_read_in_the_targets_unit(db_path):
+    """A rate's threshold is typed as a percentage (20 for 20%), not as a fraction."""
+    with Store(db_path) as store:
+        ws = ensure_sample_workspace(store, "4742")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.query_params["ws"] = ws
+    at.run()
+    at.switch_page("app_pages/benchmarks.py").run()
+    shown = at.data_editor(key="targets_editor").value.set_index("Metric")
+    assert (shown.loc["Repeat purchase rate", "low"], shown.loc["Repeat purchase rate", "high"]) \
+        == (20.0, 30.0)
+    assert shown.loc["Simple inquiries resolved at first contact", "low"] == 80.0
+    assert shown.loc["Time to resolution, complex issues", "high"] == 48.0  # hours as they are

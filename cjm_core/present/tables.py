@@ -7,7 +7,7 @@ they are (charts, exports and tests read those).
 Public names: ``Column``, ``readable``, ``cell``, ``cut_title``, ``by_text``, ``moves_table``,
 ``matrix_table``, ``satisfaction_view``, ``phrases_table``, ``cut_metrics_table``,
 ``change_text``, ``changes_table``, ``targets_view``, ``problems_table``, ``codes_table``,
-``proposal_view``, ``role_label``, ``gaps_view``, ``GAPS_HELP``.
+``proposal_view``, ``role_label``, ``gaps_view``, ``GAPS_HELP``, ``targets_edited``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,14 @@ from typing import Any
 
 import polars as pl
 
-from cjm_core.industries.targets import Gap, Target, cut_text, gaps_table, target_text
+from cjm_core.industries.targets import (
+    Gap,
+    Target,
+    apply_edits,
+    cut_text,
+    gaps_table,
+    target_text,
+)
 from cjm_core.metric import (
     CATALOGUE,
     LOW_SAMPLE_N,
@@ -48,6 +55,7 @@ __all__ = [
     "readable",
     "role_label",
     "satisfaction_view",
+    "targets_edited",
     "targets_view",
 ]
 
@@ -294,13 +302,15 @@ def changes_table(change: pl.DataFrame) -> pl.DataFrame:
 def targets_view(targets: Sequence[Target], *, editable: bool = False) -> pl.DataFrame:
     """The Benchmarks page's targets in words: metric, target, which way is better, where it
     applies, scale, the seed's wording and file; with ``editable``, also the numeric ``low``,
-    ``high`` and ``enabled`` columns that
-    :func:`cjm_core.industries.targets.apply_edits` reads back.
+    ``high`` and ``enabled`` columns that :func:`targets_edited` reads back, the thresholds in
+    the unit the target is written in (percentages as numbers: 85 for 85%, −10 for −10%).
 
     >>> from cjm_core.industries.targets import targets_for
     >>> row = targets_view(targets_for("4742"))[2].row(0, named=True)
     >>> row["Where"], row["Target"], row["Scale"], row["Better"]
     ('the stage with the support role', '< 2 (1–5 scale)', '1–5', 'lower')
+    >>> targets_view(targets_for("4742"), editable=True).select("Target", "low", "high").row(3)
+    ('20% to 30%', 20.0, 30.0)
     """
     frame = pl.DataFrame({
         "Metric": [t.label for t in targets],
@@ -316,11 +326,42 @@ def targets_view(targets: Sequence[Target], *, editable: bool = False) -> pl.Dat
         return frame
     # the inputs beside the target they change, before the long seed texts
     return frame.with_columns(
-        pl.Series("low", [t.low for t in targets], dtype=pl.Float64),
-        pl.Series("high", [t.high for t in targets], dtype=pl.Float64),
+        pl.Series("low", [_shown(t.low, t) for t in targets], dtype=pl.Float64),
+        pl.Series("high", [_shown(t.high, t) for t in targets], dtype=pl.Float64),
         pl.Series("enabled", [t.enabled for t in targets], dtype=pl.Boolean),
     ).select("Metric", "Target", "low", "high", "enabled", "Better", "Where", "Scale",
              "Seed wording", "Seed file")
+
+
+def _per_cent(target: Target) -> bool:
+    """Whether a target's thresholds read as percentages (rates and relative changes)."""
+    return target.relative or target.unit == "rate"
+
+
+def _shown(value: float | None, target: Target) -> float | None:
+    if value is None or not _per_cent(target):
+        return value
+    return round(value * 100, 10)  # 0.05 × 100 is 5.000000000000001
+
+
+def targets_edited(targets: Sequence[Target], rows: Sequence[dict]) -> list[Target]:
+    """The targets with the edits of :func:`targets_view`'s editable rows (percentages as
+    numbers) applied and checked by :func:`cjm_core.industries.targets.apply_edits`.
+
+    >>> from cjm_core.industries.targets import targets_for
+    >>> t = targets_for("4742")
+    >>> rows = targets_view(t, editable=True).to_dicts()
+    >>> rows[3].update(low=40, high=50)
+    >>> [(x.low, x.high) for x in targets_edited(t, rows)][2:4]
+    [(None, 2.0), (0.4, 0.5)]
+    """
+    read = []
+    for t, row in zip(targets, rows, strict=False):
+        if _per_cent(t):
+            row = {**row, **{k: None if row.get(k) is None or row[k] != row[k]
+                             else round(float(row[k]) / 100, 12) for k in ("low", "high")}}
+        read.append(row)
+    return apply_edits(list(targets), read + list(rows[len(read):]))
 
 
 # -- Data ------------------------------------------------------------------------------------
