@@ -21,9 +21,9 @@ ws_id = ui.page_setup()
 data, key = ui.filtered_dataset(ws_id)
 st.title("Post-purchase")
 months = ui.compute(key, shown_months, data)
-#: what the support and loyalty figures cover, said before their definitions
-shown = (f"All the data shown ({months}); the Overview and Benchmarks judge its last 12 months. "
-         if months else "")
+if months:  # what the support and loyalty figures cover
+    st.caption(f"All the data shown ({months}); the Overview and Benchmarks judge its last 12 "
+               "months.")
 
 SUPPORT = {  # metric: what its n counts (labels and formats: the metric catalogue)
     "fcr": "resolved cases",
@@ -78,7 +78,7 @@ else:
         st.info("The support table has no cases in the current filters, or lacks resolved_at, "
                 "first_contact_resolved and contacts.")
     else:
-        st.caption(shown + "First-contact resolution = cases resolved at the first contact / "
+        st.caption("First-contact resolution = cases resolved at the first contact / "
                    "resolved cases; resolution time = from opening to resolution, over resolved "
                    "cases; open cases are counted, not dropped.")
         tiles(support, SUPPORT)
@@ -104,7 +104,7 @@ else:
             if data.has("orders", "channel") else [],
         )
     if loyalty:
-        st.caption(shown + "Repeat purchase rate = customers with ≥ 2 orders / customers "
+        st.caption("Repeat purchase rate = customers with ≥ 2 orders / customers "
                    "with ≥ 1; customer lifetime value = revenue per customer (historic).")
         tiles(loyalty, LOYALTY)
         if by_channel:
