@@ -549,8 +549,9 @@ def evaluate(
     targets compare them, matched on metric and cut); ``available`` (see `availability`) lets a
     "no data" gap name the table or role that is missing; ``journey`` maps stage roles to stage
     names (default: the industry's default journey). ``recent``, when given, is what relative
-    targets compare with ``previous`` instead of ``current`` (e.g. levels on the whole filtered
-    data, changes on the last 12 months against the 12 before); keys of ``available`` it does
+    targets compare with ``previous`` instead of ``current`` (the scorecard: levels on the last
+    12 months with undated tables whole, changes on the dated tables' last 12 months against the
+    12 before); keys of ``available`` it does
     not name are not blamed, and ``stage_role.<role>`` is read like ``role.<role>``.
 
     >>> nps = [t for t in targets_for("4741") if t.metric == "nps"]
