@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
                     "Python side only counting rows", t_floor, t_floor / t_local),
             ]
             times = engine.last_times
-            parts_out.append((n, times.rows, times.seconds))
+            parts_out.append((n, times.rows, times.seconds, times.peak_mb))
     spark.stop()
 
     print("\n| events | case | median s | ratio to local engine |")
@@ -143,13 +143,13 @@ def main(argv: list[str] | None = None) -> None:
     for n, case, secs, ratio in rows_out:
         print(f"| {n:,} | {case} | {secs:.2f} | {ratio:.2f} |")
     print("\n| events | partitions | rows per partition | seconds per partition (mean / max) "
-          "| rows/s per partition (median) |")
-    print("|---:|---:|---:|---:|---:|")
-    for n, prow, psec in parts_out:
+          "| rows/s per partition (median) | Python worker peak RSS MB (max) |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for n, prow, psec, peak in parts_out:
         rates = [r / s for r, s in zip(prow, psec, strict=True) if s > 0]
         print(f"| {n:,} | {len(prow)} | {statistics.mean(prow):,.0f} | "
               f"{statistics.mean(psec):.2f} / {max(psec):.2f} | "
-              f"{statistics.median(rates):,.0f} |")
+              f"{statistics.median(rates):,.0f} | {max(peak):.0f} |")
     print(f"\nSpark session start-up (JVM, local[2]): {startup:.1f} s, not in the figures. "
           f"Counts equal across the three cases at every size. machine: {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f} at the end; polars {pl.__version__}.")

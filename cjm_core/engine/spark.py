@@ -45,7 +45,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: rows per chunk handed to the compiled pass inside a partition (whole customers)
 CHUNK_ROWS = 1_000_000
-_OUT_SCHEMA = "state binary, rows long, seconds double"
+_OUT_SCHEMA = "state binary, rows long, seconds double, peak_mb double"
 _FILE = "_file"
 
 
@@ -131,6 +131,7 @@ class PartitionTimes:
 
     rows: list[int] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+    peak_mb: list[float] = field(default_factory=list)  # the Python worker's peak RSS
 
 
 # ----------------------------------------------------------------------------- partition side
@@ -191,6 +192,8 @@ def _partition_fn(work: Callable[[pl.DataFrame], Any], whole_customers: bool = T
     """The mapInArrow function: ``work`` per chunk (returns a partial with ``merge`` and
     ``to_state``), the partition's sum as one row."""
     def run(batches: Iterator[Any]) -> Iterator[Any]:
+        import resource
+
         import pyarrow as pa
 
         t0 = time.perf_counter()
@@ -203,10 +206,12 @@ def _partition_fn(work: Callable[[pl.DataFrame], Any], whole_customers: bool = T
         if total is None:
             return
         state = pickle.dumps(total.to_state(), protocol=pickle.HIGHEST_PROTOCOL)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         yield pa.RecordBatch.from_pydict(
-            {"state": [state], "rows": [rows], "seconds": [time.perf_counter() - t0]},
+            {"state": [state], "rows": [rows], "seconds": [time.perf_counter() - t0],
+             "peak_mb": [peak]},
             schema=pa.schema([("state", pa.binary()), ("rows", pa.int64()),
-                              ("seconds", pa.float64())]))
+                              ("seconds", pa.float64()), ("peak_mb", pa.float64())]))
     return run
 
 
@@ -265,7 +270,8 @@ class SparkEngine:
         rows = df.mapInArrow(_partition_fn(work, whole_customers), _OUT_SCHEMA).collect()
         self.job_seconds.append(time.perf_counter() - t0)
         self.last_times = PartitionTimes([int(r["rows"]) for r in rows],
-                                         [float(r["seconds"]) for r in rows])
+                                         [float(r["seconds"]) for r in rows],
+                                         [float(r["peak_mb"]) for r in rows])
         return [pickle.loads(r["state"]) for r in rows]
 
     def _schema(self, df: DataFrame) -> dict[str, pl.DataType]:
