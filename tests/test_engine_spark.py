@@ -48,6 +48,7 @@ def spark():
         pytest.skip(reason)
     from cjm_core.engine.spark import session
 
+    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "PYSPARK_PYTHON")}
     s = session("local[2]", app="cjm-tests",
                 conf={"spark.sql.shuffle.partitions": "3",
                       "spark.driver.memory": "1g",
@@ -55,6 +56,11 @@ def spark():
     s.sparkContext.setLogLevel("ERROR")
     yield s
     s.stop()
+    for key, value in saved.items():  # session() set them for its Python workers
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 def _engine(spark, frame: pl.DataFrame, partitions: int = 3, **kw):
