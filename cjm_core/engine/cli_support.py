@@ -23,6 +23,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -113,6 +114,9 @@ def source_funnel(args: argparse.Namespace, steps: list[str],
 
         from cjm_core.engine.spark import PushedFilters, SparkEngine, session
 
+        # pyspark warns about pandas 3 on every Arrow job; the engine moves Arrow batches only
+        warnings.filterwarnings("ignore", category=FutureWarning,
+                                message="PySpark does not yet fully support pandas")
         master = args.spark_master or os.environ.get("CJM_SPARK_MASTER") or "local[2]"
         ours = SparkSession.getActiveSession() is None  # stop only a session started here
         spark = session(master)
