@@ -57,9 +57,14 @@ def _assigned_from(path, function: str, name: str) -> set[str]:
 
 def test_every_download_button_goes_through_the_spreadsheet_helper():
     sites = {(f, where) for path in APP_FILES for f, where, _ in _calls(path, "download_button")}
-    # the only two: tables through ui.download_table (frame_download), and the journey map
-    # through map_export.export (its CSV and XLSX are written by cjm_core.present.spreadsheet)
-    assert sites == {("ui.py", "download_table"), ("app_pages/journey_map.py", "<module>")}
+    # the only three: tables through ui.download_table (frame_download), the journey map
+    # through map_export.export (its CSV and XLSX are written by cjm_core.present.spreadsheet),
+    # and the Overview's report, one HTML page (no spreadsheet; its text is escaped, see
+    # test_report) built by present.report.build_report
+    assert sites == {("ui.py", "download_table"), ("app_pages/journey_map.py", "<module>"),
+                     ("app_pages/overview.py", "<module>")}
+    overview = (ROOT / "app_pages" / "overview.py").read_text()
+    assert 'lambda: build_report(' in overview and 'mime="text/html"' in overview
     assert _assigned_from(ROOT / "ui.py", "download_table", "data") == {"frame_download"}
     map_page = (ROOT / "app_pages" / "journey_map.py").read_text()
     assert "*export(m, fmt)" in map_page
