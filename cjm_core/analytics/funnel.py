@@ -332,22 +332,26 @@ def _prepare(events: pl.DataFrame, query: FunnelQuery, mapping: dict, k: int,
     else:
         rows = np.arange(frame.height, dtype=np.uint64) if with_rows else None
     ids = frame["customer_id"]
-
-    def codes() -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
-        s = _step_codes(frame[query.step_column], mapping, k + 1)
-        return s, None if isinstance(ids.dtype, pl.Enum) or ids.dtype.is_integer() else _hash(ids)
-
-    # numpy releases the GIL: time units on the other core
-    (s, hashed), (t_raw, unit, _lo) = run_both(codes, lambda: _time_units(frame["timestamp"]))
-    t_max = int(t_raw.max()) if len(t_raw) else 0
+    text_ids = not (isinstance(ids.dtype, pl.Enum) or ids.dtype.is_integer())
+    s = _step_codes(frame[query.step_column], mapping, k + 1)
+    keep_np: np.ndarray | None = None
+    if query.mode != "strict":  # events of no step take no part (strict: they break chains)
+        keep_np = s <= k
+        if keep_np.all():
+            keep_np = None
+    if keep_np is not None:  # only the steps' events are hashed and sorted (a 2-step drop-off
+        s = s[keep_np]       # over 10M events touches a fraction of them)
+        ids = ids.filter(pl.Series(keep_np))
+        rows = rows[keep_np] if rows is not None else None
+    # polars and numpy release the GIL: the ids' hashes beside the time units, which are taken
+    # over every event (the last time stamp of the data decides which windows are open)
+    hashed, (t_all, unit, _lo) = run_both(lambda: _hash(ids) if text_ids else None,
+                                          lambda: _time_units(frame["timestamp"]))
+    t_max = int(t_all.max()) if len(t_all) else 0
+    t_raw = t_all[keep_np] if keep_np is not None else t_all
+    del t_all
     cust = _customer_codes(ids, 64 - _bits(k + 1) - _bits(t_max), hashed)
     hashed = None  # the sorted hashes are done with: not held through the sort
-    if query.mode != "strict":
-        keep_np = s <= k
-        if not keep_np.all():
-            s, t_raw = s[keep_np], t_raw[keep_np]
-            cust = cust.take(keep_np) if isinstance(cust, _HashCodes) else cust[keep_np]
-            rows = rows[keep_np] if with_rows and rows is not None else None
     held = [cust, t_raw, s]  # handed over: the sort lets go of them once the key is packed
     del cust, t_raw, s
     return _sort_packed(held, rows if with_rows else None, unit, t_max, dropped, k)
