@@ -32,6 +32,7 @@ from cjm_core.storage.protocol import (
     WorkspaceWrites,
 )
 from cjm_core.storage.scoped import EditStore, ReadOnlyStore
+from cjm_core.storage.source_repo import EventSource
 from cjm_core.storage.store import (
     SCHEMA_VERSION,
     SCOPED_READS,
@@ -277,12 +278,15 @@ def _call_args(store: Store, ws: str) -> dict[str, tuple[tuple, dict]]:
         "record_upload": ((ws,), {"source": "x.csv", "sheet": "", "table": "events",
                                   "rows_in": 1, "rows_loaded": 1, "rows_rejected": 0}),
         "rename_workspace": ((ws, "Renamed"), {}),
+        "save_event_source": ((ws, EventSource("parquet", "/data/events", "spark")), {}),
+        "delete_event_source": ((ws,), {}),
     }
 
 
 def _snapshot(store: Store, ws: str) -> tuple:
     return (store.get_workspace(ws).name, store.table_counts(ws), store.get_setting(ws, "targets"),
-            store.map_versions(ws), len(store.uploads(ws)), store.get_journey(ws).isic)
+            store.map_versions(ws), len(store.uploads(ws)), store.get_journey(ws).isic,
+            store.get_event_source(ws))
 
 
 def test_view_handle_reads_its_workspace(store: Store, ws: str):
@@ -363,7 +367,8 @@ ARGS = {"table": "funnel_counts", "frame": pl.DataFrame({"stage": ["a"], "custom
         "tables": {"funnel_counts": pl.DataFrame({"stage": ["a"], "customers": [1]})},
         "journey": default_journey("4741"), "name": "targets", "value": "{}", "body": "{}",
         "expected": None, "source": "x.csv", "sheet": "", "rows_in": 1, "rows_loaded": 1,
-        "rows_rejected": 0, "columns": ["a"], "roles": {"stage": "a"}, "role": "view"}
+        "rows_rejected": 0, "columns": ["a"], "roles": {"stage": "a"}, "role": "view",
+        "event_source": EventSource("parquet", "/data/events")}
 
 
 def _required_args(name: str, ws: str, link_id: str) -> tuple[tuple, dict]:

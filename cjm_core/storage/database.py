@@ -145,6 +145,20 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
         "score scales chosen by the user, saved with the column mapping",
         ("ALTER TABLE mappings ADD COLUMN scales VARCHAR",),
     ),
+    (
+        6,
+        "a workspace's events read where they live (a data-lake source, issue 15)",
+        (
+            """CREATE TABLE event_sources (
+                workspace_id VARCHAR PRIMARY KEY,
+                kind VARCHAR NOT NULL CHECK (kind IN ('parquet', 'delta', 'table')),
+                location VARCHAR NOT NULL,
+                engine VARCHAR NOT NULL CHECK (engine IN ('local', 'spark')),
+                master VARCHAR NOT NULL,
+                saved_at TIMESTAMP NOT NULL
+            )""",
+        ),
+    ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

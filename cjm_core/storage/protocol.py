@@ -23,6 +23,7 @@ import polars as pl
 
 from cjm_core.model.journey import Journey
 from cjm_core.storage.rows import MapBody, Mapping, MapVersion, ShareLink, Upload, Workspace
+from cjm_core.storage.source_repo import EventSource
 
 SaveMode = Literal["replace", "append"]
 
@@ -63,6 +64,8 @@ class WorkspaceReads(Protocol):
 
     def find_mapping(self, columns: list[str]) -> Mapping | None: ...
 
+    def get_event_source(self, workspace_id: str) -> EventSource | None: ...
+
     @staticmethod
     def column_signature(columns: list[str]) -> str: ...
 
@@ -98,6 +101,10 @@ class WorkspaceWrites(Protocol):
     def save_mapping(self, columns: list[str], table: str, roles: dict[str, str], *,
                      date_order: str | None = None,
                      scales: dict[str, int] | None = None) -> None: ...
+
+    def save_event_source(self, workspace_id: str, event_source: EventSource) -> None: ...
+
+    def delete_event_source(self, workspace_id: str) -> None: ...
 
 
 @runtime_checkable

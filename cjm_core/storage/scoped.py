@@ -21,6 +21,7 @@ from cjm_core.storage.mapping_repo import column_signature
 from cjm_core.storage.protocol import SaveMode, WorkspaceStore
 from cjm_core.storage.rows import MapBody, Mapping, MapVersion, ShareLink, Upload, Workspace
 from cjm_core.storage.share_link_repo import check_role
+from cjm_core.storage.source_repo import EventSource
 
 if TYPE_CHECKING:
     from cjm_core.storage.store import Store
@@ -125,6 +126,9 @@ class ScopedStore(WorkspaceStore):
     def get_setting(self, workspace_id: str, name: str) -> str | None:
         return self._store.get_setting(self._scope(workspace_id), name)
 
+    def get_event_source(self, workspace_id: str) -> EventSource | None:
+        return self._store.get_event_source(self._scope(workspace_id))
+
     def find_mapping(self, columns: list[str]) -> Mapping | None:
         """A saved column mapping (mappings are keyed by header, not by workspace)."""
         self._live()
@@ -184,6 +188,12 @@ class ReadOnlyStore(ScopedStore):
                      date_order: str | None = None,
                      scales: dict[str, int] | None = None) -> NoReturn:
         self._refuse("mappings cannot be saved through this link")
+
+    def save_event_source(self, workspace_id: str, event_source: EventSource) -> NoReturn:
+        self._refuse("its event source cannot be changed through this link")
+
+    def delete_event_source(self, workspace_id: str) -> NoReturn:
+        self._refuse("its event source cannot be changed through this link")
 
     def create_workspace(self, name: str, journey: Journey | None = None, *,
                          workspace_id: str | None = None) -> NoReturn:
@@ -253,6 +263,12 @@ class EditStore(ScopedStore):
                      scales: dict[str, int] | None = None) -> None:
         self._live()
         self._store.save_mapping(columns, table, roles, date_order=date_order, scales=scales)
+
+    def save_event_source(self, workspace_id: str, event_source: EventSource) -> None:
+        self._store.save_event_source(self._scope(workspace_id), event_source)
+
+    def delete_event_source(self, workspace_id: str) -> None:
+        self._store.delete_event_source(self._scope(workspace_id))
 
     def create_workspace(self, name: str, journey: Journey | None = None, *,
                          workspace_id: str | None = None) -> NoReturn:

@@ -12,6 +12,7 @@ small repository over it, every one returning typed rows (:mod:`cjm_core.storage
 - settings: ``setting_repo.SettingRepo`` (``settings``)
 - map versions: ``map_version_repo.MapVersionRepo`` (``map_versions``)
 - share links: ``share_link_repo.ShareLinkRepo`` (``share_links``, token hashes only)
+- event source: ``source_repo.SourceRepo`` (``event_sources``: events read where they live)
 
 Its methods are the :class:`~cjm_core.storage.protocol.WorkspaceStore` protocol, which a share
 link's :class:`~cjm_core.storage.scoped.ScopedStore` implements too (:meth:`Store.for_role`).
@@ -62,6 +63,7 @@ from cjm_core.storage.share_link_repo import (
     check_role,
     token_hash,
 )
+from cjm_core.storage.source_repo import EventSource, SourceRepo
 from cjm_core.storage.table_repo import TableRepo, UploadNote
 from cjm_core.storage.upload_repo import UploadRepo
 from cjm_core.storage.workspace_repo import WorkspaceRepo
@@ -78,6 +80,7 @@ __all__ = [
     "WORKSPACE_ID_RE",
     "WRITE_METHODS",
     "EditStore",
+    "EventSource",
     "MapBody",
     "MapVersion",
     "Mapping",
@@ -121,6 +124,7 @@ class Store(WorkspaceStore):
         self.settings = SettingRepo(self.db, self.workspaces)
         self.maps = MapVersionRepo(self.db, self.workspaces)
         self.links = ShareLinkRepo(self.db, self.workspaces)
+        self.sources = SourceRepo(self.db, self.workspaces)
 
     @property
     def path(self) -> Path:
@@ -205,6 +209,7 @@ class Store(WorkspaceStore):
             self.upload_history.delete_all(cur, workspace_id)
             self.settings.delete_all(cur, workspace_id)
             self.maps.delete_all(cur, workspace_id)
+            self.sources.delete_all(cur, workspace_id)
             self.workspaces.delete(cur, workspace_id)
 
     def data_updated_at(self, workspace_id: str) -> datetime | None:
@@ -259,6 +264,20 @@ class Store(WorkspaceStore):
     def delete_setting(self, workspace_id: str, name: str) -> None:
         """Forget a per-workspace setting (back to the default)."""
         self.settings.delete(workspace_id, name)
+
+    # -- event source -------------------------------------------------------------------------
+
+    def get_event_source(self, workspace_id: str) -> EventSource | None:
+        """The workspace's events read where they live (a data lake), or None: uploaded tables."""
+        return self.sources.get(workspace_id)
+
+    def save_event_source(self, workspace_id: str, event_source: EventSource) -> None:
+        """Point the workspace's events at a source (checked; replaces the previous one)."""
+        self.sources.save(workspace_id, event_source)
+
+    def delete_event_source(self, workspace_id: str) -> None:
+        """Forget the source: the workspace's events are its uploaded tables again."""
+        self.sources.delete(workspace_id)
 
     # -- tables -------------------------------------------------------------------------------
 

@@ -1,0 +1,111 @@
+"""A workspace's event source (issue 15): saved, replaced, cleared and checked in the store;
+a view link refuses to change it, an edit link may."""
+
+from __future__ import annotations
+
+import pytest
+
+from cjm_core.errors import AccessDenied, ReadOnlyError, StoreError, UsageError
+from cjm_core.model.journey import default_journey
+from cjm_core.storage.store import EventSource, Store
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "ws.duckdb") as s:
+        yield s
+
+
+@pytest.fixture
+def ws(store: Store) -> str:
+    return store.create_workspace("Shop", default_journey("4742"))
+
+
+def test_a_source_is_saved_replaced_and_cleared(store: Store, ws: str):
+    assert store.get_event_source(ws) is None
+    store.save_event_source(ws, EventSource("parquet", "/lake/events/*.parquet"))
+    assert store.get_event_source(ws) == EventSource("parquet", "/lake/events/*.parquet",
+                                                     "local", "")
+    store.save_event_source(ws, EventSource("delta", " /lake/delta ", "spark", ""))
+    got = store.get_event_source(ws)
+    assert got == EventSource("delta", "/lake/delta", "spark", "local[2]")
+    assert got.spec == "delta:/lake/delta" and got.where == "Spark (local[2])"
+    store.delete_event_source(ws)
+    assert store.get_event_source(ws) is None
+    store.delete_event_source(ws)  # clearing twice is fine
+
+
+def test_a_source_survives_reopening_and_goes_with_its_workspace(tmp_path):
+    path = tmp_path / "ws.duckdb"
+    with Store(path) as s:
+        ws = s.create_workspace("Shop", default_journey("4742"))
+        s.save_event_source(ws, EventSource("table", "sales.events", "spark", "sc://h:15002"))
+    with Store(path) as s:
+        assert s.get_event_source(ws) == EventSource("table", "sales.events", "spark",
+                                                     "sc://h:15002")
+        s.delete_workspace(ws)
+        again = s.create_workspace("Shop", default_journey("4742"))
+        assert again == ws and s.get_event_source(again) is None
+
+
+@pytest.mark.parametrize(("kind", "location", "engine", "master", "says"), [
+    ("csv", "/x", "local", "", "Unknown source kind"),
+    ("", "/x", "local", "", "Unknown source kind"),
+    ("parquet", "", "local", "", "needs a location"),
+    ("parquet", "   ", "spark", "", "needs a location"),
+    ("parquet", "/x\n/y", "local", "", "control characters"),
+    ("parquet", "/x" * 2000, "local", "", "too long"),
+    ("table", "drop table x;", "spark", "", "not a table name"),
+    ("parquet", "/x", "dask", "", "Unknown engine"),
+    ("delta", "/x", "local", "", "local engine reads Parquet only"),
+    ("table", "events", "local", "", "local engine reads Parquet only"),
+    ("parquet", "/x", "spark", "http://host", "not a Spark master"),
+    ("parquet", "/x", "spark", "local[two]", "not a Spark master"),
+])
+def test_a_bad_source_is_refused_with_a_clear_message(store: Store, ws: str, kind, location,
+                                                       engine, master, says):
+    with pytest.raises(UsageError, match=says) as info:
+        store.save_event_source(ws, EventSource(kind, location, engine, master))
+    assert info.value.code == "bad-argument"
+    assert store.get_event_source(ws) is None
+
+
+@pytest.mark.parametrize("master", ["local", "local[2]", "local[*]", "spark://h:7077", "yarn",
+                                    "sc://localhost:15002", "k8s://https://h:443"])
+def test_spark_masters_accepted(master):
+    assert EventSource.parse("parquet", "/x", "spark", master).master == master
+
+
+def test_parse_normalises_case_and_spaces():
+    got = EventSource.parse(" Parquet ", " /x ", " SPARK ", " ")
+    assert got == EventSource("parquet", "/x", "spark", "local[2]")
+    assert EventSource.parse("parquet", "/x", "local", "local[4]").master == ""
+
+
+def test_links_read_it_only_an_edit_link_changes_it(store: Store, ws: str):
+    other = store.create_workspace("Other", default_journey("4742"))
+    store.save_event_source(ws, EventSource("parquet", "/lake"))
+    view, edit = store.for_role(ws, "view"), store.for_role(ws, "edit")
+    assert view.get_event_source(ws) == edit.get_event_source(ws) == EventSource("parquet",
+                                                                                 "/lake")
+    with pytest.raises(ReadOnlyError):
+        view.save_event_source(ws, EventSource("parquet", "/elsewhere"))
+    with pytest.raises(ReadOnlyError):
+        view.delete_event_source(ws)
+    assert store.get_event_source(ws) == EventSource("parquet", "/lake")
+    edit.save_event_source(ws, EventSource("parquet", "/lake2", "spark", "local[2]"))
+    assert store.get_event_source(ws).location == "/lake2"
+    for handle in (view, edit):
+        with pytest.raises(AccessDenied):
+            handle.get_event_source(other)
+    with pytest.raises(AccessDenied):
+        edit.save_event_source(other, EventSource("parquet", "/x"))
+    edit.delete_event_source(ws)
+    assert store.get_event_source(ws) is None
+
+
+def test_unknown_workspace(store: Store):
+    with pytest.raises(StoreError):
+        store.save_event_source("nope", EventSource("parquet", "/x"))
+    with pytest.raises(StoreError):
+        store.get_event_source("../x")
