@@ -304,15 +304,20 @@ def _time_units(col: pl.Series) -> tuple[np.ndarray, int, int]:
     if not len(us):
         return us, _US, 0
     lo = int(us.min())
-    rel = us - lo
-    for unit in (_US, 1000):  # in place: one temporary at a time (80 MB at 10M events)
-        rest = rel % unit
-        whole = not rest.any()
-        del rest
-        if whole:
+    if us.flags.writeable:  # polars copied (several chunks): ours to reuse; views are read-only
+        us -= lo
+        rel = us
+    else:  # a view of polars' memory
+        rel = us - lo
+    for unit in (_US, 1000):  # in place, checked a block at a time: no whole-column temporary
+        if all(not (rel[i:i + _BLOCK] % unit).any() for i in range(0, len(rel), _BLOCK)):
             rel //= unit
             return rel, unit, lo
     return rel, 1, lo
+
+
+#: elements per block of the time-unit check (8 MB of int64)
+_BLOCK = 1 << 20
 
 
 def _prepare(events: pl.DataFrame, query: FunnelQuery, mapping: dict, k: int,
