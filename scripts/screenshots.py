@@ -73,9 +73,17 @@ def settle(page, quiet_s: float = 2.0, timeout_s: float = 180.0) -> None:
     while time.monotonic() < deadline:
         if status.count() and status.first.is_visible():
             quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since >= quiet_s:
+        elif time.monotonic() - quiet_since >= quiet_s and charts_drawn(page):
             return
         page.wait_for_timeout(200)
+
+
+def charts_drawn(page) -> bool:
+    """Every Vega-Lite chart on the page has drawn its SVG or canvas."""
+    return page.evaluate("""() => [...document.querySelectorAll(
+        '[data-testid="stVegaLiteChart"], [data-testid="stArrowVegaLiteChart"]')]
+        .every(c => { const g = c.querySelector('svg, canvas');
+                      return g && g.getBoundingClientRect().height > 0; })""")
 
 
 def content_height(page) -> int:
