@@ -56,12 +56,16 @@ def interval_chart(frame: pl.DataFrame, category: str, *, target: float | None =
     """
     order = frame.sort("value", nulls_last=True)[category].to_list()
     base = alt.Chart(frame).encode(
-        y=alt.Y(f"{category}:N", sort=order, title=None),
-        tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip("value:Q", format=value_format),
-                 alt.Tooltip("low:Q", format=value_format),
-                 alt.Tooltip("high:Q", format=value_format), alt.Tooltip("n:Q", format=",")],
+        y=alt.Y(f"{category}:N", sort=order, title=None, axis=alt.Axis(labelLimit=240)),
+        tooltip=[alt.Tooltip(f"{category}:N", title=category.replace("_", " ").capitalize()),
+                 alt.Tooltip("value:Q", title=title or "Value", format=value_format),
+                 alt.Tooltip("low:Q", title="95% interval from", format=value_format),
+                 alt.Tooltip("high:Q", title="to", format=value_format),
+                 alt.Tooltip("n:Q", title="Answers", format=",")],
     )
-    rules = base.mark_rule(color="#555").encode(x=alt.X("low:Q", title=title), x2="high:Q")
+    # the axis in the value's own unit (84% rather than 0.84)
+    rules = base.mark_rule(color="#555").encode(
+        x=alt.X("low:Q", title=title, axis=alt.Axis(format=value_format)), x2="high:Q")
     points = base.mark_point(size=90, filled=True, stroke="#1f77b4", strokeWidth=2).encode(
         x="value:Q",
         fill=alt.condition("datum.low_sample", alt.value("white"), alt.value("#1f77b4")),
