@@ -17,11 +17,17 @@ from cjm_core.industries.journeys import INDUSTRIES
 from cjm_core.ingest.pipeline import Choice, TableLoad, load
 from cjm_core.ingest.read import RawTable, read_file
 from cjm_core.model.dataset import Dataset
-from cjm_core.model.filters import FILTER_SETTINGS, Filters, facets
+from cjm_core.model.filters import FILTER_SETTINGS, Facets, Filters, facets
 from cjm_core.model.settings import DATA_DEFAULT, Setting
 from cjm_core.present.spreadsheet import frame_download
 from cjm_core.storage.access import Throttle, client_key, expected_password, oidc_configured
-from cjm_core.storage.store import ShareLink, Store, WorkspaceStore, default_db_path
+from cjm_core.storage.store import (
+    EventSource,
+    ShareLink,
+    Store,
+    WorkspaceStore,
+    default_db_path,
+)
 from cjm_core.storage.workspaces import (
     DEFAULT_SAMPLE,
     ensure_sample_workspace,
@@ -329,8 +335,17 @@ def _dataset(ws_id: str, versions: tuple) -> tuple[Dataset, str]:
     return dataset, dataset.digest()
 
 
-def dataset(ws_id: str) -> tuple[Dataset, str]:
-    """The workspace's dataset and its content digest (the cache key of everything derived)."""
+def dataset(ws_id: str, *, lake_note: bool = True) -> tuple[Dataset, str]:
+    """The workspace's dataset and its content digest (the cache key of everything derived).
+    When the workspace's events are in a data lake, a note says this page uses the uploaded
+    tables only (the Funnel computes on the lake)."""
+    if lake_note:
+        lake = event_source(ws_id)
+        if lake is not None:
+            st.info(f"This workspace's events are read from a data lake "
+                    f"({md_escape(lake.spec)}): the **Funnel** computes on them; this page uses "
+                    "the uploaded tables only, so its figures leave the lake's events out.",
+                    icon="ℹ️")
     store = get_store()
     versions = (tuple(sorted(store.table_versions(ws_id).items())),
                 store.get_journey(ws_id).to_json())
@@ -344,9 +359,10 @@ def _filtered(digest_key: str, filters: Filters, _dataset: Dataset) -> tuple[Dat
     return filters.apply(_dataset), f"{digest_key}:{filters.to_query()}"
 
 
-def filter_widgets(data: Dataset) -> Filters:
-    """Period, channel and segment in the sidebar, read from and written to the URL."""
-    offered = facets(data)
+def filter_widgets(data: Dataset, offered: Facets | None = None) -> Filters:
+    """Period, channel and segment in the sidebar, read from and written to the URL; the
+    choices are the dataset's, or ``offered`` (a data-lake source's)."""
+    offered = offered if offered is not None else facets(data)
     current = Filters.from_query(st.query_params.to_dict())
     helps = {s.name: s.help for s in FILTER_SETTINGS}
     with st.sidebar:
@@ -423,3 +439,78 @@ def compute(key: str, fn, *args, **kwargs):
     """
     params = repr(([_describe(a) for a in args], {k: _describe(v) for k, v in kwargs.items()}))
     return _compute(f"{fn.__module__}.{fn.__qualname__}", key, params, fn, args, kwargs)
+
+
+# -- events in a data lake (issue 15) ---------------------------------------------------------
+
+
+def event_source(ws_id: str) -> EventSource | None:
+    """The workspace's data-lake source, or None (its events are its uploaded tables)."""
+    return workspace_store().get_event_source(ws_id)
+
+
+@st.cache_resource(max_entries=1, show_spinner="Starting Spark…")
+def _spark(master: str):
+    """One Spark session per process, started the first time a page needs it."""
+    from cjm_core.engine.source import spark_session
+
+    return spark_session(master)
+
+
+def spark_for(source: EventSource):
+    """The Spark session of a source on Spark, None for the local engine."""
+    return _spark(source.master) if source.engine == "spark" else None
+
+
+def source_stamp(source: EventSource) -> str:
+    """What changes when a local Parquet source's files change (names, sizes, times), so a
+    cached figure is recomputed; other sources rely on the cache's time limit."""
+    if source.kind != "parquet" or "://" in source.location:
+        return ""
+    from cjm_core.engine.cli_support import parquet_files
+
+    try:
+        files = parquet_files(source.location)
+        return repr([(f, os.stat(f).st_size, os.stat(f).st_mtime_ns) for f in files])
+    except (CJMError, OSError):
+        return ""
+
+
+@st.cache_data(max_entries=32, ttl=900, show_spinner="Reading the source…")
+def _source_facts(kind: str, location: str, engine: str, master: str, stamp: str):
+    from cjm_core.engine.source import describe
+
+    source = EventSource(kind, location, engine, master)
+    return describe(source.spec, spark_for(source))
+
+
+def source_facts(source: EventSource):
+    """The source's columns, events count, day range and values (cached by source)."""
+    return _source_facts(source.kind, source.location, source.engine, source.master,
+                         source_stamp(source))
+
+
+@st.cache_data(max_entries=64, ttl=900, show_spinner="Computing the funnel…")
+def _source_funnel(kind: str, location: str, engine: str, master: str, stamp: str,
+                   params: str, _query, _journey, _filters):
+    from cjm_core.engine.source import source_funnel as run
+
+    source = EventSource(kind, location, engine, master)
+    return run(source.spec, _query, _journey, _filters, spark_for(source), master=master)
+
+
+def source_funnel(source: EventSource, query, journey, filters: Filters):
+    """The funnel of a data-lake source on its engine, cached by source and query (the
+    query, the journey and the filters make the key)."""
+    params = repr((query, journey.to_json(), filters.to_query()))
+    return _source_funnel(source.kind, source.location, source.engine, source.master,
+                          source_stamp(source), params, query, journey, filters)
+
+
+def test_source(source: EventSource):
+    """Read a source's schema and events count now, through its engine (not cached)."""
+    from cjm_core.engine.source import describe
+
+    spark = spark_for(source)
+    with st.spinner(f"Reading {source.spec} on {source.where}…"):
+        return describe(source.spec, spark)

@@ -339,3 +339,78 @@ upload_section()
 with st.expander("Problem codes"):
     st.dataframe(codes_table(CODES), hide_index=True)
 journey_section()
+
+
+# -- events from a data lake (issue 15) ----------------------------------------------------------
+
+LAKE_KINDS = {"parquet": "Parquet files", "delta": "Delta table (folder)",
+              "table": "Catalog table (Spark)"}
+LAKE_ENGINES = {"local": "Local (polars; Parquet only)", "spark": "Spark"}
+
+
+def lake_section() -> None:
+    """Point the workspace's events at a data lake: kind, location, engine and Spark master;
+    test it (schema and events count through the engine), save or clear it."""
+    from cjm_core.storage.source_repo import DEFAULT_MASTER, EventSource
+
+    st.header("Events from a data lake (Spark)")
+    st.caption("Read this workspace's events where they live (columns named as the events "
+               "table's roles: customer_id, timestamp, stage, and channel, segment, touchpoint "
+               "if any) instead of uploading them. The Funnel is computed there, by the local "
+               "engine or on Spark, with the sidebar's filters pushed into the read; the map, "
+               "targets and share links stay in this workspace. Other pages use the uploaded "
+               "tables only.")
+    if st.session_state.get("lake_flash"):
+        st.success(st.session_state.pop("lake_flash"))
+    current = store.get_event_source(ws_id)
+    if current is not None:
+        st.info(f"Events are read from {ui.md_escape(current.spec)} on "
+                f"{ui.md_escape(current.where)}.")
+    kinds, engines = list(LAKE_KINDS), list(LAKE_ENGINES)
+    a, b = st.columns([1, 3])
+    kind = a.selectbox("Kind", kinds, format_func=LAKE_KINDS.get, key="lake_kind",
+                       index=kinds.index(current.kind) if current else 0)
+    location = b.text_input("Location", value=current.location if current else "",
+                            key="lake_location",
+                            placeholder="/data/events/ or /data/events/*.parquet, "
+                                        "s3a://bucket/events/, or db.events",
+                            help="A folder, file or glob of Parquet files, a Delta folder, or "
+                                 "a table name in Spark's catalog")
+    c, d = st.columns([1, 3])
+    engine = c.radio("Engine", engines, format_func=LAKE_ENGINES.get, key="lake_engine",
+                     index=engines.index(current.engine) if current else 0)
+    master = d.text_input("Spark master", key="lake_master",
+                          value=current.master if current and current.master else DEFAULT_MASTER,
+                          disabled=engine != "spark",
+                          help="local[2] (Spark in this server's process, two cores), "
+                               "spark://host:7077, yarn, or sc://host:15002 (Spark Connect)")
+    save, test, clear = st.columns(3)
+    if save.button("Save the source", key="lake_save", type="primary"):
+        with ui.guard():
+            source = EventSource.parse(kind, location, engine, master)
+            store.save_event_source(ws_id, source)
+            st.session_state["lake_flash"] = (f"Source saved: the Funnel reads "
+                                              f"{source.spec} on {source.where}.")
+            st.rerun()
+    if test.button("Test the source", key="lake_test"):
+        with ui.guard():
+            source = EventSource.parse(kind, location, engine, master)
+            facts = ui.test_source(source)
+            days = (f", {facts.first_day} to {facts.last_day}" if facts.first_day else "")
+            st.success(f"{ui.md_escape(source.spec)} on {ui.md_escape(source.where)}: "
+                       f"{facts.rows:,} events, {len(facts.columns)} columns{days}.")
+            if facts.missing():
+                st.warning("The funnel needs the columns customer_id, timestamp and stage; "
+                           f"missing: {ui.md_escape(', '.join(facts.missing()))}.")
+            st.dataframe(pl.DataFrame({"column": list(facts.columns),
+                                       "type": list(facts.columns.values())}),
+                         hide_index=True, key="lake_schema")
+    if current is not None and clear.button("Clear the source", key="lake_clear"):
+        with ui.guard():
+            store.delete_event_source(ws_id)
+            st.session_state["lake_flash"] = ("Source cleared: the workspace's events are its "
+                                              "uploaded tables again.")
+            st.rerun()
+
+
+lake_section()
