@@ -198,3 +198,15 @@ def test_the_cli_funnel_on_parquet_equals_the_funnel_on_the_same_csv(tmp_path):
                          "--by", "channel", "--json"]) == 0
         outs.append(json.loads(buf.getvalue()))
     assert outs[0] == outs[1]
+
+
+def test_the_compiled_strip_check_path_loads_alike(monkeypatch):
+    # large tables check their text columns before stripping; small ones strip at once
+    from cjm_core.ingest import read
+
+    monkeypatch.setattr(read, "_CHECK_ROWS", 0)
+    frame = pl.DataFrame({"customer_id": ["C1", "C2 ", "C3"], "stage": ["Look", "Buy", ""],
+                          "timestamp": [T0, T0, T0], "channel": ["web", "\u00a0", "app"]})
+    a, b = _both(frame, "events")
+    _same(a, b)
+    assert a.result.data["customer_id"].to_list() == ["C1", "C2"]

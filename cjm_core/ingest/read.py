@@ -918,6 +918,10 @@ def _first_bad_json_line(body: bytes) -> str:
     return "its records do not share one structure"
 
 
+#: rows from which a typed table's text columns are checked before they are stripped
+_CHECK_ROWS = 1_000_000
+
+
 def _typed_table(
     frame: pl.DataFrame, name: str, *, rownum: pl.Series | None, encoding: str | None = None
 ) -> RawTable:
@@ -928,9 +932,12 @@ def _typed_table(
     texts = [c for c in frame.columns if c not in kept]
     cells = frame.select(pl.col(c) if c in kept else as_text_expr(c, frame.schema[c])
                          for c in frame.columns)
-    # a text column with no empty value and no whitespace at an edge is kept as it is
-    texts = [c for c, dirty in zip(texts, pmap(lambda c: _may_need_strip(cells[c]), texts),
-                                   strict=True) if dirty]
+    # a text column with no empty value and no whitespace at an edge is kept as it is; a small
+    # table (a file's head) is stripped at once, which costs less than the compiled check's
+    # first call in a fresh process (numba's start)
+    if frame.height >= _CHECK_ROWS:
+        texts = [c for c, dirty in zip(texts, pmap(lambda c: _may_need_strip(cells[c]), texts),
+                                       strict=True) if dirty]
     if texts:
         cells = cells.with_columns(_normalise(cells.select(texts)))
     cells = cells.rename({c: f"c{j}" for j, c in enumerate(cells.columns)})
