@@ -109,3 +109,99 @@ def test_unknown_workspace(store: Store):
         store.save_event_source("nope", EventSource("parquet", "/x"))
     with pytest.raises(StoreError):
         store.get_event_source("../x")
+
+
+# -- cjm_core.engine.source: what the app asks of a source -----------------------------------------
+
+
+def _folder(tmp_path):
+    from datetime import datetime
+
+    import polars as pl
+
+    folder = tmp_path / "lake"
+    folder.mkdir()
+    pl.DataFrame({"customer_id": ["a", "a", "b"],
+                  "timestamp": [datetime(2025, 1, 1, 9), datetime(2025, 1, 3),
+                                datetime(2025, 2, 1)],
+                  "stage": ["Look", "Buy", "Look"], "channel": ["web", "store", None]}
+                 ).write_parquet(folder / "p0.parquet")
+    pl.DataFrame({"customer_id": ["c"], "timestamp": [datetime(2025, 3, 1)], "stage": ["Look"],
+                  "channel": ["web"]}).write_parquet(folder / "p1.parquet")
+    return folder
+
+
+def test_describe_a_parquet_folder_on_the_local_engine(tmp_path):
+    from datetime import date
+
+    from cjm_core.engine.source import describe
+
+    facts = describe(f"parquet:{_folder(tmp_path)}")
+    assert facts.rows == 4 and not facts.missing()
+    assert list(facts.columns) == ["customer_id", "timestamp", "stage", "channel"]
+    assert (facts.first_day, facts.last_day) == (date(2025, 1, 1), date(2025, 3, 1))
+    assert facts.values == {"stage": ["Buy", "Look"], "channel": ["store", "web"]}
+    assert facts.facets().channels == ["store", "web"] and facts.facets().segments == []
+
+
+def test_source_funnel_on_the_local_engine_applies_the_filters(tmp_path):
+    from datetime import date
+
+    from cjm_core.analytics.funnel import FunnelQuery
+    from cjm_core.engine.source import source_funnel
+    from cjm_core.model.filters import Filters
+
+    spec, query = f"parquet:{_folder(tmp_path)}", FunnelQuery(steps=["Look", "Buy"])
+    whole = source_funnel(spec, query, None, Filters())
+    assert whole.result.table["reached"].to_list() == [3, 1]
+    assert whole.rows == 4 and whole.engine == "the local engine"
+    jan = source_funnel(spec, query, None, Filters(end=date(2025, 1, 31)))
+    assert jan.result.table["reached"].to_list() == [1, 1] and jan.rows == 2
+    web = source_funnel(spec, query, None, Filters(channel=("web",)))
+    assert web.result.table["reached"].to_list() == [2, 0]
+
+
+def test_local_engine_errors_are_messages(tmp_path):
+    from cjm_core.engine.source import describe
+    from cjm_core.errors import QueryError
+
+    with pytest.raises(QueryError, match="No Parquet file at"):
+        describe(f"parquet:{tmp_path / 'nowhere'}")
+    with pytest.raises(QueryError, match="local engine reads Parquet only"):
+        describe("delta:/x")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "x.parquet").write_bytes(b"not parquet")
+    with pytest.raises(QueryError, match="could not be read"):
+        describe(f"parquet:{bad}")
+
+
+def test_no_java_is_a_message_before_spark_starts(monkeypatch):
+    pytest.importorskip("pyspark")
+    from cjm_core.engine import source
+    from cjm_core.errors import QueryError
+
+    monkeypatch.setattr(source.shutil, "which", lambda *a, **k: None)
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    with pytest.raises(QueryError, match="needs Java 17") as info:
+        source.spark_session("local[2]")
+    assert info.value.code == "spark-unavailable"
+
+
+def test_spark_errors_become_messages_others_pass_through():
+    from cjm_core.engine.source import spark_errors
+    from cjm_core.errors import QueryError
+
+    class AnalysisException(Exception):
+        pass
+
+    AnalysisException.__module__ = "pyspark.errors.exceptions.captured"
+    lake = "parquet:/x"
+    with pytest.raises(QueryError, match="path does not exist"), spark_errors(lake):
+        raise AnalysisException("[PATH_NOT_FOUND] Path does not exist: file:/x.")
+    with pytest.raises(QueryError, match="could not read the events: boom"), spark_errors(lake):
+        raise AnalysisException("boom\n\tat org.apache...")
+    with pytest.raises(KeyError), spark_errors(lake):  # a bug of ours stays a bug
+        raise KeyError("x")
+    with pytest.raises(QueryError, match="could not start"), spark_errors("Spark", starting=True):
+        raise RuntimeError("gateway")
