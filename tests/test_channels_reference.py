@@ -8,11 +8,13 @@ import re
 from collections import defaultdict
 from datetime import datetime, timedelta
 from itertools import pairwise
+from unittest.mock import patch
 
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import cjm_core.analytics.channels as channels_module
 from cjm_core.analytics.channels import (
     ONLINE_CHANNELS,
     STORE_CHANNELS,
@@ -215,3 +217,18 @@ def test_stage_order_equals_reference(ev):
         assert g[1] == w[1] and g[5] == _ts(w[5])
         assert abs(g[2] - w[2]) < 1e-12 and abs(g[3] - w[3]) < 1e-12
         assert abs(g[4] - w[4]) < 1e-12
+
+
+@settings(max_examples=150, deadline=None)
+@given(event_rows, st.one_of(st.none(), order_rows), st.booleans())
+def test_join_based_paths_equal_the_reference(ev, orders, with_channel):
+    """The join-based omnichannel (taken past ``MAX_CHANNEL_COLUMNS`` channels) and
+    online-to-store give the reference's figures too."""
+    frame, ords = _events(ev), _orders(orders, with_channel)
+    with patch.object(channels_module, "MAX_CHANNEL_COLUMNS", 1):
+        share, conv = omnichannel(frame, JOURNEY, ords)
+    n_all, n_omni, n_bought = ref_omnichannel(ev, orders, with_channel)
+    assert (share.n, _hits(share), conv.n, _hits(conv)) == (n_all, n_omni, n_omni, n_bought)
+    m = channels_module._online_to_store_joined(frame, JOURNEY, ords)
+    n, hits = ref_online_to_store(ev, orders, with_channel)
+    assert (m.n, m.value) == (n, hits / n if n else None)

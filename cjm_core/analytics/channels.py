@@ -230,6 +230,47 @@ def _rate(name: str, hits: int, n: int) -> Metric:
     return Metric(name, hits / n if n else None, n=n, low=low, high=high, unit="rate")
 
 
+#: above this many distinct channels, omnichannel joins per-customer first purchases back to
+#: the touches instead of keeping one earliest-touch column per channel in one pass
+MAX_CHANNEL_COLUMNS = 16
+
+
+def _customer_rows(events: pl.DataFrame, journey: Journey, orders: pl.DataFrame | None
+                   ) -> tuple[pl.LazyFrame, bool] | None:
+    """One row per event and per order: ``customer_id``, ``timestamp`` (the events' type),
+    ``channel``, ``purchase`` (an event at the purchase stage, or an order) and ``event`` (the
+    row is an event, not an order), rows missing
+    the customer or the time left out; and whether anything says what a purchase is (False:
+    ``purchase`` is all False). None when the events lack ``customer_id`` or ``timestamp``.
+
+    The customer keeps its type when only events are read and the type's text is one-to-one
+    (strings, integers, categories), so grouping needs no text; with orders both sides are
+    compared as text, as :func:`_purchases` does."""
+    if not {"customer_id", "timestamp", "channel"} <= set(events.columns):
+        return None
+    names = _purchase_stage(journey) if "stage" in events.columns else None
+    with_orders = orders is not None and {"customer_id", "order_date"} <= set(orders.columns)
+    ts_type = events.schema["timestamp"]
+    cid_type = events.schema["customer_id"]
+    keep_cid = not with_orders and (cid_type.is_integer() or cid_type == pl.String
+                                    or isinstance(cid_type, (pl.Enum, pl.Categorical)))
+    cid = pl.col("customer_id") if keep_cid else pl.col("customer_id").cast(pl.String)
+    purchase = (pl.col("stage").cast(pl.String).is_in(names) if names is not None
+                else pl.lit(False))
+    parts = [events.lazy().select(cid, "timestamp", pl.col("channel").cast(pl.String),
+                                  purchase.alias("purchase"), pl.lit(True).alias("event"))]
+    if with_orders:
+        assert orders is not None
+        parts.append(orders.lazy().select(
+            pl.col("customer_id").cast(pl.String),
+            pl.col("order_date").cast(ts_type).alias("timestamp"),
+            (pl.col("channel").cast(pl.String) if "channel" in orders.columns
+             else pl.lit(None, dtype=pl.String)).alias("channel"),
+            pl.lit(True).alias("purchase"), pl.lit(False).alias("event")))
+    rows = pl.concat(parts) if len(parts) > 1 else parts[0]
+    return rows.drop_nulls(["customer_id", "timestamp"]), names is not None or with_orders
+
+
 def omnichannel(
     events: pl.DataFrame, journey: Journey, orders: pl.DataFrame | None = None
 ) -> list[Metric]:
@@ -256,6 +297,40 @@ def omnichannel(
     """
     if "channel" not in events.columns or not {"customer_id", "timestamp"} <= set(events.columns):
         return []
+    found = _customer_rows(events, journey, orders)
+    if found is None or not found[1]:
+        return []
+    rows = found[0]
+    values = rows.select(pl.col("channel").drop_nulls().unique()).collect()["channel"]
+    if values.len() > MAX_CHANNEL_COLUMNS:
+        return _omnichannel_joined(events, journey, orders)
+    # one pass per customer: the first purchase and each channel's earliest touch; a channel
+    # counts when touched at or before the first purchase (any time without a purchase)
+    ts = pl.col("timestamp")
+    earliest = [f"_c{i}" for i in range(values.len())]
+    per_customer = (
+        rows.select("customer_id", pl.when(pl.col("purchase")).then(ts).alias("_first"),
+                    pl.col("channel").is_not_null().alias("_touched"),
+                    *(pl.when(pl.col("channel") == v).then(ts).alias(c)
+                      for v, c in zip(values.to_list(), earliest, strict=True)))
+        .group_by("customer_id")
+        .agg(pl.col("_first").min(), pl.col("_touched").max(), *(pl.col(c).min() for c in earliest))
+    )
+    first = pl.col("_first")
+    used = pl.sum_horizontal([pl.lit(0, dtype=pl.UInt32)] + [
+        (first.is_null() | (pl.col(c) <= first)) & pl.col(c).is_not_null() for c in earliest])
+    omni = (used >= 2) & pl.col("_touched")
+    n_all, n_omni, n_conv = (int(x or 0) for x in per_customer.select(
+        pl.col("_touched").sum().alias("all"), omni.sum().alias("omni"),
+        (omni & first.is_not_null()).sum().alias("bought")).collect().row(0))
+    return [_rate("omnichannel_share", n_omni, n_all),
+            _rate("omnichannel_conversion", n_conv, n_omni)]
+
+
+def _omnichannel_joined(
+    events: pl.DataFrame, journey: Journey, orders: pl.DataFrame | None = None
+) -> list[Metric]:
+    """:func:`omnichannel` for many channels: first purchases joined back to the touches."""
     purchases = _purchases(events, journey, orders)
     if purchases is None:
         return []
@@ -308,6 +383,39 @@ def online_to_store(
     name = "online_to_store_conversion"
     if "channel" not in events.columns or not {"customer_id", "timestamp"} <= set(events.columns):
         return Metric(name, None, n=0, unit="rate")
+    found = _customer_rows(events, journey, orders)
+    assert found is not None
+    rows = found[0]
+    # channel kinds are matched on the distinct values, then each row's kind is a lookup
+    values = rows.select(pl.col("channel").drop_nulls().unique()).collect()
+    kinds = values.select(pl.col("channel"), channel_kind(pl.col("channel")).alias("kind"))
+    online_values = kinds.filter(pl.col("kind") == "online")["channel"].implode()
+    store_values = kinds.filter(pl.col("kind") == "store")["channel"].implode()
+    ts = pl.col("timestamp")
+    # one pass per customer: the first web/app event and the last store purchase; a customer
+    # hits when the last store purchase is strictly after the first web/app event
+    n, hits = (int(x or 0) for x in (
+        rows.select("customer_id",
+                    pl.when(pl.col("event") & pl.col("channel").is_in(online_values))
+                    .then(ts).alias("_online"),
+                    pl.when(pl.col("purchase") & pl.col("channel").is_in(store_values))
+                    .then(ts).alias("_store"))
+        .filter(pl.col("_online").is_not_null() | pl.col("_store").is_not_null())
+        .group_by("customer_id")
+        .agg(pl.col("_online").min(), pl.col("_store").max())
+        .select(pl.col("_online").is_not_null().sum().alias("n"),
+                (pl.col("_store") > pl.col("_online")).sum().alias("hits"))
+        .collect().row(0)))
+    if n == 0:
+        return Metric(name, None, n=0, unit="rate")
+    return _rate(name, hits, n)
+
+
+def _online_to_store_joined(
+    events: pl.DataFrame, journey: Journey, orders: pl.DataFrame | None = None
+) -> Metric:
+    """The join-based :func:`online_to_store` (kept as the reference the tests compare with)."""
+    name = "online_to_store_conversion"
     online = (
         events.lazy().filter(channel_kind(pl.col("channel")) == "online")
         .drop_nulls(["customer_id", "timestamp"])
