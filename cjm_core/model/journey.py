@@ -195,20 +195,24 @@ ORDER_SAMPLE_EVENTS = 100_000
 RARE_STAGE_EVENTS = 50
 
 
-def _order_sample(ev: pl.DataFrame) -> pl.DataFrame:
+def _order_sample(ev: pl.LazyFrame) -> pl.DataFrame:
     """The events :func:`stage_order` reads, with ``__hashed``: the customer is in the fixed
-    hash sample (the base of ``share``)."""
-    if ev.height <= ORDER_SAMPLE_EVENTS:
-        return ev.with_columns(pl.lit(True).alias("__hashed"))
-    every = -(-ev.height // ORDER_SAMPLE_EVENTS)
+    hash sample (the base of ``share``). ``ev`` is a query: only the sample is collected."""
+    n = int(ev.select(pl.len()).collect().item())
+    if n <= ORDER_SAMPLE_EVENTS:
+        return ev.with_columns(pl.lit(True).alias("__hashed")).collect()
+    every = -(-n // ORDER_SAMPLE_EVENTS)
     ev = ev.with_columns((pl.col("customer_id").hash(seed=0) % every == 0).alias("__hashed"))
-    counts = ev.group_by("stage").agg(pl.col("__hashed").sum().alias("n"))
+    counts, sample = pl.collect_all([
+        ev.group_by("stage").agg(pl.col("__hashed").sum().alias("n")),
+        ev.filter(pl.col("__hashed"))])
     rare = counts.filter(pl.col("n") < RARE_STAGE_EVENTS)["stage"]
-    keep = pl.col("__hashed")
     if rare.len():
-        extra = ev.filter(pl.col("stage").is_in(rare.implode()))["customer_id"].unique()
-        keep = keep | pl.col("customer_id").is_in(extra.implode())
-    return ev.filter(keep)
+        extra = ev.filter(pl.col("stage").is_in(rare.implode())).select("customer_id").unique()
+        sample = ev.filter(pl.col("__hashed")
+                           | pl.col("customer_id").is_in(extra.collect()["customer_id"].implode())
+                           ).collect()
+    return sample
 
 
 def stage_order(events: pl.DataFrame) -> pl.DataFrame:
@@ -234,9 +238,15 @@ def stage_order(events: pl.DataFrame) -> pl.DataFrame:
     >>> stage_order(ev).select("stage", "precedes", "position").rows()
     [('Ad', 2, 0.0), ('Shop', 0, 0.5), ('Buy', -2, 1.0)]
     """
-    ev = (events.select("customer_id", pl.col("stage").cast(pl.String), "timestamp")
+    stage = pl.col("stage")
+    kind = events.schema["stage"]
+    if not (kind == pl.String or kind.is_integer() or isinstance(kind, (pl.Enum, pl.Categorical))):
+        stage = stage.cast(pl.String)  # text of other types may merge values: group as text
+    # one query over the events; stages become text only on the (sampled) rows read
+    ev = (events.lazy().select("customer_id", stage, "timestamp")
           .with_row_index("__row").drop_nulls())
-    firsts = (_order_sample(ev).group_by("customer_id", "stage")
+    sample = _order_sample(ev).with_columns(pl.col("stage").cast(pl.String))
+    firsts = (sample.group_by("customer_id", "stage")
               .agg(pl.col("timestamp").min().alias("t"), pl.col("__row").min(),
                    pl.col("__hashed").first())
               .sort("customer_id", "t", "__row")
