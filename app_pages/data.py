@@ -413,4 +413,5 @@ def lake_section() -> None:
             st.rerun()
 
 
-lake_section()
+if ui.role() == "owner":  # an edit link could otherwise read any path the server can
+    lake_section()

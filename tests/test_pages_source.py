@@ -142,13 +142,15 @@ def test_the_data_page_sets_tests_and_clears_the_source(db_path, tmp_path):
         assert store.get_event_source(ws) is None
 
 
-def test_a_view_link_cannot_change_the_source(db_path, tmp_path):
+@pytest.mark.parametrize("role", ["view", "edit"])
+def test_only_the_owner_sees_the_source_setting(db_path, tmp_path, role):
+    # an edit link must not point the workspace at any path the server can read
     folder, _ = _lake(tmp_path)
     ws = _workspace(db_path, EventSource("parquet", str(folder)))
     with Store(db_path) as store:
-        token, _ = store.create_share_link(ws, "view")
+        token, _ = store.create_share_link(ws, role)
     at = open_page("data", token)
-    assert at.session_state["share_role"] == "view"
+    assert at.session_state["share_role"] == role
     assert not any(h.value == "Events from a data lake (Spark)" for h in at.header)
     at = open_page("funnel", token)  # but it reads the lake's funnel
     assert "Computed on the local engine from parquet:" in _caption(at)

@@ -264,6 +264,10 @@ def test_labels_and_creators_are_kept_as_plain_text(tmp_path_factory, label, who
 # -- role-scoped handles --------------------------------------------------------------------------
 
 
+#: writes of the workspace that only its owner may make, though they are workspace writes
+SOURCE_WRITES = ("save_event_source", "delete_event_source")
+
+
 def _call_args(store: Store, ws: str) -> dict[str, tuple[tuple, dict]]:
     """Plausible arguments for every scoped write, aimed at ``ws``."""
     frame = pl.DataFrame({"stage": ["a"], "customers": [1]})
@@ -345,7 +349,14 @@ def test_edit_handle_writes_its_workspace_but_not_owner_things(store: Store, ws:
     edit = store.for_role(ws, "edit")
     assert edit.can_edit and not edit.read_only
     for name, (args, kwargs) in _call_args(store, ws).items():
+        if name in SOURCE_WRITES:  # the owner's: checked below
+            continue
         getattr(edit, name)(*args, **kwargs)
+    for name in SOURCE_WRITES:
+        args, kwargs = _call_args(store, ws)[name]
+        with pytest.raises(AccessDenied, match="owner"):
+            getattr(edit, name)(*args, **kwargs)
+    assert store.get_event_source(ws) is None
     assert store.get_workspace(ws).name == "Renamed"
     assert store.map_versions(ws)[0].version == 1
     assert store.get_journey(ws).isic == "4741"

@@ -264,11 +264,13 @@ class EditStore(ScopedStore):
         self._live()
         self._store.save_mapping(columns, table, roles, date_order=date_order, scales=scales)
 
-    def save_event_source(self, workspace_id: str, event_source: EventSource) -> None:
-        self._store.save_event_source(self._scope(workspace_id), event_source)
+    # where the events are read from is the owner's: an edit link could otherwise point the
+    # workspace at any file or table the server can read and see its columns and row count
+    def save_event_source(self, workspace_id: str, event_source: EventSource) -> NoReturn:
+        self._owner_only("change where the workspace's events are read from")
 
-    def delete_event_source(self, workspace_id: str) -> None:
-        self._store.delete_event_source(self._scope(workspace_id))
+    def delete_event_source(self, workspace_id: str) -> NoReturn:
+        self._owner_only("change where the workspace's events are read from")
 
     def create_workspace(self, name: str, journey: Journey | None = None, *,
                          workspace_id: str | None = None) -> NoReturn:
