@@ -280,6 +280,12 @@ def cmd_funnel(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(out, ensure_ascii=False, default=str))
         return 0
+    print_funnel(out)
+    return 0
+
+
+def print_funnel(out: dict) -> None:
+    """A funnel's ``to_dict()`` as the text the ``funnel`` command prints (every engine)."""
     for part in out.get("segments") or [{"segment": {}, "steps": out["steps"]}]:
         if part["segment"]:
             print(", ".join(f"{k}={v}" for k, v in part["segment"].items()))
@@ -288,7 +294,6 @@ def cmd_funnel(args: argparse.Namespace) -> int:
             print(f"  {s['step']:<30} {s['reached']:>9,}  {rate:>7}  lost {s['lost'] or 0:,}")
     print(f"entered mid-journey: {out['entered_mid_journey']:,}; "
           f"open windows: {out['open_windows']:,}")
-    return 0
 
 
 def _steps(args: argparse.Namespace) -> list[str]:

@@ -159,14 +159,9 @@ def cmd_source_funnel(args: argparse.Namespace, steps: list[str]) -> int:
         print(json.dumps(out, ensure_ascii=False, default=str))
         print(where, file=sys.stderr)
         return 0
-    for part in out.get("segments") or [{"segment": {}, "steps": out["steps"]}]:
-        if part["segment"]:
-            print(", ".join(f"{k}={v}" for k, v in part["segment"].items()))
-        for s in part["steps"]:
-            rate = "" if s["overall_conversion"] is None else f"{s['overall_conversion']:.1%}"
-            print(f"  {s['step']:<30} {s['reached']:>9,}  {rate:>7}  lost {s['lost'] or 0:,}")
-    print(f"entered mid-journey: {out['entered_mid_journey']:,}; "
-          f"open windows: {out['open_windows']:,}")
+    from cjm_core.cli import print_funnel
+
+    print_funnel(out)
     if out["median_rel_error"]:
         print(f"median times within ±{out['median_rel_error']:.2%} (summarised above "
               "10,000 distinct values)")
