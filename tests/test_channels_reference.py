@@ -18,6 +18,7 @@ import cjm_core.analytics.channels as channels_module
 from cjm_core.analytics.channels import (
     ONLINE_CHANNELS,
     STORE_CHANNELS,
+    channel_metrics,
     omnichannel,
     online_to_store,
     transitions,
@@ -115,6 +116,9 @@ def test_omnichannel_equals_reference(ev, orders, with_channel):
     assert (conv.n, _hits(conv)) == (n_omni, n_bought)
     assert share.value == (n_omni / n_all if n_all else None)
     assert conv.value == (n_bought / n_omni if n_omni else None)
+    both, o2s = channel_metrics(_events(ev), JOURNEY, _orders(orders, with_channel))
+    assert both == got
+    assert o2s == online_to_store(_events(ev), JOURNEY, _orders(orders, with_channel))
 
 
 @settings(max_examples=300, deadline=None)
@@ -227,6 +231,7 @@ def test_join_based_paths_equal_the_reference(ev, orders, with_channel):
     frame, ords = _events(ev), _orders(orders, with_channel)
     with patch.object(channels_module, "MAX_CHANNEL_COLUMNS", 1):
         share, conv = omnichannel(frame, JOURNEY, ords)
+        assert channel_metrics(frame, JOURNEY, ords)[0] == [share, conv]
     n_all, n_omni, n_bought = ref_omnichannel(ev, orders, with_channel)
     assert (share.n, _hits(share), conv.n, _hits(conv)) == (n_all, n_omni, n_omni, n_bought)
     m = channels_module._online_to_store_joined(frame, JOURNEY, ords)

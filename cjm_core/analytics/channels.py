@@ -26,6 +26,7 @@ __all__ = [
     "ONLINE_CHANNELS",
     "STORE_CHANNELS",
     "channel_kind",
+    "channel_metrics",
     "omnichannel",
     "online_to_store",
     "sankey_data",
@@ -297,34 +298,7 @@ def omnichannel(
     """
     if "channel" not in events.columns or not {"customer_id", "timestamp"} <= set(events.columns):
         return []
-    found = _customer_rows(events, journey, orders)
-    if found is None or not found[1]:
-        return []
-    rows = found[0]
-    values = rows.select(pl.col("channel").drop_nulls().unique()).collect()["channel"]
-    if values.len() > MAX_CHANNEL_COLUMNS:
-        return _omnichannel_joined(events, journey, orders)
-    # one pass per customer: the first purchase and each channel's earliest touch; a channel
-    # counts when touched at or before the first purchase (any time without a purchase)
-    ts = pl.col("timestamp")
-    earliest = [f"_c{i}" for i in range(values.len())]
-    per_customer = (
-        rows.select("customer_id", pl.when(pl.col("purchase")).then(ts).alias("_first"),
-                    pl.col("channel").is_not_null().alias("_touched"),
-                    *(pl.when(pl.col("channel") == v).then(ts).alias(c)
-                      for v, c in zip(values.to_list(), earliest, strict=True)))
-        .group_by("customer_id")
-        .agg(pl.col("_first").min(), pl.col("_touched").max(), *(pl.col(c).min() for c in earliest))
-    )
-    first = pl.col("_first")
-    used = pl.sum_horizontal([pl.lit(0, dtype=pl.UInt32)] + [
-        (first.is_null() | (pl.col(c) <= first)) & pl.col(c).is_not_null() for c in earliest])
-    omni = (used >= 2) & pl.col("_touched")
-    n_all, n_omni, n_conv = (int(x or 0) for x in per_customer.select(
-        pl.col("_touched").sum().alias("all"), omni.sum().alias("omni"),
-        (omni & first.is_not_null()).sum().alias("bought")).collect().row(0))
-    return [_rate("omnichannel_share", n_omni, n_all),
-            _rate("omnichannel_conversion", n_conv, n_omni)]
+    return _channel_pass(events, journey, orders, omni=True, o2s=False)[0]
 
 
 def _omnichannel_joined(
@@ -383,32 +357,97 @@ def online_to_store(
     name = "online_to_store_conversion"
     if "channel" not in events.columns or not {"customer_id", "timestamp"} <= set(events.columns):
         return Metric(name, None, n=0, unit="rate")
+    return _channel_pass(events, journey, orders, omni=False, o2s=True)[1]
+
+
+def channel_metrics(
+    events: pl.DataFrame, journey: Journey, orders: pl.DataFrame | None = None
+) -> tuple[list[Metric], Metric]:
+    """:func:`omnichannel` and :func:`online_to_store` together, from one pass per customer.
+
+    >>> from cjm_core.model.journey import journey_from_rows
+    >>> j = journey_from_rows("4742", ["Browse", "Buy"], {"purchase": "Buy"})
+    >>> ev = pl.DataFrame({"customer_id": ["a", "a", "b", "b"], "timestamp": [1, 2, 1, 2],
+    ...     "stage": ["Browse", "Buy", "Browse", "Buy"], "channel": ["Web", "Store", "App", "web"]})
+    >>> omni, o2s = channel_metrics(ev, j)
+    >>> [(m.value, m.n) for m in omni], (o2s.value, o2s.n)
+    ([(1.0, 2), (1.0, 2)], (0.5, 2))
+    """
+    if "channel" not in events.columns or not {"customer_id", "timestamp"} <= set(events.columns):
+        return [], Metric("online_to_store_conversion", None, n=0, unit="rate")
+    return _channel_pass(events, journey, orders, omni=True, o2s=True)
+
+
+def _channel_pass(events: pl.DataFrame, journey: Journey, orders: pl.DataFrame | None, *,
+                  omni: bool, o2s: bool) -> tuple[list[Metric], Metric]:
+    """The omnichannel metrics (if ``omni``) and online-to-store (if ``o2s``) from one
+    group_by per customer over events and orders, no joins:
+
+    - omnichannel: the first purchase and each channel's earliest touch; a channel counts when
+      touched at or before the first purchase (any time without a purchase);
+    - online-to-store: the first web/app event and the last store purchase; a customer hits
+      when the last store purchase is strictly after the first web/app event.
+
+    Each is a plain min or max of a ``when`` column (filtered aggregations are much slower).
+    Channel kinds are matched on the distinct channel values. Past ``MAX_CHANNEL_COLUMNS``
+    channels omnichannel takes the join-based query."""
+    none = Metric("online_to_store_conversion", None, n=0, unit="rate")
     found = _customer_rows(events, journey, orders)
-    assert found is not None
-    rows = found[0]
-    # channel kinds are matched on the distinct values, then each row's kind is a lookup
-    values = rows.select(pl.col("channel").drop_nulls().unique()).collect()
-    kinds = values.select(pl.col("channel"), channel_kind(pl.col("channel")).alias("kind"))
-    online_values = kinds.filter(pl.col("kind") == "online")["channel"].implode()
-    store_values = kinds.filter(pl.col("kind") == "store")["channel"].implode()
+    if found is None:
+        return [], none
+    rows, defined = found
+    omni = omni and defined  # nothing says what a purchase is: no omnichannel figures
+    values = rows.select(pl.col("channel").drop_nulls().unique()).collect()["channel"]
+    omni_metrics: list[Metric] = []
+    if omni and values.len() > MAX_CHANNEL_COLUMNS:
+        omni_metrics, omni = _omnichannel_joined(events, journey, orders), False
+    if not (omni or o2s):
+        return omni_metrics, none
     ts = pl.col("timestamp")
-    # one pass per customer: the first web/app event and the last store purchase; a customer
-    # hits when the last store purchase is strictly after the first web/app event
-    n, hits = (int(x or 0) for x in (
-        rows.select("customer_id",
-                    pl.when(pl.col("event") & pl.col("channel").is_in(online_values))
+    columns: list[pl.Expr] = []
+    aggs: list[pl.Expr] = []
+    figures: list[pl.Expr] = []
+    if omni:
+        earliest = [f"_c{i}" for i in range(values.len())]
+        columns += [pl.when(pl.col("purchase")).then(ts).alias("_first"),
+                    pl.col("channel").is_not_null().alias("_touched"),
+                    *(pl.when(pl.col("channel") == v).then(ts).alias(c)
+                      for v, c in zip(values.to_list(), earliest, strict=True))]
+        aggs += [pl.col("_first").min(), pl.col("_touched").max(),
+                 *(pl.col(c).min() for c in earliest)]
+        first = pl.col("_first")
+        used = pl.sum_horizontal([pl.lit(0, dtype=pl.UInt32)] + [
+            (first.is_null() | (pl.col(c) <= first)) & pl.col(c).is_not_null()
+            for c in earliest])
+        is_omni = (used >= 2) & pl.col("_touched")
+        figures += [pl.col("_touched").sum().alias("all"), is_omni.sum().alias("omni"),
+                    (is_omni & first.is_not_null()).sum().alias("bought")]
+    if o2s:
+        kinds = values.to_frame().select(
+            pl.col("channel"), channel_kind(pl.col("channel")).alias("kind"))
+        online_values = kinds.filter(pl.col("kind") == "online")["channel"].implode()
+        store_values = kinds.filter(pl.col("kind") == "store")["channel"].implode()
+        columns += [pl.when(pl.col("event") & pl.col("channel").is_in(online_values))
                     .then(ts).alias("_online"),
                     pl.when(pl.col("purchase") & pl.col("channel").is_in(store_values))
-                    .then(ts).alias("_store"))
-        .filter(pl.col("_online").is_not_null() | pl.col("_store").is_not_null())
-        .group_by("customer_id")
-        .agg(pl.col("_online").min(), pl.col("_store").max())
-        .select(pl.col("_online").is_not_null().sum().alias("n"),
-                (pl.col("_store") > pl.col("_online")).sum().alias("hits"))
-        .collect().row(0)))
-    if n == 0:
-        return Metric(name, None, n=0, unit="rate")
-    return _rate(name, hits, n)
+                    .then(ts).alias("_store")]
+        aggs += [pl.col("_online").min(), pl.col("_store").max()]
+        figures += [pl.col("_online").is_not_null().sum().alias("n"),
+                    (pl.col("_store") > pl.col("_online")).sum().alias("hits")]
+    per_row = rows.select("customer_id", *columns)
+    if not omni:  # only customers with a web/app event or a store purchase matter
+        per_row = per_row.filter(pl.col("_online").is_not_null() | pl.col("_store").is_not_null())
+    counts = [int(x or 0) for x in
+              per_row.group_by("customer_id").agg(aggs).select(figures).collect().row(0)]
+    if omni:
+        n_all, n_omni, n_conv = counts[:3]
+        omni_metrics = [_rate("omnichannel_share", n_omni, n_all),
+                        _rate("omnichannel_conversion", n_conv, n_omni)]
+    if not o2s:
+        return omni_metrics, none
+    n, hits = counts[-2:]
+    o2s_metric = none if n == 0 else _rate("online_to_store_conversion", hits, n)
+    return omni_metrics, o2s_metric
 
 
 def _online_to_store_joined(

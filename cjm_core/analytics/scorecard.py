@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from cjm_core.analytics.channels import omnichannel, online_to_store
+from cjm_core.analytics.channels import channel_metrics
 from cjm_core.analytics.comments import worst_comments
 from cjm_core.analytics.friction import Friction, friction_points
 from cjm_core.analytics.funnel import funnel_metrics, journey_funnel, role_dropoff
@@ -92,8 +92,8 @@ def _event_metrics(data: Dataset) -> list[Metric]:
         if m.n:
             out.append(m)
     if data.has("events", "channel"):
-        out += omnichannel(events, journey, data.orders)
-        o2s = online_to_store(events, journey, data.orders)
+        omni, o2s = channel_metrics(events, journey, data.orders)  # one pass for both
+        out += omni
         if o2s.n:
             out.append(o2s)
     return out
