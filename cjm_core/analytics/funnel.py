@@ -408,7 +408,7 @@ def _sort_packed(held: list, rows: np.ndarray | None, unit: int, t_max: int, dro
 # ----------------------------------------------------------------------------- chains
 
 
-def _group_starts(sorted_ids: np.ndarray) -> np.ndarray:
+def group_starts(sorted_ids: np.ndarray) -> np.ndarray:
     """Index of the first element of each run of equal values."""
     if len(sorted_ids) == 0:
         return np.zeros(0, dtype=np.int64)
@@ -430,14 +430,14 @@ def _best_per_customer(ev: _Events, anchors: np.ndarray, level: np.ndarray
         z = np.zeros(0, dtype=np.int64)
         return z, z, z
     owners = ev.cid[anchors]
-    starts = _group_starts(owners)
+    starts = group_starts(owners)
     score = level * len(anchors) + np.arange(len(anchors))
     best = np.maximum.reduceat(score, starts)
     return owners[starts], best // len(anchors), best % len(anchors)
 
 
 def _last_of_each(ev: _Events, anchors: np.ndarray) -> np.ndarray:
-    starts = _group_starts(ev.cid[anchors])
+    starts = group_starts(ev.cid[anchors])
     return anchors[np.r_[starts[1:] - 1, len(anchors) - 1]] if len(anchors) else anchors
 
 
@@ -509,27 +509,39 @@ def _mid_counts(hist: np.ndarray, k: int) -> pl.DataFrame:
                                       "reached": pl.Int64}, orient="row")
 
 
+def any_order_starts(cid: np.ndarray, t: np.ndarray, reentry: str) -> np.ndarray:
+    """Where an any-order attempt may start in events sorted by customer and time: each
+    customer's first event with re-entry "first", else the first event of each (customer,
+    instant), which covers its ties. Shared with the engine's per-partition pass."""
+    if reentry == "first":
+        return group_starts(cid)
+    new = np.r_[True, (cid[1:] != cid[:-1]) | (t[1:] != t[:-1])] if len(cid) else \
+        np.zeros(0, dtype=bool)
+    return np.flatnonzero(new)
+
+
+def step_after(positions: np.ndarray, cid: np.ndarray, t: np.ndarray, w: int | None,
+               at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each start position ``at``: whether the same customer has an event at one of
+    ``positions`` (a step's sorted positions) at or after it within ``w`` time units, and
+    that event's position. Shared with the engine's per-partition pass."""
+    i = np.searchsorted(positions, at, side="left")
+    ok = i < len(positions)
+    nxt = positions[np.minimum(i, len(positions) - 1)] if len(positions) else at
+    ok &= cid[nxt] == cid[at]
+    if w is not None:
+        ok &= t[nxt] - t[at] <= w
+    return ok, nxt
+
+
 def _any_order(ev: _Events, query: FunnelQuery, positions: list[np.ndarray]
                ) -> _PerCustomer:
     """Distinct steps within [t, t + W] from each start event; the best start per customer."""
     w = _window_units(query.window, ev.unit_us)
-    n = len(ev.s)
-    if query.reentry == "first":
-        starts = _group_starts(ev.cid)
-    else:  # the first event of each (customer, instant) covers its ties
-        new = np.r_[True, (ev.cid[1:] != ev.cid[:-1]) | (ev.t[1:] != ev.t[:-1])] if n else \
-            np.zeros(0, dtype=bool)
-        starts = np.flatnonzero(new)
+    starts = any_order_starts(ev.cid, ev.t, query.reentry)
 
     def next_of(step: int, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        p = positions[step]
-        i = np.searchsorted(p, at, side="left")
-        ok = i < len(p)
-        nxt = p[np.minimum(i, len(p) - 1)] if len(p) else at
-        ok &= ev.cid[nxt] == ev.cid[at]
-        if w is not None:
-            ok &= ev.t[nxt] - ev.t[at] <= w
-        return ok, nxt
+        return step_after(positions[step], ev.cid, ev.t, w, at)
 
     count = np.zeros(len(starts), dtype=np.int64)
     for step in range(1, ev.k + 1):
@@ -690,7 +702,7 @@ def funnel(events: pl.DataFrame, query: FunnelQuery | None = None,
     per_step: list[int] | np.ndarray
     if query.mode == "any":
         pc = _any_order(ev, query, positions)
-        per_step = [len(_group_starts(ev.cid[positions[j]])) for j in range(1, k + 1)]
+        per_step = [len(group_starts(ev.cid[positions[j]])) for j in range(1, k + 1)]
         labels = [f"{j} of {k} steps" for j in range(1, k + 1)]
         mid = _empty_mid()
         customers, mid_customers = ev.n_slots, 0  # every event is a step: all enter at once
@@ -737,7 +749,7 @@ def _per_stage_table(ev: _Events, positions: list[np.ndarray], steps: list[str],
     parts = []
     for j in range(1, ev.k + 1):
         p = positions[j]
-        firsts = p[_group_starts(ev.cid[p])]
+        firsts = p[group_starts(ev.cid[p])]
         part = pl.DataFrame({"step_index": np.full(len(firsts), j, dtype=np.int64)})
         if by and ev.row is not None:
             part = pl.concat([part, events.select(by)[ev.row[firsts]]], how="horizontal")

@@ -22,7 +22,14 @@ import numpy as np
 import polars as pl
 
 from cjm_core.analytics.channels import omnichannel, online_to_store, transitions
-from cjm_core.analytics.funnel import FunnelQuery, FunnelResult, funnel_from_counts
+from cjm_core.analytics.funnel import (
+    FunnelQuery,
+    FunnelResult,
+    any_order_starts,
+    funnel_from_counts,
+    group_starts,
+    step_after,
+)
 from cjm_core.analytics.funnel_kernels import (
     ordered_funnel,
     pack_hashed,
@@ -181,12 +188,6 @@ def with_time(plan: FunnelPlan, stats: TimeStats) -> FunnelPlan:
 # ----------------------------------------------------------------------------- funnel pass
 
 
-def _group_starts(sorted_ids: np.ndarray) -> np.ndarray:
-    if len(sorted_ids) == 0:
-        return np.zeros(0, dtype=np.int64)
-    return np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
-
-
 @dataclass
 class _Sorted:
     cid: np.ndarray
@@ -274,23 +275,11 @@ def _any_order(ev: _Sorted, plan: FunnelPlan, positions: list[np.ndarray], w: in
     customer-instant, or the customer's first event with re-entry "first"); the best start
     per customer (the latest among equals). Level, matched positions (sorted) and open flag per
     customer."""
-    n, k = len(ev.s), plan.k
-    if plan.reentry == "first":
-        starts = _group_starts(ev.cid)
-    else:
-        new = (np.r_[True, (ev.cid[1:] != ev.cid[:-1]) | (ev.t[1:] != ev.t[:-1])] if n
-               else np.zeros(0, dtype=bool))
-        starts = np.flatnonzero(new)
+    k = plan.k
+    starts = any_order_starts(ev.cid, ev.t, plan.reentry)
 
     def next_of(step: int, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        p = positions[step]
-        i = np.searchsorted(p, at, side="left")
-        ok = i < len(p)
-        nxt = p[np.minimum(i, len(p) - 1)] if len(p) else at
-        ok &= ev.cid[nxt] == ev.cid[at]
-        if w is not None:
-            ok &= ev.t[nxt] - ev.t[at] <= w
-        return ok, nxt
+        return step_after(positions[step], ev.cid, ev.t, w, at)
 
     count = np.zeros(len(starts), dtype=np.int64)
     for step in range(1, k + 1):
@@ -299,7 +288,7 @@ def _any_order(ev: _Sorted, plan: FunnelPlan, positions: list[np.ndarray], w: in
         z = np.zeros(0, dtype=np.int64)
         return z, [z] * k, np.zeros(0, dtype=bool)
     owners = ev.cid[starts]
-    first = _group_starts(owners)
+    first = group_starts(owners)
     score = count * len(starts) + np.arange(len(starts))
     top = np.maximum.reduceat(score, first)
     best, which = top // len(starts), top % len(starts)
@@ -327,7 +316,7 @@ def funnel_partial(part: pl.DataFrame, plan: FunnelPlan) -> FunnelPartial:
                                                  for j in range(1, k + 1)]
     if plan.mode == "any":
         level, pos, open_ = _any_order(ev, plan, positions, w)
-        out.per_step[1:] = [len(_group_starts(ev.cid[positions[j]])) for j in range(1, k + 1)]
+        out.per_step[1:] = [len(group_starts(ev.cid[positions[j]])) for j in range(1, k + 1)]
         out.customers = ev.n_customers
     else:
         n = ev.n_customers
@@ -403,7 +392,7 @@ def _stage_counts(ev: _Sorted, plan: FunnelPlan, positions: list[np.ndarray]
     out: dict[tuple, np.ndarray] = {}
     for j in range(1, plan.k + 1):
         p = positions[j]
-        firsts = p[_group_starts(ev.cid[p])]
+        firsts = p[group_starts(ev.cid[p])]
         for key in _segment_keys(ev, plan, firsts):
             counts = out.setdefault(key, np.zeros(plan.k + 1, dtype=np.int64))
             counts[j] += 1
