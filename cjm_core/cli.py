@@ -14,12 +14,12 @@ import json
 import math
 import os
 import sys
-import threading
 from collections.abc import Collection
 from datetime import timedelta
 from pathlib import Path
 from typing import NoReturn
 
+from cjm_core import warm
 from cjm_core.analytics.funnel import FunnelQuery, funnel, funnel_from_counts
 from cjm_core.analytics.scorecard import all_metrics, scorecard
 from cjm_core.errors import CJMError, QueryError, UsageError
@@ -365,28 +365,6 @@ def cmd_map(args: argparse.Namespace) -> int:
     return 0
 
 
-def _warm_compiled() -> None:
-    """Import numba and load the compiled loops (from numba's cache) on a second thread while
-    the file is read: ≈ 0.6–1 s of one-off work a whole process pays on its first compiled call
-    (numba's own start), overlapped with polars reading, which leaves the GIL free. Errors are
-    left for the real call to raise."""
-    try:
-        import numpy as np
-        import polars as pl
-
-        from cjm_core.analytics.funnel import FunnelQuery, funnel
-        from cjm_core.ingest.text_kernels import iso_datetimes, match_codes, scan_cells
-
-        scan_cells(b"a,b\n1,2\n", ",")
-        iso_datetimes(pl.Series(["2024-01-01 00:00:00"]), "%Y-%m-%d %H:%M:%S")
-        match_codes(pl.Series(["a"]), {"a": 1}, 2)
-        frame = pl.DataFrame({"customer_id": ["a", "a", "b"], "stage": ["A", "B", "A"],
-                              "timestamp": np.array([0, 1, 2], dtype="datetime64[us]")})
-        funnel(frame, FunnelQuery(steps=["A", "B"]))
-    except Exception:  # a warm-up only: the real call raises
-        return
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
@@ -395,9 +373,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(argparse.Namespace(json="--json" in argv), exc.code, exc.message)
     command = {"inspect": cmd_inspect, "funnel": cmd_funnel, "metrics": cmd_metrics,
                "report": cmd_report, "map": cmd_map}[args.command]
-    if args.command != "inspect" and getattr(args, "files", None) and not getattr(
-            args, "source", None):
-        threading.Thread(target=_warm_compiled, name="cjm-warm", daemon=True).start()
+    warm.start(argv)  # numba's start on a second thread (begun earlier by python -m cjm_core)
     try:
         return command(args)
     except OSError as exc:
