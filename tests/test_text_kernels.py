@@ -143,3 +143,33 @@ def test_a_quote_before_crlf_is_a_line_end_not_an_edge_space():
     body = b'"id","stage"\r\n"C1","Kauf"\r\n"C2",""\r\n'
     assert scan_cells(body, ",") == (False, True)
     assert scan_cells(body.replace(b'"Kauf"', b'"Kauf "'), ",")[0]
+
+
+# -- the funnel's step codes (match_codes): one pass, or two halves side by side ------------
+
+_step_value = st.one_of(st.none(), st.sampled_from(["Buy", "Look", "look", "A long step name",
+                                                    "A long step name!", "", "Kauf ü"]),
+                        st.text(max_size=14))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_step_value, max_size=40), st.lists(st.integers(0, 40), max_size=3),
+       st.integers(1, 50))
+def test_step_codes_equal_a_plain_lookup_in_one_pass_and_in_halves(values, cuts, split):
+    from cjm_core.ingest import text_kernels
+
+    mapping = {"Buy": 2, "Look": 1, "A long step name": 3, "Kauf ü": 4, "": 5}
+    expected = [9 if v is None else mapping.get(v, 9) for v in values]
+    parts, last = [], 0
+    for cut in [*sorted(c for c in cuts if c <= len(values)), len(values)]:
+        parts.append(pl.Series("s", values[last:cut], dtype=pl.String))
+        last = cut
+    series = pl.concat(parts, rechunk=False)  # several chunks, as a file read in parts gives
+    before = text_kernels._SPLIT_VALUES
+    try:
+        for threshold in (before, split):  # the halves path on small columns too
+            text_kernels._SPLIT_VALUES = threshold
+            got = text_kernels.match_codes(series, mapping, 9)
+            assert got is not None and got.tolist() == expected
+    finally:
+        text_kernels._SPLIT_VALUES = before
