@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cjm_core.ingest.dates import Order, two_digit_year_notes
 from cjm_core.ingest.read import (
+    WHITESPACE,
     RawTable,
     detect_format,
     parquet_rows,
     read_file,
     read_parquet_part,
+    read_text_part,
 )
 from cjm_core.ingest.roles import suggest_table, suggest_with_reasons
 from cjm_core.ingest.validate import LoadResult, load_table
@@ -202,7 +204,21 @@ def _parquet_columns(data: bytes, name: str, keep: Collection[str], *, table: st
     (a column with too few values in it) or it holds no table."""
     total = parquet_rows(data, name)
     head = read_parquet_part(data, name, n_rows=_HEAD_ROWS)
-    if total > _HEAD_ROWS and any(
+    picked = _narrowed(head, keep, total > _HEAD_ROWS, table, overrides, lookup)
+    if picked is None:
+        return None
+    choice, ordered = picked
+    return read_parquet_part(data, name, columns=ordered), choice
+
+
+def _narrowed(head: RawTable, keep: Collection[str], more: bool, table: str | None,
+              overrides: dict[str, str | None] | None, lookup: MappingLookup | None
+              ) -> tuple[Choice, list[str]] | None:
+    """The choice suggested on a file's head, cut to the columns it and ``keep`` need, and
+    those columns in the file's order; None when the head could suggest otherwise than the
+    whole file (``more`` rows follow and a column has too few values in the head) or it holds
+    no table."""
+    if more and any(
             int(head.frame.get_column(c).head(_HEAD_ROWS).is_not_null().sum()) < _PROFILED
             for c in data_columns(head)):
         return None
@@ -213,10 +229,66 @@ def _parquet_columns(data: bytes, name: str, keep: Collection[str], *, table: st
     columns = {choice.roles.get(k, k) for k in wanted} & set(data_columns(head))
     columns |= {c for r, c in choice.roles.items() if r in wanted}
     ordered = [c for c in data_columns(head) if c in columns]
-    raw = read_parquet_part(data, name, columns=ordered)
     choice.roles = {r: c for r, c in choice.roles.items() if c in columns}
     choice.reasons = {r: why for r, why in choice.reasons.items() if r in choice.roles}
+    return choice, ordered
+
+
+def _text_columns(data: bytes, name: str, keep: Collection[str], *, table: str | None,
+                  overrides: dict[str, str | None] | None, lookup: MappingLookup | None
+                  ) -> tuple[RawTable, Choice] | None:
+    """:func:`_parquet_columns` for a delimited text file: the table and roles suggested on
+    its first ``_HEAD_ROWS`` lines, then only the fields they and ``keep`` need read from the
+    whole file (:func:`read_text_part`). None, and the caller reads the whole file, unless the
+    head is plain: the column labels on its first line, every labelled column kept, no quoted
+    cell left open where the head is cut, and the whole file read the same way."""
+    cut = _line_end(data, _HEAD_ROWS)
+    if cut is None or data.count(b'"', 0, cut) % 2:
+        return None
+    first = data[:data.find(b"\n")]
+    if b"\0" in first or b'"' in first:
+        return None  # UTF-16, or a label quoted: the labels' positions are unsure
+    heads = read_file(data[:cut], name)
+    if len(heads) != 1 or heads[0].header_row != 1 or heads[0].delimiter in (None, WHITESPACE):
+        return None
+    head = heads[0]
+    if first.count(str(head.delimiter).encode()) + 1 != len(data_columns(head)):
+        return None  # a column the reader dropped (no label, no value)
+    picked = _narrowed(head, keep, True, table, overrides, lookup)
+    if picked is None:
+        return None
+    choice, ordered = picked
+    names = data_columns(head)
+    last = names[-1]  # always read: a record short of it is judged by the whole read
+    positions = [names.index(c) for c in ordered if c != last] + [len(names) - 1]
+    raw = read_text_part(data, name, columns=positions)
+    if raw is None or raw.header_row != 1 or data_columns(raw) != [
+            names[j] for j in positions]:
+        return None
+    if last not in ordered:
+        frame = raw.frame.drop(last)
+        raw = replace(raw, frame=frame, normalised=frame if raw.normalised is not None else None)
     return raw, choice
+
+
+def _line_end(data: bytes, lines: int) -> int | None:
+    """The offset just past the ``lines``-th line break, None when the data hold no more
+    lines than that.
+
+    >>> _line_end(b"a\\nb\\nc\\n", 2), _line_end(b"a\\nb\\n", 2)
+    (4, None)
+    """
+    block, start, seen = 1 << 23, 0, 0
+    while start < len(data):
+        n = data.count(b"\n", start, start + block)
+        if seen + n >= lines:
+            at = start - 1
+            for _ in range(lines - seen):
+                at = data.find(b"\n", at + 1)
+            return at + 1 if at + 1 < len(data) else None
+        seen += n
+        start += block
+    return None
 
 
 #: non-empty values role suggestion profiles per column
@@ -248,9 +320,11 @@ def ingest(
     then only the columns needed (the others are never read). The loaded rows and values of
     those columns are those the whole file gives. Other formats are read whole.
     """
-    if keep is not None and not sheets and detect_format(data, name) == "parquet":
-        narrowed = _parquet_columns(data, name, keep, table=table, overrides=overrides,
-                                    lookup=lookup)
+    kind = detect_format(data, name) if keep is not None and not sheets else None
+    if kind in ("parquet", "text"):
+        narrow = _parquet_columns if kind == "parquet" else _text_columns
+        narrowed = narrow(data, name, keep or (), table=table, overrides=overrides,
+                          lookup=lookup)
         if narrowed is not None:
             raw, choice = narrowed
             if date_order is not None:

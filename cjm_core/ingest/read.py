@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import cast
 
+import numpy as np
 import polars as pl
 
 from cjm_core.errors import IngestError, UnsafeWorkbook, UploadTooLarge
@@ -43,7 +44,7 @@ from cjm_core.ingest.workbook_guard import (
     open_zip,
 )
 from cjm_core.model.schema import ROW
-from cjm_core.parallel import pmap
+from cjm_core.parallel import pmap, run_both
 
 WHITESPACE = "whitespace"
 DELIMITERS = (",", ";", "\t", "|")
@@ -156,7 +157,9 @@ def read_file(
         return [_read_parquet(data, name)]
     if kind == "json":
         return [_check_height(_read_json(data, name))]
-    table = _check_height(_read_text(data, name))
+    whole = _read_text(data, name)
+    assert whole is not None  # only a read of some columns gives up
+    table = _check_height(whole)
     ext = PurePath(name).suffix.lower()
     if ext in (".xlsx", ".xls", ".xlsb", ".ods"):  # a CSV saved under a workbook's name
         table.problems.insert(0, Problem(
@@ -388,20 +391,47 @@ def _fix_sheet_cells(raw: pl.DataFrame, kind: str) -> pl.DataFrame:
 # --------------------------------------------------------------------------- text files
 
 
-def _read_text(data: bytes, name: str) -> RawTable:
+def _read_text(data: bytes, name: str, columns: list[int] | None = None) -> RawTable | None:
     """A text table. UTF-8 is first taken on the word of the file's first 64 KB: polars checks
     every cell as it reads and refuses bad UTF-8, and only then is the whole file checked (and,
     when it is not UTF-8, read again as cp1252). A scan of its own would cost a tenth of the read.
+
+    ``columns`` (0-based positions) reads only those fields of every record (see
+    :func:`read_text_part`); None is then returned when polars' reader cannot take the file as
+    it is (ragged records, multi-line cells, a whitespace layout).
     """
     try:
-        return _read_text_as(data, name, trust_head=True)
+        return _read_text_as(data, name, trust_head=True, columns=columns)
     except (UnicodeDecodeError, pl.exceptions.ComputeError):
         if _is_utf8(data):
             raise
-        return _read_text_as(data, name, trust_head=False)
+        return _read_text_as(data, name, trust_head=False, columns=columns)
 
 
-def _read_text_as(data: bytes, name: str, *, trust_head: bool) -> RawTable:
+def read_text_part(data: bytes, name: str, *, columns: list[int]) -> RawTable | None:
+    """Only the fields at ``columns`` (0-based, ascending, ending with the record's last field,
+    which tells a short record) of a delimited text file, read as
+    :func:`read_file` reads the whole file but never holding the other fields: for a caller
+    that needs a few columns of a large export (the command line's funnel), after suggesting
+    roles on its head. Row numbers are those of the whole file. None when the reader would have
+    to fall back to its slower paths (ragged or multi-line records, a whitespace layout): the
+    caller then reads the whole file.
+
+    >>> body = b"id,stage,note\\nC1,Buy,x\\nC2,Look,y\\n"
+    >>> read_text_part(body, "t.csv", columns=[0, 1]).frame.rows()
+    [(2, 'C1', 'Buy'), (3, 'C2', 'Look')]
+    """
+    if len(data) > limits.MAX_UPLOAD_BYTES:
+        raise UploadTooLarge(
+            f"'{name}' is {len(data) / limits.MB:.1f} MB; the upload limit is "
+            f"{limits.MAX_UPLOAD_MB:.1f} MB (CJM_MAX_UPLOAD_MB).")
+    _check_rows(data, name, "text")
+    table = _read_text(data, name, columns)
+    return None if table is None else _check_height(table)
+
+
+def _read_text_as(data: bytes, name: str, *, trust_head: bool,
+                  columns: list[int] | None = None) -> RawTable | None:
     # a UTF-8 BOM stays in front of the bytes polars reads (it skips one itself): cutting it
     # off would copy the whole upload
     body, skip, encoding, problems = _decode_keeping_bom(data, name, trust_head=trust_head)
@@ -415,10 +445,14 @@ def _read_text_as(data: bytes, name: str, *, trust_head: bool) -> RawTable:
             "and save it as XLSX or CSV."
         )
     delimiter = sniff_delimiter(text_head)
+    if columns is not None and delimiter == WHITESPACE:
+        return None
     if delimiter == WHITESPACE:
         grid = _split_whitespace(body[skip:])
     else:
-        fast = _read_delimited_fast(body, delimiter, skip)
+        fast = _read_delimited_fast(body, delimiter, skip, columns)
+        if fast is None and columns is not None:
+            return None
         grid = (fast if fast is not None
                 else _read_delimited_slow(body[skip:].decode("utf-8"), delimiter))
     table = _finish(grid, source=name, sheet=None, delimiter=delimiter, encoding=encoding)
@@ -631,8 +665,11 @@ def sniff_delimiter(sample: str) -> str:
     return best[2] if best is not None else ","
 
 
-def _read_delimited_fast(body: bytes, delimiter: str, skip: int = 0) -> _Grid | None:
+def _read_delimited_fast(body: bytes, delimiter: str, skip: int = 0,
+                         columns: list[int] | None = None) -> _Grid | None:
     """polars' reader, all columns as text; None when lines are ragged (slow path takes over).
+    ``columns``: only the fields at those positions (then None too when a record may be short
+    of one: the caller reads the whole file instead).
 
     ``skip`` is the length of a BOM in front of ``body`` (polars skips it itself). Most exports
     have no cell with whitespace at an edge: a compiled scan of the bytes says so at memory
@@ -641,17 +678,9 @@ def _read_delimited_fast(body: bytes, delimiter: str, skip: int = 0) -> _Grid | 
     to the stripped ones (that copy was the largest part of an upload's peak memory).
     """
     edge_space, has_quote = scan_cells(body, delimiter, skip)
-    try:
-        if edge_space:
-            frame = _read_stripping(body, delimiter, has_quote)
-        else:
-            frame = _read_as_is(body, delimiter, has_quote)
-            if frame is not None and has_quote and frame.get_column(_NEWLINES).sum() > 0:
-                # a quoted cell holds a line break, which the scan cannot judge: it may sit at
-                # the cell's edge, so this file is stripped after all
-                frame = _read_stripping(body, delimiter, has_quote)
-    except pl.exceptions.PolarsError:
-        return None
+    if columns is not None:
+        return _read_narrow(body, delimiter, skip, columns, edge_space, has_quote)
+    frame = _read_cells(body, delimiter, edge_space, has_quote, None)
     if frame is None:
         return None
     names = [c for c in frame.columns if c not in (_INDEX, _NEWLINES)]
@@ -682,6 +711,66 @@ def _read_delimited_fast(body: bytes, delimiter: str, skip: int = 0) -> _Grid | 
     return _Grid(cells, rownum, counts)
 
 
+def _read_narrow(body: bytes, delimiter: str, skip: int, columns: list[int], edge_space: bool,
+                 has_quote: bool) -> _Grid | None:
+    """Only the fields at ``columns`` (the last of them the record's last field) of a file
+    without quotes, one record per line; None for any record that is not as wide as the header
+    (short, or long), so that the whole file's read judges it (it flags or rejects such rows)."""
+    if has_quote or len(delimiter.encode()) != 1:
+        return None  # a quoted delimiter would hide a long record from the count below
+    # polars does not check the fields it skips, so a record with more fields than the header
+    # would pass unseen: the file's delimiters are counted beside the read
+    frame, delimiters = run_both(
+        lambda: _read_cells(body, delimiter, edge_space, False, columns),
+        lambda: _count_byte(body, ord(delimiter), skip))
+    if frame is None:
+        return None
+    if not frame.get_column(_INDEX).is_sorted():
+        frame = frame.sort(_INDEX)
+    index = frame.get_column(_INDEX)
+    cells = frame.drop(_INDEX)
+    whole, blank = columns[-1] + 1, 0
+    short_of_last = cells.get_column(cells.columns[-1]).is_null()
+    if short_of_last.any():  # blank lines, an empty last cell, or a short record
+        picked = _lines(body, index.filter(short_of_last) - 1)
+        counted = (picked.str.count_matches(delimiter, literal=True) + 1).cast(pl.Int64)
+        fields = pl.when(picked.str.strip_chars() == "").then(0).otherwise(counted)
+        short, blank = pl.select(((fields != whole) & (fields != 0)).any().alias("short"),
+                                 (fields == 0).sum().alias("blank")).row(0)
+        if short:
+            return None
+    if delimiters != (whole - 1) * (cells.height - blank):
+        return None  # a long record
+    return _Grid(cells, index)
+
+
+def _count_byte(body: bytes, byte: int, start: int) -> int:
+    """How often ``byte`` occurs in ``body[start:]`` (numpy, a block at a time: no temporary
+    the size of the file)."""
+    a = np.frombuffer(body, dtype=np.uint8)
+    step = 1 << 22
+    return sum(int(np.count_nonzero(a[i:i + step] == byte)) for i in range(start, a.size, step))
+
+
+def _read_cells(body: bytes, delimiter: str, edge_space: bool, has_quote: bool,
+                columns: list[int] | None) -> pl.DataFrame | None:
+    """The cells of :func:`_read_delimited_fast`, stripped when ``edge_space``; None when
+    polars refuses the layout (or, reading some ``columns``, a record spans lines)."""
+    try:
+        if edge_space:
+            return _read_stripping(body, delimiter, has_quote, columns)
+        frame = _read_as_is(body, delimiter, has_quote, columns)
+        if frame is not None and has_quote and frame.get_column(_NEWLINES).sum() > 0:
+            if columns is not None:  # records spanning lines: the whole file is read
+                return None
+            # a quoted cell holds a line break, which the scan cannot judge: it may sit at
+            # the cell's edge, so this file is stripped after all
+            return _read_stripping(body, delimiter, has_quote)
+        return frame
+    except pl.exceptions.PolarsError:
+        return None
+
+
 def _csv_options(delimiter: str, has_quote: bool = True) -> dict:
     # without a quote anywhere the reader may skip its quote handling (about 5% faster)
     return dict(has_header=False, infer_schema=False, separator=delimiter,
@@ -695,10 +784,13 @@ def _newline_counts(raw: list[pl.Expr]) -> list[pl.Expr]:
             .cast(pl.Int64).alias(_NEWLINES)]
 
 
-def _read_as_is(body: bytes, delimiter: str, has_quote: bool) -> pl.DataFrame | None:
+def _read_as_is(body: bytes, delimiter: str, has_quote: bool,
+                columns: list[int] | None = None) -> pl.DataFrame | None:
     """The cells as polars reads them, for a file whose cells need no stripping. Empty cells
-    are null already; a quoted empty cell (``""``) is made null too."""
-    frame = pl.read_csv(body, empty_string_is_null=True, **_csv_options(delimiter, has_quote))
+    are null already; a quoted empty cell (``""``) is made null too. ``columns``: only the
+    fields at those positions."""
+    frame = pl.read_csv(body, empty_string_is_null=True, columns=columns,
+                        **_csv_options(delimiter, has_quote))
     if frame.width == 0:
         return None
     raw = [pl.col(c) for c in frame.columns]
@@ -714,12 +806,20 @@ def _read_as_is(body: bytes, delimiter: str, has_quote: bool) -> pl.DataFrame | 
     return frame.select(index, *cells, *extra)
 
 
-def _read_stripping(body: bytes, delimiter: str, has_quote: bool) -> pl.DataFrame | None:
-    """Read, strip every cell and blank the empty ones in one streaming query."""
+def _read_stripping(body: bytes, delimiter: str, has_quote: bool,
+                    columns: list[int] | None = None) -> pl.DataFrame | None:
+    """Read, strip every cell and blank the empty ones in one streaming query (``columns``:
+    only the fields at those positions)."""
     scan = pl.scan_csv(body, empty_string_is_null=False, **_csv_options(delimiter, has_quote))
     width = len(scan.collect_schema())
     if width == 0:
         return None
+    every = scan.collect_schema().names()
+    if columns is not None:
+        if any(j >= width for j in columns):
+            return None
+        scan = scan.select(every[j] for j in columns)
+        width = len(columns)
     raw = [pl.col(c) for c in scan.collect_schema().names()]
     newlines = _newline_counts(raw) if has_quote else []
     names = [f"c{j}" for j in range(width)]
