@@ -4,6 +4,7 @@ ingest, and the one place that turns core errors into messages. Pages lay out; t
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from cjm_core.storage.store import (
     WorkspaceStore,
     default_db_path,
 )
+from cjm_core.storage.table_repo import UNHASHED
 from cjm_core.storage.workspaces import (
     DEFAULT_SAMPLE,
     ensure_sample_workspace,
@@ -328,11 +330,46 @@ def load_choice(key: str, _raw: RawTable, table: str, roles: tuple, date_order: 
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the workspace…")
-def _dataset(ws_id: str, versions: tuple) -> tuple[Dataset, str]:
+def _dataset(ws_id: str, key: str | None, versions: tuple, journey: str) -> tuple[Dataset, str]:
     """The workspace's tables, read once per saved version; frames are never mutated, so they
-    are shared rather than copied on every rerun."""
-    dataset = load_dataset(get_store(), ws_id)
-    return dataset, dataset.digest()
+    are shared rather than copied on every rerun. ``key`` is the content key of the tables
+    and journey (their digests kept since each save); None when a table was saved before
+    digests were kept, and then the rows are hashed."""
+    store = get_store()
+    dataset = load_dataset(store, ws_id)
+    if key is not None and (tuple(sorted(store.table_versions(ws_id).items())) != versions
+                            or store.get_journey(ws_id).to_json() != journey):
+        key = None  # saved again while this was read: the key may not be these rows'
+    return dataset, key or dataset.digest()
+
+
+_TABLES_KEY = "tables:"
+
+
+def content_key(versions: dict[str, str], journey: str) -> str | None:
+    """The cache key of a workspace's data: its journey and the content digest of each table
+    (see ``Store.table_versions``), so two databases holding the same data share it and
+    different data never do; None when a table has no digest kept.
+
+    >>> content_key({"events": "ab12"}, "{}") == content_key({"events": "ab12"}, "{}")
+    True
+    >>> content_key({"events": UNHASHED + "/x/ws/ds_1/v1/3"}, "{}") is None
+    True
+    """
+    if any(v.startswith(UNHASHED) for v in versions.values()):
+        return None
+    h = hashlib.blake2b(journey.encode(), digest_size=16)
+    for table, digest in sorted(versions.items()):
+        h.update(f"\n{table}={digest}".encode())
+    return _TABLES_KEY + h.hexdigest()
+
+
+def data_digest(key: str, data: Dataset) -> str:
+    """:meth:`Dataset.digest` of the workspace's dataset whose cache key is ``key`` (what a
+    journey map records of the data it was built on): hashed once per key, only where asked."""
+    if not key.startswith(_TABLES_KEY):
+        return key
+    return compute(key, Dataset.digest, data)
 
 
 def dataset(ws_id: str, *, lake_note: bool = True) -> tuple[Dataset, str]:
@@ -347,9 +384,10 @@ def dataset(ws_id: str, *, lake_note: bool = True) -> tuple[Dataset, str]:
                     "the uploaded tables only, so its figures leave the lake's events out.",
                     icon="ℹ️")
     store = get_store()
-    versions = (tuple(sorted(store.table_versions(ws_id).items())),
-                store.get_journey(ws_id).to_json())
-    return _dataset(ws_id, versions)
+    versions = store.table_versions(ws_id)
+    journey = store.get_journey(ws_id).to_json()
+    return _dataset(ws_id, content_key(versions, journey), tuple(sorted(versions.items())),
+                    journey)
 
 
 @st.cache_resource(max_entries=32)

@@ -147,7 +147,8 @@ if PRESENT:
 
 st.title("Journey map")
 ui.show_flash()
-status = map_status(m, base, store.map_versions(ws_id), data_digest=key,
+status = map_status(m, base, store.map_versions(ws_id),
+                    data_digest=ui.data_digest(key, data),
                     data_updated_at=store.get_workspace(ws_id).data_updated_at)
 st.caption(ui.md_escape(status.caption))  # it names who saved the version
 if status.stale:

@@ -26,6 +26,7 @@ from cjm_core.storage.store import (
     default_db_path,
     signature_fold,
 )
+from cjm_core.storage.table_repo import UNHASHED, content_digest
 
 ROOT = Path(__file__).resolve().parent.parent
 CHILD = Path(__file__).resolve().parent / "store_child.py"
@@ -570,3 +571,59 @@ def test_map_versions_conflicts_history_and_restart(tmp_path):
         assert store.load_map_version(ws, 3) == (3, '{"v": "ben"}')
         store.delete_workspace(ws)
         assert store._rows("SELECT count(*) FROM map_versions", [])[0][0] == 0
+
+
+# -- content digests (the app's cache key without hashing on load) -----------------------------
+
+
+def test_digest_follows_the_content_through_replace_and_append(store: Store, ws: str):
+    frame = pl.DataFrame({"x": [1, 2, 3], "y": ["a", "b", "c"]})
+    store.save_table(ws, "events", frame)
+    first = store.table_versions(ws)["events"]
+    assert first == content_digest(frame) == content_digest(store.load_table(ws, "events"))
+    store.save_table(ws, "events", frame.clone())  # the same rows again: the same digest
+    assert store.table_versions(ws)["events"] == first
+    store.save_table(ws, "events", frame.with_columns(pl.col("x") + 1))
+    changed = store.table_versions(ws)["events"]
+    assert changed != first
+    store.save_table(ws, "events", frame.head(1), mode="append")  # same columns: rows added
+    appended = store.table_versions(ws)["events"]
+    assert appended not in (first, changed)
+    store.save_table(ws, "events", pl.DataFrame({"x": [9]}), mode="append")  # fewer columns
+    widened = store.table_versions(ws)["events"]
+    assert widened not in (first, changed, appended)
+    assert widened == content_digest(store.load_table(ws, "events"))
+
+
+def _drop_digests(path: Path) -> None:
+    """Make a file look as it did before digests were kept (schema 6, no digest column)."""
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    con.execute("ALTER TABLE datasets DROP COLUMN digest")
+    con.execute("DELETE FROM schema_migrations WHERE version = 7")
+    con.close()
+
+
+def test_a_table_saved_before_digests_still_loads_and_is_named_by_file(tmp_path: Path):
+    frame = every_dtype()
+    paths = [tmp_path / "a.duckdb", tmp_path / "b.duckdb"]
+    for path in paths:
+        with Store(path) as s:
+            s.create_workspace("Laden", default_journey("4741"), workspace_id="laden")
+            s.save_table("laden", "events", frame)
+        _drop_digests(path)
+    tokens = []
+    for path in paths:
+        with Store(path) as s:  # the migration adds the column, empty for the old row
+            assert s.schema_version == SCHEMA_VERSION
+            assert_frame_equal(s.load_table("laden", "events"), frame)
+            token = s.table_versions("laden")["events"]
+            assert token.startswith(UNHASHED) and str(path) in token
+            tokens.append(token)
+            s.save_table("laden", "events", frame.head(1), mode="append")
+            assert s.table_versions("laden")["events"].startswith(UNHASHED)  # still unknown
+            assert s.load_table("laden", "events").height == 4
+            s.save_table("laden", "events", frame)  # a replace keeps a digest again
+            assert s.table_versions("laden")["events"] == content_digest(frame)
+    assert tokens[0] != tokens[1]  # the same table in two files: two tokens

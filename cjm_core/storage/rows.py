@@ -85,6 +85,8 @@ class StoredTable:
     n_rows: int
     source: str
     version: int
+    #: content digest of the saved rows (None in rows saved before it was kept: hash on load)
+    digest: str | None = None
 
 
 @dataclass(frozen=True)

@@ -315,7 +315,10 @@ class Store(WorkspaceStore):
         return self.tables.counts(workspace_id)
 
     def table_versions(self, workspace_id: str) -> dict[str, str]:
-        """A token per saved table that changes whenever the table changes (for cache keys)."""
+        """A token per saved table that changes whenever the table changes (for cache keys):
+        its content digest, kept since each save (equal rows, equal digest; an append gives a
+        new one), or for a table saved before digests were kept a token starting with
+        ``table_repo.UNHASHED`` (hash its rows for a content key)."""
         return self.tables.versions(workspace_id)
 
     def delete_table(self, workspace_id: str, table: str) -> None:
