@@ -25,7 +25,7 @@ from cjm_core.analytics.scorecard import all_metrics, scorecard
 from cjm_core.errors import CJMError, QueryError, UsageError
 from cjm_core.industries.journeys import INDUSTRIES
 from cjm_core.industries.targets import gaps_table, targets_for
-from cjm_core.ingest.pipeline import TableLoad, ingest
+from cjm_core.ingest.pipeline import TableLoad, ingest, ingest_path
 from cjm_core.ingest.validate import SCALES
 from cjm_core.metric import format_value, label
 from cjm_core.model.journey import describe
@@ -197,11 +197,10 @@ def _dataset(args: argparse.Namespace, keep: Collection[str] | None = None):
     ``keep``: the roles or columns the command reads besides each table's required roles; a
     Parquet file's other columns are then never read (see :func:`ingest`)."""
     loads = []
-    for path in args.files:
-        data = path.read_bytes()
-        loads += ingest(data, path.name, overrides=_parse_map(args.map) or None,
-                        date_order=args.date_order, scales=_parse_scales(args.scale), keep=keep)
-        del data  # the file's bytes are not needed once read
+    for path in args.files:  # a large text file read for some columns is read in blocks
+        loads += ingest_path(path, overrides=_parse_map(args.map) or None,
+                             date_order=args.date_order, scales=_parse_scales(args.scale),
+                             keep=keep)
     for ld in loads:
         if ld.result.status in ("partial", "failed", "needs_answer") or not ld.result.rows_loaded:
             print(f"note: {ld.source}: {ld.result.summary()}", file=sys.stderr)

@@ -6,6 +6,9 @@ file instead."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,6 +16,7 @@ from hypothesis import strategies as st
 
 from cjm_core.ingest import pipeline
 from cjm_core.ingest.pipeline import ingest
+from cjm_core.model.schema import ROW
 
 EVENT_ROLES = {"customer_id", "timestamp", "stage"}
 
@@ -124,3 +128,71 @@ def test_the_narrow_read_loads_what_the_whole_read_loads(small_head, where, cell
         return
     part = ingest(data, "e.csv", keep=set())[0].result
     _same_loaded(whole, part)
+
+
+# -- a file on disk read a block of lines at a time (the command line: ingest_path) ----------
+
+
+@pytest.fixture
+def small_blocks(monkeypatch, small_head):
+    """Every file read for some columns goes through the block reader, in blocks of ~40 bytes
+    (so block ends fall everywhere: before blank lines, short records, the last line)."""
+    from cjm_core.ingest import read
+
+    monkeypatch.setattr(pipeline, "_BLOCKS_FROM", 0)
+    monkeypatch.setattr(read, "_BLOCK_BYTES", 40)
+
+
+def _via_path(data: bytes, tmp: Path):
+    from cjm_core.ingest.pipeline import ingest_path
+
+    path = tmp / "e.csv"
+    path.write_bytes(data)
+    return ingest_path(path, keep=set())[0]
+
+
+def test_a_large_export_is_read_in_blocks_with_the_same_rows_and_values(monkeypatch, tmp_path):
+    from cjm_core.demo.sample import generate_events
+    from cjm_core.ingest import read
+
+    monkeypatch.setattr(pipeline, "_HEAD_ROWS", 6000)
+    monkeypatch.setattr(pipeline, "_PROFILED", 200)
+    monkeypatch.setattr(pipeline, "_BLOCKS_FROM", 0)
+    monkeypatch.setattr(read, "_BLOCK_BYTES", 50_000)
+    blocks = []
+    monkeypatch.setattr(read, "_narrow_block", lambda *a, _f=read._narrow_block: (
+        blocks.append(1), _f(*a))[1])
+    frame = generate_events(9000, "4742", seed=4, categorical=False)
+    data = frame.with_columns(pl.col("timestamp").dt.strftime("%Y-%m-%d %H:%M:%S")
+                              ).write_csv().encode()
+    whole = ingest(data, "e.csv")[0]
+    part = _via_path(data, tmp_path)
+    assert len(blocks) > 10 and set(part.result.data.columns) == EVENT_ROLES  # in blocks
+    _same_loaded(whole.result, part.result)
+    assert part.raw.frame[ROW].equals(whole.raw.frame[ROW])  # numbers run on across blocks
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.integers(0, 11), max_size=4), st.lists(_cell, min_size=1, max_size=12),
+       st.sampled_from([",", ";", "\t", "|"]), st.booleans(), st.booleans(),
+       st.lists(st.integers(1, 12), max_size=2))
+def test_the_block_read_loads_what_the_whole_read_loads(small_blocks, where, cells, sep, crlf,
+                                                        bom, blank_at):
+    rows = [HEADER, *_rows()]
+    for i, (row, cell) in enumerate(zip(where, cells, strict=False)):
+        rows[1 + row][i % 5] = cell
+    for at in sorted(blank_at, reverse=True):
+        rows.insert(at, [""])  # blank lines between records
+    data = _csv(rows, sep=sep, crlf=crlf)
+    data = b"\xef\xbb\xbf" + data if bom else data
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            whole = ingest(data, "e.csv")[0]
+        except Exception as exc:
+            with pytest.raises(type(exc)):
+                _via_path(data, Path(tmp))
+            return
+        part = _via_path(data, Path(tmp))
+    _same_loaded(whole.result, part.result)
+    assert part.raw.frame[ROW].equals(whole.raw.frame[ROW])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from cjm_core.ingest.dates import Order, two_digit_year_notes
@@ -18,6 +19,7 @@ from cjm_core.ingest.read import (
     parquet_rows,
     read_file,
     read_parquet_part,
+    read_text_blocks,
     read_text_part,
 )
 from cjm_core.ingest.roles import suggest_table, suggest_with_reasons
@@ -240,35 +242,113 @@ def _text_columns(data: bytes, name: str, keep: Collection[str], *, table: str |
     """:func:`_parquet_columns` for a delimited text file: the table and roles suggested on
     its first ``_HEAD_ROWS`` lines, then only the fields they and ``keep`` need read from the
     whole file (:func:`read_text_part`). None, and the caller reads the whole file, unless the
-    head is plain: the column labels on its first line, every labelled column kept, no quoted
-    cell left open where the head is cut, and the whole file read the same way."""
+    head is plain (see :func:`_text_head`) and the whole file is read the same way."""
     cut = _line_end(data, _HEAD_ROWS)
-    if cut is None or data.count(b'"', 0, cut) % 2:
+    if cut is None:
         return None
-    first = data[:data.find(b"\n")]
+    picked = _text_head(data[:cut], name, keep, table, overrides, lookup)
+    if picked is None:
+        return None
+    choice, ordered, names, positions, _delimiter = picked
+    raw = _narrow_raw(read_text_part(data, name, columns=positions), names, positions, ordered)
+    return None if raw is None else (raw, choice)
+
+
+def _text_head(head: bytes, name: str, keep: Collection[str], table: str | None,
+               overrides: dict[str, str | None] | None, lookup: MappingLookup | None
+               ) -> tuple[Choice, list[str], list[str], list[int], str] | None:
+    """The choice a text file's head suggests, cut to the columns it and ``keep`` need: the
+    choice, those columns, every column's name, the positions to read (the needed ones and the
+    record's last, which tells a short record) and the delimiter. None unless the head is
+    plain: the column labels on its first line, unquoted, every labelled column kept, and no
+    quoted cell left open where the head is cut."""
+    if head.count(b'"') % 2:
+        return None
+    first = head[:head.find(b"\n")]
     if b"\0" in first or b'"' in first:
         return None  # UTF-16, or a label quoted: the labels' positions are unsure
-    heads = read_file(data[:cut], name)
+    heads = read_file(head, name)
     if len(heads) != 1 or heads[0].header_row != 1 or heads[0].delimiter in (None, WHITESPACE):
         return None
-    head = heads[0]
-    if first.count(str(head.delimiter).encode()) + 1 != len(data_columns(head)):
+    raw = heads[0]
+    names = data_columns(raw)
+    delimiter = str(raw.delimiter)
+    if first.count(delimiter.encode()) + 1 != len(names):
         return None  # a column the reader dropped (no label, no value)
-    picked = _narrowed(head, keep, True, table, overrides, lookup)
+    picked = _narrowed(raw, keep, True, table, overrides, lookup)
     if picked is None:
         return None
     choice, ordered = picked
-    names = data_columns(head)
     last = names[-1]  # always read: a record short of it is judged by the whole read
     positions = [names.index(c) for c in ordered if c != last] + [len(names) - 1]
-    raw = read_text_part(data, name, columns=positions)
-    if raw is None or raw.header_row != 1 or data_columns(raw) != [
-            names[j] for j in positions]:
+    return choice, ordered, names, positions, delimiter
+
+
+def _narrow_raw(raw: RawTable | None, names: list[str], positions: list[int],
+                ordered: list[str]) -> RawTable | None:
+    """A narrow read checked against the head (header on the first line, the columns at the
+    positions asked for), without the last column when only the check needed it."""
+    if raw is None or raw.header_row != 1 or data_columns(raw) != [names[j] for j in positions]:
         return None
-    if last not in ordered:
-        frame = raw.frame.drop(last)
+    if names[-1] not in ordered:
+        frame = raw.frame.drop(names[-1])
         raw = replace(raw, frame=frame, normalised=frame if raw.normalised is not None else None)
-    return raw, choice
+    return raw
+
+
+#: from this size a text file on disk read for some columns is read a block at a time
+_BLOCKS_FROM = 32 << 20
+
+
+def ingest_path(
+    path: Path,
+    *,
+    table: str | None = None,
+    overrides: dict[str, str | None] | None = None,
+    date_order: Order | None = None,
+    scales: dict[str, int] | None = None,
+    keep: Collection[str] | None = None,
+) -> list[TableLoad]:
+    """:func:`ingest` of a file on disk (the command line). A large delimited text file of
+    which ``keep`` asks for some columns is read a block of lines at a time
+    (:func:`read_text_blocks`): its bytes are never held whole, so a 1 GB export peaks at the
+    frame of its needed columns rather than at the file plus that frame. Every other file, and
+    one whose layout the block reader cannot be sure of, is read whole by :func:`ingest`."""
+    if keep is not None and path.stat().st_size >= _BLOCKS_FROM:
+        head = _file_head(path, _HEAD_ROWS)
+        picked = (_text_head(head, path.name, keep, table, overrides, None)
+                  if head is not None and detect_format(head, path.name) == "text" else None)
+        if picked is not None:
+            choice, ordered, names, positions, delimiter = picked
+            raw = _narrow_raw(read_text_blocks(path, path.name, columns=positions,
+                                               delimiter=delimiter), names, positions, ordered)
+            if raw is not None:
+                return [load(raw, _with_options(choice, date_order, scales))]
+    return ingest(path.read_bytes(), path.name, table=table, overrides=overrides,
+                  date_order=date_order, scales=scales, keep=keep)
+
+
+def _with_options(choice: Choice, date_order: Order | None,
+                  scales: dict[str, int] | None) -> Choice:
+    """The caller's date order and scales on a suggested choice."""
+    if date_order is not None:
+        choice.date_order = date_order
+    if scales:
+        choice.scales = {**choice.scales, **scales}
+    return choice
+
+
+def _file_head(path: Path, lines: int) -> bytes | None:
+    """The bytes of a file's first ``lines`` lines (through the line break), None when it
+    holds no more lines than that."""
+    buf = b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 23):
+            buf += chunk
+            at = _line_end(buf, lines)
+            if at is not None:
+                return buf[:at]
+    return None
 
 
 def _line_end(data: bytes, lines: int) -> int | None:
@@ -327,19 +407,11 @@ def ingest(
                           lookup=lookup)
         if narrowed is not None:
             raw, choice = narrowed
-            if date_order is not None:
-                choice.date_order = date_order
-            if scales:
-                choice.scales = {**choice.scales, **scales}
-            return [load(raw, choice)]
+            return [load(raw, _with_options(choice, date_order, scales))]
     loads = []
     for raw in read_file(data, name, sheets=sheets):
-        choice = _choice(raw, table, overrides, lookup)
-        if date_order is not None:
-            choice.date_order = date_order
-        if scales:
-            choice.scales = {**choice.scales, **scales}
-        loads.append((raw, choice))
+        loads.append((raw, _with_options(_choice(raw, table, overrides, lookup), date_order,
+                                         scales)))
     kept = [(r, c) for r, c in loads if holds_table(r, c)]
     if keep_all_sheets or not kept or sheets:
         kept = loads

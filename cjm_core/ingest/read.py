@@ -25,9 +25,11 @@ import math
 import re
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import PurePath
-from typing import cast
+from functools import partial
+from pathlib import Path, PurePath
+from typing import BinaryIO, cast
 
 import numpy as np
 import polars as pl
@@ -428,6 +430,77 @@ def read_text_part(data: bytes, name: str, *, columns: list[int]) -> RawTable | 
     _check_rows(data, name, "text")
     table = _read_text(data, name, columns)
     return None if table is None else _check_height(table)
+
+
+#: bytes read at a time by :func:`read_text_blocks` (a block then runs on to its next line end)
+_BLOCK_BYTES = 128 << 20
+
+
+def read_text_blocks(path: Path, name: str, *, columns: list[int], delimiter: str,
+                     block: int | None = None) -> RawTable | None:
+    """:func:`read_text_part` of a file on disk, read a block of whole lines at a time, so
+    that the file's bytes are never held whole: each block's fields at ``columns`` are read,
+    checked (every record as wide as the header) and kept, and the blocks' cells then make one
+    table as :func:`read_file` would have made it. Only for UTF-8 files without quotes or NUL
+    bytes, ``delimiter``-separated; None otherwise, and for a record not as wide as the header
+    (the caller reads the whole file, which judges it)."""
+    size = path.stat().st_size
+    if size > limits.MAX_UPLOAD_BYTES:
+        raise UploadTooLarge(
+            f"'{name}' is {size / limits.MB:.1f} MB; the upload limit is "
+            f"{limits.MAX_UPLOAD_MB:.1f} MB (CJM_MAX_UPLOAD_MB).")
+    cells: list[pl.DataFrame] = []
+    rownums: list[pl.Series] = []
+    lines = 0
+    with path.open("rb") as fh:
+        blocks = _line_blocks(fh, block or _BLOCK_BYTES)
+        data = next(blocks, None)
+        bom = data is not None and data.startswith(codecs.BOM_UTF8)
+        skip = 3 if bom else 0
+        while data is not None:
+            # the next block is read while this one is parsed (reading leaves the GIL free)
+            grid, data = run_both(partial(_narrow_block, data, delimiter, skip, columns),
+                                  partial(next, blocks, None))
+            if grid is None:
+                return None
+            skip = 0
+            cells.append(grid.cells)
+            rownums.append(grid.rownum + lines)
+            lines += grid.cells.height
+            if lines > limits.MAX_ROWS + 1:
+                raise UploadTooLarge(f"'{name}' holds more than {limits.MAX_ROWS:,} rows; at "
+                                     f"most {limits.MAX_ROWS:,} can be loaded (CJM_MAX_ROWS). "
+                                     "Split the export or filter it first.")
+    if not cells:
+        return None
+    grid = _Grid(pl.concat(cells, rechunk=False), pl.concat(rownums, rechunk=False))
+    del cells, rownums
+    encoding = "utf-8-sig" if bom else "utf-8"
+    return _check_height(_finish(grid, source=name, sheet=None, delimiter=delimiter,
+                                 encoding=encoding))
+
+
+def _narrow_block(data: bytes, delimiter: str, skip: int, columns: list[int]) -> _Grid | None:
+    """One block's fields at ``columns`` (:func:`_read_narrow`), None for a quote or a NUL."""
+    if b'"' in data or b"\0" in data:
+        return None
+    edge_space, _ = scan_cells(data, delimiter, skip)
+    return _read_narrow(data, delimiter, skip, columns, edge_space, False)
+
+
+def _line_blocks(fh: BinaryIO, size: int) -> Iterator[bytes]:
+    """A file's bytes in blocks of about ``size`` bytes, each ending with a line end (the last
+    one with the file); each block's bytes are copied once from what was read."""
+    carry = b""
+    while chunk := fh.read(size):
+        cut = chunk.rfind(b"\n") + 1
+        if cut == 0:
+            carry += chunk
+            continue
+        yield b"".join((carry, memoryview(chunk)[:cut])) if cut < len(chunk) or carry else chunk
+        carry = chunk[cut:]
+    if carry:
+        yield carry
 
 
 def _read_text_as(data: bytes, name: str, *, trust_head: bool,
