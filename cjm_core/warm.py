@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 
-__all__ = ["needed", "start"]
+__all__ = ["needed", "parquet_only", "start"]
 
 _started = threading.Event()
 
@@ -39,19 +39,40 @@ def start(argv: list[str]) -> None:
     if not needed(argv) or _started.is_set():
         return
     _started.set()
-    threading.Thread(target=_warm, name="cjm-warm", daemon=True).start()
+    threading.Thread(target=_warm, args=(parquet_only(argv),), name="cjm-warm",
+                     daemon=True).start()
 
 
-def _warm() -> None:
+def parquet_only(argv: list[str]) -> bool:
+    """Whether every file a command line names is a Parquet file (by its name).
+
+    >>> parquet_only(["funnel", "a.parquet", "--steps", "A,B"]), parquet_only(["metrics", "a.csv"])
+    (True, False)
+    """
+    files = [a.lower() for a in argv[1:] if a.lower().endswith(_DATA_SUFFIXES)]
+    return bool(files) and all(f.endswith(".parquet") for f in files)
+
+
+_DATA_SUFFIXES = (".parquet", ".csv", ".tsv", ".txt", ".xlsx", ".xls", ".ods", ".json",
+                  ".jsonl", ".ndjson")
+
+
+def _warm(parquet: bool) -> None:
+    """The loops a command calls, in the order it calls them: a Parquet file's text check,
+    else a text file's scan and date parser; then the funnel's (numba loads each loop's
+    machine code on its first call, so loops never called are not loaded)."""
     try:
         import numpy as np
         import polars as pl
 
-        from cjm_core.ingest.text_kernels import iso_datetimes, match_codes, scan_cells
+        from cjm_core.ingest import text_kernels as kernels
 
-        scan_cells(b"a,b\n1,2\n", ",")
-        iso_datetimes(pl.Series(["2024-01-01 00:00:00"]), "%Y-%m-%d %H:%M:%S")
-        match_codes(pl.Series(["a"]), {"a": 1}, 2)
+        if parquet:
+            kernels.may_need_strip(pl.Series(["a"]))
+        else:
+            kernels.scan_cells(b"a,b\n1,2\n", ",")
+            kernels.iso_datetimes(pl.Series(["2024-01-01 00:00:00"]), "%Y-%m-%d %H:%M:%S")
+        kernels.match_codes(pl.Series(["a"]), {"a": 1}, 2)
         from cjm_core.analytics.funnel import FunnelQuery, funnel
 
         frame = pl.DataFrame({"customer_id": ["a", "a", "b"], "stage": ["A", "B", "A"],
