@@ -18,6 +18,7 @@ from polars.testing import assert_frame_equal
 
 from cjm_core.errors import ReadOnlyError, StoreError, StoreLocked
 from cjm_core.model.journey import Journey, Stage, default_journey
+from cjm_core.storage import table_repo
 from cjm_core.storage.store import (
     DB_ENV,
     SCHEMA_VERSION,
@@ -160,19 +161,28 @@ def test_duplicate_workspace_id_is_refused(store: Store, ws: str):
 # -- tables -----------------------------------------------------------------------------------
 
 
+def read_back(store: Store, ws: str, table: str) -> pl.DataFrame | None:
+    """The table as DuckDB returns it: through a second store on the file, which has not kept
+    the frames of the last save."""
+    with Store(store.path) as other:
+        return other.load_table(ws, table)
+
+
 def test_every_dtype_round_trips(store: Store, ws: str):
     frame = every_dtype()
     store.save_table(ws, "events", frame, source="pos.csv")
     assert_frame_equal(store.load_table(ws, "events"), frame)
+    assert_frame_equal(read_back(store, ws, "events"), frame)
     assert store.get_workspace(ws).data_updated_at is not None
 
 
 def test_any_column_name_round_trips(store: Store, ws: str):
     frame = pl.DataFrame({name: [f"{i}", None] for i, name in enumerate(NASTY_NAMES)})
     store.save_table(ws, "feedback", frame)
-    back = store.load_table(ws, "feedback")
+    back = read_back(store, ws, "feedback")
     assert back.columns == NASTY_NAMES
     assert_frame_equal(back, frame)
+    assert_frame_equal(store.load_table(ws, "feedback"), frame)
     # the store's own tables survived the column named like an injection
     assert [w.id for w in store.list_workspaces()] == [ws]
 
@@ -183,6 +193,7 @@ def test_row_order_is_kept(store: Store, ws: str):
     frame = pl.DataFrame({"k": keys, "pos": range(len(keys))})
     store.save_table(ws, "orders", frame)
     assert store.load_table(ws, "orders")["k"].to_list() == keys
+    assert read_back(store, ws, "orders")["k"].to_list() == keys
 
 
 def test_missing_table_is_none_and_unknown_table_is_refused(store: Store, ws: str):
@@ -198,6 +209,7 @@ def test_replace_then_append(store: Store, ws: str):
     store.save_table(ws, "funnel_counts", first)
     store.save_table(ws, "funnel_counts", first.reverse())
     assert_frame_equal(store.load_table(ws, "funnel_counts"), first.reverse())
+    assert_frame_equal(read_back(store, ws, "funnel_counts"), first.reverse())
 
     more = pl.DataFrame({"stage": ["return"], "customers": [2]})
     store.save_table(ws, "funnel_counts", more, mode="append")
@@ -211,6 +223,7 @@ def test_append_with_other_columns_widens_the_table(store: Store, ws: str):
     store.save_table(ws, "events", pl.DataFrame({"c": [True], "a": [2]}), mode="append")
     expected = pl.DataFrame({"a": [1, 2], "b": ["x", None], "c": [None, True]})
     assert_frame_equal(store.load_table(ws, "events"), expected)
+    assert_frame_equal(read_back(store, ws, "events"), expected)
 
 
 def test_append_to_nothing_saves(store: Store, ws: str):
@@ -627,3 +640,21 @@ def test_a_table_saved_before_digests_still_loads_and_is_named_by_file(tmp_path:
             s.save_table("laden", "events", frame)  # a replace keeps a digest again
             assert s.table_versions("laden")["events"] == content_digest(frame)
     assert tokens[0] != tokens[1]  # the same table in two files: two tokens
+
+
+def test_a_table_just_saved_loads_without_a_read_until_it_changes(store: Store, ws: str,
+                                                                 monkeypatch):
+    frame = pl.DataFrame({"customer_id": ["a", "b"], "stage": ["Visit", "Buy"]})
+    store.save_table(ws, "events", frame)
+    reads = []
+    monkeypatch.setattr(table_repo, "_read", lambda *a: reads.append(a) or pl.DataFrame())
+    assert_frame_equal(store.load_table(ws, "events"), frame)  # the saved frame, kept
+    assert reads == []
+    monkeypatch.undo()
+    with Store(store.path) as other:  # another store on the file replaces the rows
+        other.save_table(ws, "events", frame.reverse())
+    assert_frame_equal(store.load_table(ws, "events"), frame.reverse())  # read: new digest
+    store.save_table(ws, "events", frame.head(1), mode="append")  # not kept: the rows are read
+    assert store.load_table(ws, "events")["customer_id"].to_list() == ["b", "a", "a"]
+    store.save_table(ws, "orders", pl.DataFrame({"order_id": [1]}))  # the last save's only
+    assert store.load_table(ws, "events")["customer_id"].to_list() == ["b", "a", "a"]

@@ -15,7 +15,7 @@ import re
 import uuid
 from collections.abc import Mapping as MappingOf
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import polars as pl
 
@@ -152,9 +152,7 @@ def _read(cur: Cursor, physical: str, schema: pl.Schema) -> pl.DataFrame:
     cols = ", ".join(f"c{i}" for i in range(len(names)))
     # DuckDB keeps insertion order, so the rows come in file order without an ORDER BY (which
     # cost 1-4 s of a 10M-row workspace's 1.2 s read); the order column says whether they did
-    # through Arrow (string views, see Database): a little faster than .pl()
-    raw = cast(pl.DataFrame,
-               pl.from_arrow(cur.sql(f'SELECT {cols}, {_ORD} FROM {phys(physical)}').arrow()))
+    raw = cur.sql(f'SELECT {cols}, {_ORD} FROM {phys(physical)}').pl()
     if not raw.get_column(_ORD).is_sorted():
         raw = raw.sort(_ORD)
     raw = raw.drop(_ORD)
@@ -188,12 +186,17 @@ def _upsert(cur: Cursor, t: StoredTable) -> None:
 
 class TableRepo:
     """Save, load, list and delete the tables of a workspace; a save can record its upload in
-    the same transaction."""
+    the same transaction.
+
+    The frames of the last save are kept by their content digest (frames are immutable, and the
+    caller usually holds them anyway), so loading a table just saved, as the first page after an
+    upload does, returns them instead of reading the rows back from DuckDB."""
 
     def __init__(self, db: Database, workspaces: WorkspaceRepo, uploads: UploadRepo) -> None:
         self.db = db
         self.workspaces = workspaces
         self.uploads = uploads
+        self._kept: dict[str, pl.DataFrame] = {}  # content digest -> frame, of the last save
 
     def save(self, workspace_id: str, tables: MappingOf[str, pl.DataFrame], *,
              sources: MappingOf[str, str], uploads: MappingOf[str, UploadNote | None],
@@ -201,15 +204,21 @@ class TableRepo:
         """Save tables in ONE transaction (all or nothing) and note that the data changed."""
         for table in tables:
             check_table(table)
+        kept: dict[str, pl.DataFrame] = {}
         with self.db.transaction() as cur:
             self.workspaces.require(cur, workspace_id)
             for table, frame in tables.items():
-                self._save_one(cur, workspace_id, table, frame, sources.get(table, ""), mode,
-                               uploads.get(table))
+                whole = self._save_one(cur, workspace_id, table, frame, sources.get(table, ""),
+                                       mode, uploads.get(table))
+                if whole is not None:
+                    kept[whole[0]] = whole[1]
             self.workspaces.touch_data(cur, workspace_id)
+        self._kept = kept  # only once committed; a clone, so no later in-place edit reaches it
 
     def _save_one(self, cur: Cursor, workspace_id: str, table: str, frame: pl.DataFrame,
-                  source: str, mode: str, upload: UploadNote | None) -> None:
+                  source: str, mode: str, upload: UploadNote | None
+                  ) -> tuple[str, pl.DataFrame] | None:
+        """Save one table; its digest and whole frame when the save wrote all of its rows."""
         if not isinstance(frame, pl.DataFrame):
             raise StoreError(f"Table {table!r} must be a polars DataFrame, not {type(frame)}.")
         if mode not in ("replace", "append"):
@@ -224,7 +233,7 @@ class TableRepo:
                                          old.n_rows + frame.height, source, old.version + 1,
                                          appended_digest(old.digest, frame)))
                 self._record(cur, workspace_id, table, source, upload, frame.height)
-                return
+                return None
             before = _read(cur, old.physical, old_schema)
             frame = pl.concat([before, frame], how="diagonal_relaxed")
         physical = f"ds_{scalar(cur, 'SELECT nextval(?)', ['dataset_seq'])}"
@@ -236,6 +245,7 @@ class TableRepo:
         _upsert(cur, StoredTable(workspace_id, table, physical, _schema_blob(frame), frame.height,
                                  source, old.version + 1 if old else 1, digest))
         self._record(cur, workspace_id, table, source, upload, frame.height)
+        return digest, frame.clone()
 
     def _record(self, cur: Cursor, workspace_id: str, table: str, source: str,
                 upload: UploadNote | None, rows_loaded: int) -> None:
@@ -253,6 +263,9 @@ class TableRepo:
             stored = _stored_table(cur, workspace_id, table)
             if stored is None:
                 return None
+            kept = self._kept.get(stored.digest or "")
+            if kept is not None:  # the rows this process just saved: equal digest, equal rows
+                return kept
             return _read(cur, stored.physical, _schema_of(stored.schema_ipc))
 
     def _catalogue(self, workspace_id: str) -> dict[str, StoredTable]:
