@@ -7,11 +7,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 
 import polars as pl
 import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from cjm_core.errors import CJMError, ShareLinkExpired, ShareLinkRevoked
 from cjm_core.industries.journeys import INDUSTRIES
@@ -20,6 +22,7 @@ from cjm_core.ingest.read import RawTable, read_file
 from cjm_core.model.dataset import Dataset
 from cjm_core.model.filters import FILTER_SETTINGS, Facets, Filters, facets
 from cjm_core.model.settings import DATA_DEFAULT, Setting
+from cjm_core.parallel import pmap
 from cjm_core.present.spreadsheet import frame_download
 from cjm_core.storage.access import Throttle, client_key, expected_password, oidc_configured
 from cjm_core.storage.store import (
@@ -312,13 +315,18 @@ def workspace_choices() -> dict[str, str]:
     return labels
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+# cache_resource, not cache_data: every rerun of the Data page (the Save click, the rerun after
+# it) would unpickle a copy of the whole upload (≈ 1.3 s a rerun for a 1M-row CSV). What they
+# return is never changed in place (frames are immutable; the page only reads the results).
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
 def read_upload(key: str, _data: bytes, name: str) -> list[RawTable]:
     """Raw tables of an upload, cached by the content digest ``key``."""
     return read_file(_data, name)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def load_choice(key: str, _raw: RawTable, table: str, roles: tuple, date_order: str | None,
                 scales: tuple = ()) -> TableLoad:
     """A raw table loaded under a choice, cached by digest + choice (``scales``: sorted
@@ -397,10 +405,13 @@ def _filtered(digest_key: str, filters: Filters, _dataset: Dataset) -> tuple[Dat
     return filters.apply(_dataset), f"{digest_key}:{filters.to_query()}"
 
 
-def filter_widgets(data: Dataset, offered: Facets | None = None) -> Filters:
+def filter_widgets(data: Dataset, offered: Facets | None = None, *, key: str | None = None
+                   ) -> Filters:
     """Period, channel and segment in the sidebar, read from and written to the URL; the
-    choices are the dataset's, or ``offered`` (a data-lake source's)."""
-    offered = offered if offered is not None else facets(data)
+    choices are the dataset's (cached under its ``key`` when given), or ``offered`` (a
+    data-lake source's)."""
+    if offered is None:
+        offered = compute(key, facets, data) if key is not None else facets(data)
     current = Filters.from_query(st.query_params.to_dict())
     helps = {s.name: s.help for s in FILTER_SETTINGS}
     with st.sidebar:
@@ -427,10 +438,17 @@ def filter_widgets(data: Dataset, offered: Facets | None = None) -> Filters:
     return chosen
 
 
-def filtered_dataset(ws_id: str) -> tuple[Dataset, str]:
-    """The workspace's dataset under the sidebar's filters, and its cache key."""
+def filtered_dataset(ws_id: str, ahead: Callable[[Dataset], list[Call]] | None = None
+                     ) -> tuple[Dataset, str]:
+    """The workspace's dataset under the sidebar's filters, and its cache key.
+
+    ``ahead(data)`` names the core calls the page will make on the filtered data (``(fn, *args)``
+    tuples, as :func:`compute` takes them): when the URL sets no filter they are started at once,
+    side by side with the filters' choices (see :func:`prefetch`)."""
     data, key = dataset(ws_id)
-    return _filtered(key, filter_widgets(data), data)
+    if ahead is not None and Filters.from_query(st.query_params.to_dict()).is_empty():
+        prefetch(key, [*ahead(data), (facets, data)])
+    return _filtered(key, filter_widgets(data, key=key), data)
 
 
 def view_key(setting: Setting, *, choices=None, default=DATA_DEFAULT) -> str:
@@ -477,6 +495,30 @@ def compute(key: str, fn, *args, **kwargs):
     """
     params = repr(([_describe(a) for a in args], {k: _describe(v) for k, v in kwargs.items()}))
     return _compute(f"{fn.__module__}.{fn.__qualname__}", key, params, fn, args, kwargs)
+
+
+#: a core call as :func:`compute` takes it: the function, then its positional arguments
+Call = tuple
+
+
+def prefetch(key: str, calls: list[Call]) -> None:
+    """Fill :func:`compute`'s cache for several calls side by side (polars releases the GIL, so
+    a first view uses both cores; :mod:`cjm_core.parallel` decides how many threads), with
+    pandas' import among them (``st.dataframe`` needs it at the end of a server's first view:
+    ≈ 0.3 s, overlapped here with polars' work). Errors are left for the page's own
+    :func:`compute` call of the same function, which raises them where the page handles them."""
+    ctx = get_script_run_ctx()
+
+    def one(call: Call | None) -> None:
+        if ctx is not None:  # the cache and its spinner belong to this session's run
+            add_script_run_ctx(threading.current_thread(), ctx)
+        with suppress(Exception):
+            if call is None:
+                import pandas  # noqa: F401
+            else:
+                compute(key, call[0], *call[1:])
+
+    pmap(one, [*calls, None])
 
 
 # -- events in a data lake (issue 15) ---------------------------------------------------------

@@ -28,9 +28,11 @@ PAGE_TITLES = {"funnel": "Funnel", "touchpoints": "Touchpoints"}
 
 ws_id = ui.page_setup()
 store = ui.workspace_store()
-data, key = ui.filtered_dataset(ws_id)
 ws = store.get_workspace(ws_id)
 targets = workspace_targets(store, ws_id)
+# the page's figures, started side by side with the filters' choices on a first view
+data, key = ui.filtered_dataset(ws_id, ahead=lambda d: [
+    (overview, d, targets), (headline_tiles, d), (overview_funnel, d)])
 
 st.title(ui.md_escape(ws.name))
 st.caption("Journey: " + ui.md_escape(" → ".join(s.name for s in data.journey.stages)))

@@ -10,7 +10,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -194,6 +195,8 @@ class FakeUpload:
 
     name: str
     data: bytes
+    #: a new id for every upload, as Streamlit gives (the page hashes a file once per id)
+    file_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def getvalue(self) -> bytes:
         return self.data

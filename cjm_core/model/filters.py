@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import cast
 
+import polars as pl
+
 from cjm_core.analytics.periods import has_dates
 from cjm_core.model.dataset import DATE_COLUMN, Dataset
 from cjm_core.model.settings import Setting, dump_names, names
@@ -114,16 +116,22 @@ channels=['store', 'web'], segments=['a'])
     highs: list[datetime] = []
     channels: set[str] = set()
     segments: set[str] = set()
+    queries = []  # one query per table, all collected together (polars runs them side by side)
     for name, frame in dataset.tables().items():
         col = DATE_COLUMN.get(name)
+        exprs = []
         if col is not None and has_dates(frame, name):
-            # date columns are read as Datetime (ingest); polars types min/max loosely
-            lows.append(cast(datetime, frame[col].min()))
-            highs.append(cast(datetime, frame[col].max()))
-        if "channel" in frame.columns:
-            channels |= set(frame["channel"].drop_nulls().unique().to_list())
-        if "segment" in frame.columns:
-            segments |= set(frame["segment"].drop_nulls().unique().to_list())
+            exprs += [pl.col(col).min().alias("lo"), pl.col(col).max().alias("hi")]
+        exprs += [pl.col(c).drop_nulls().unique().implode().alias(c)
+                  for c in ("channel", "segment") if c in frame.columns]
+        if exprs:
+            queries.append(frame.lazy().select(exprs))
+    for row in (f.row(0, named=True) for f in pl.collect_all(queries)):
+        if "lo" in row:  # date columns are read as Datetime (ingest)
+            lows.append(cast(datetime, row["lo"]))
+            highs.append(cast(datetime, row["hi"]))
+        channels |= set(row.get("channel") or ())
+        segments |= set(row.get("segment") or ())
     return Facets(
         first_day=min(lows).date() if lows else None,
         last_day=max(highs).date() if highs else None,
