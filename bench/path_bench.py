@@ -19,6 +19,9 @@ ratios to the peer measured in the same run.
 - **app**: the Overview's first view on a saved workspace holding the events (Streamlit
   AppTest running ``app.py``: DuckDB to every figure), once per size up to 10M, in a fresh
   process whose harness start (component scan, imports) is done before the clock starts.
+- **upload**: the 1M-row CSV uploaded on the Data page to every figure of the Overview
+  (:func:`app_upload`: the page's own functions from the file's bytes, then AppTest), in
+  fresh processes; server time by part.
 
 Data: ``cjm_core.demo.sample.generate_events`` (retail 4742, 7 stages, ≈ 4.2 events per
 customer), written once per size to Parquet (polars defaults) and CSV (time stamps as
@@ -103,9 +106,10 @@ def app_first_view(path: str) -> None:
         # opens a workspace: the harness's one-off scan (≈ 4 s) and the imports are not timed
         AppTest.from_string("import streamlit as st\nst.write(1)").run()
         sys.path.insert(0, str(ROOT))
-        import ui  # noqa: F401
         from cjm_core.present import charts  # noqa: F401
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+        # last before the clock: a thread it starts (ui's warm-up) gets no head start
+        import ui  # noqa: F401
         t0 = time.perf_counter()
         at.run()
         first = time.perf_counter() - t0
@@ -114,6 +118,88 @@ def app_first_view(path: str) -> None:
         at.run()
         again = time.perf_counter() - t0
     print(json.dumps({"first": first, "again": again}))
+
+
+#: the parts of the upload path as app_upload reports them
+UPLOAD_PARTS = {
+    "read": "read the file (hash it, ui.read_upload)",
+    "check": "suggest the roles, preview, check and type (ui.load_choice)",
+    "cache_hits": "the cached upload on the two reruns (Save click, rerun after it)",
+    "save": "save (save_loads: DuckDB, digest, the data's journey)",
+    "data_rerun": "the Data page's rerun after the save (AppTest)",
+    "overview": "the Overview's first view (AppTest)",
+    "total": "total",
+}
+
+
+def app_upload(path: str) -> None:
+    """A CSV uploaded on the Data page to every figure of the Overview, through the page's own
+    code in one fresh process: the functions the Data page calls on an upload and on Save
+    (``ui.read_upload``, ``suggest``, ``ui.load_choice``, ``preview``, ``save_loads``; AppTest
+    cannot drive ``st.file_uploader``), then, through AppTest in the same process and session,
+    the Data page's rerun after the save and the Overview's first view. Untimed before it, as a
+    user does: the app opens on the Overview (the empty workspace), then the Data page. Prints
+    seconds per part as JSON."""
+    from streamlit.testing.v1 import AppTest
+
+    from cjm_core.model.journey import default_journey
+    from cjm_core.storage.store import Store
+    from cjm_core.storage.workspaces import sample_workspace_id
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = os.path.join(tmp, "bench.duckdb")
+        with Store(db) as store:
+            store.create_workspace("bench", default_journey("4742"),
+                                   workspace_id=sample_workspace_id("4742"))
+        os.environ["CJM_DB"] = db
+        AppTest.from_string("import streamlit as st\nst.write(1)").run()
+        sys.path.insert(0, str(ROOT))
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+        at.run()  # the user lands on the Overview (the app's first page, no data yet) ...
+        assert not at.exception, at.exception
+        at.switch_page("app_pages/data.py").run()  # ... and opens the Data page
+        import ui
+        from cjm_core.ingest.pipeline import digest, suggest
+        from cjm_core.ingest.preview import preview
+        from cjm_core.storage.workspaces import save_loads
+
+        assert not at.exception, at.exception
+        data = Path(path).read_bytes()
+        parts: dict[str, float] = {}
+        t0 = time.perf_counter()  # the page hashes an upload once (app_pages/data.upload_key)
+        key = digest(data)
+        raws = ui.read_upload(key, data, Path(path).name)
+        parts["read"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        store, ws = ui.get_store(), sample_workspace_id("4742")
+        raw = raws[0]
+        base = suggest(raw, lookup=store.find_mapping)
+        roles = {r: c for r, c in base.roles.items() if c in raw.frame.columns}
+        preview(raw, base.table, roles)
+        choice = (base.table, tuple(sorted(roles.items())), base.date_order,
+                  tuple(sorted(base.scales.items())))
+        loaded = ui.load_choice(f"{key}:0", raw, *choice)
+        parts["check"] = time.perf_counter() - t0
+        assert loaded.result.status in ("loaded", "partial"), loaded.result.status
+        t0 = time.perf_counter()  # each rerun of the Data page reads its cached upload again:
+        for _ in range(2):  # the Save click, and the rerun after the save
+            ui.read_upload(key, data, Path(path).name)
+            ui.load_choice(f"{key}:0", raw, *choice)
+        parts["cache_hits"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        save_loads(store, ws, [loaded])
+        parts["save"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        at.run()  # the rerun after the save: the journey the data show
+        parts["data_rerun"] = time.perf_counter() - t0
+        assert not at.exception, at.exception
+        t0 = time.perf_counter()
+        at.switch_page("app_pages/overview.py").run()
+        parts["overview"] = time.perf_counter() - t0
+        assert not at.exception, at.exception
+        assert at.session_state["workspace_id"] == ws
+    parts["total"] = sum(parts.values())
+    print(json.dumps(parts))
 
 
 def generate(n: int, folder: str) -> None:
@@ -181,15 +267,17 @@ def check_counts(ours_json: str, levels_json: str) -> list[int]:
 # ----------------------------------------------------------------------------- the run
 
 
+CHILDREN = {"chdb": peer_chdb, "floor": peer_floor, "pandas": peer_pandas, "app": app_first_view,
+            "upload": app_upload}
+
+
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] in ("chdb", "floor", "pandas", "generate", "app"):
+    if len(sys.argv) > 1 and sys.argv[1] in (*CHILDREN, "generate"):
         kind, *rest = sys.argv[1:]
         if kind == "generate":
             generate(int(rest[0]), rest[1])
-        elif kind == "app":
-            app_first_view(rest[0])
         else:
-            {"chdb": peer_chdb, "floor": peer_floor, "pandas": peer_pandas}[kind](rest[0])
+            CHILDREN[kind](rest[0])
         return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sizes = "1000000,10000000" + (",30000000" if os.environ.get("CJM_BENCH_30M") == "1" else "")
@@ -202,6 +290,7 @@ def main() -> None:
     env = {**os.environ, "CJM_MAX_UPLOAD_MB": "100000", "TZ": "UTC"}
     steps = ",".join(STEPS)
     rows, growth, app = [], [], []
+    upload: dict[str, float] = {}
     for n in (int(x) for x in args.sizes.split(",")):
         pq, csv = folder / f"events_{n}.parquet", folder / f"events_{n}.csv"
         if not (pq.exists() and csv.exists()):
@@ -224,6 +313,10 @@ def main() -> None:
         if n <= 10_000_000:  # the app's first view: one fresh process (≈ 1 min at 10M)
             _wall, mb, out = run(_me("app", str(pq)), env)
             app.append((n, json.loads(out.splitlines()[-1]), mb))
+        if n == 1_000_000:  # upload to the Overview: fresh processes, medians of each part
+            got_up = [json.loads(run(_me("upload", str(csv)), env)[2].splitlines()[-1])
+                      for _ in range(args.runs)]
+            upload = {k: statistics.median(g[k] for g in got_up) for k in got_up[0]}
         if n == 1_000_000:
             got = interleaved({
                 "ours": [sys.executable, "-m", "cjm_core", "metrics", str(csv), "--json"],
@@ -232,12 +325,23 @@ def main() -> None:
             rows.append((f"metrics, 1M-row CSV ({csv.stat().st_size / 1e6:,.0f} MB)", got,
                          "pandas", "pandas read_csv(engine='pyarrow')"))
     print(report(rows, growth))
-    print("\nThe app through its real page code (Streamlit AppTest), a saved workspace holding "
-          "the events, in a fresh process after the harness's start: the first view of the "
-          "Overview (DuckDB to every figure) and a rerun (cached).\n")
-    print("| events | first view s | rerun s | process peak MB |\n|---:|---:|---:|---:|")
+    print(app_report(app, upload))
+
+
+def app_report(app: list[tuple[int, dict, float]], upload: dict[str, float]) -> str:
+    """The app's part of the report: first views by size, the upload path by part."""
+    out = ["\nThe app through its real page code (Streamlit AppTest), a saved workspace holding "
+           "the events, in a fresh process after the harness's start: the first view of the "
+           "Overview (DuckDB to every figure) and a rerun (cached).\n",
+           "| events | first view s | rerun s | process peak MB |", "|---:|---:|---:|---:|"]
     for n, got_app, mb in app:
-        print(f"| {n:,} | {got_app['first']:.2f} | {got_app['again']:.2f} | {mb:,.0f} |")
+        out.append(f"| {n:,} | {got_app['first']:.2f} | {got_app['again']:.2f} | {mb:,.0f} |")
+    if upload:
+        out += ["\nA 1M-row CSV uploaded on the Data page to every figure of the Overview "
+                "(server time, the page's own functions, then AppTest for the Data page's rerun "
+                "and the Overview; medians of fresh processes):\n", "| part | s |", "|---|---:|"]
+        out += [f"| {label} | {upload[part]:.2f} |" for part, label in UPLOAD_PARTS.items()]
+    return "\n".join(out)
 
 
 def report(rows: list[tuple[str, dict, str, str]], growth: list[tuple[int, str, dict]]) -> str:

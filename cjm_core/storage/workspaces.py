@@ -22,6 +22,7 @@ from cjm_core.model.journey import (
     journey_from_counts,
     journey_from_events,
 )
+from cjm_core.parallel import run_both
 from cjm_core.storage.protocol import WorkspaceStore
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data"
@@ -73,15 +74,20 @@ def save_loads(
             "one of them or upload them one at a time."
         )
     tables = {ld.result.table: ld.result.data for ld in saving}
+    # the data's journey is worked out from the frames while DuckDB writes them
+    adopt = _journey_to_adopt(store, workspace_id, tables)
+    proposed = None
     if saving:
-        # data and its upload-history line in one transaction
-        store.save_tables(
-            workspace_id, tables,
-            sources={ld.result.table: ld.source for ld in saving},
-            uploads={ld.result.table: {"rows_in": ld.result.rows_in, "sheet": ld.sheet or "",
-                                       "rows_rejected": ld.result.rows_rejected}
-                     for ld in saving},
-        )
+        def save() -> None:  # data and its upload-history line in one transaction
+            store.save_tables(
+                workspace_id, tables,
+                sources={ld.result.table: ld.source for ld in saving},
+                uploads={ld.result.table: {"rows_in": ld.result.rows_in,
+                                           "sheet": ld.sheet or "",
+                                           "rows_rejected": ld.result.rows_rejected}
+                         for ld in saving},
+            )
+        _, proposed = run_both(save, lambda: data_journey(adopt) if adopt else None)
     for ld in loads:
         if ld.result.rows_loaded == 0:
             store.record_upload(
@@ -92,19 +98,24 @@ def save_loads(
         for ld in saving:
             store.save_mapping(ld.columns, ld.result.table, ld.result.roles,
                                date_order=ld.choice.date_order, scales=ld.choice.scales)
-    if {"events", "funnel_counts"} & set(tables):
-        _adopt_data_journey(store, workspace_id)
+    if adopt is not None and proposed is not None and proposed != adopt.journey:
+        store.save_journey(workspace_id, proposed)
     return {t: f.height for t, f in tables.items()}
 
 
-def _adopt_data_journey(store: WorkspaceStore, workspace_id: str) -> None:
+def _journey_to_adopt(store: WorkspaceStore, workspace_id: str,
+                      tables: dict[str, pl.DataFrame]) -> Dataset | None:
+    """The events and funnel counts the workspace will hold once ``tables`` are saved, with its
+    journey, when saving them makes the journey the data's own: events or funnel counts are
+    saved and the journey is still its industry's untouched template. None otherwise."""
+    if not {"events", "funnel_counts"} & set(tables):
+        return None
     current = store.get_journey(workspace_id)
     if current.isic not in INDUSTRIES or current != default_journey(current.isic):
-        return
-    staged = {t: store.load_table(workspace_id, t) for t in ("events", "funnel_counts")}
-    proposed = data_journey(Dataset(current, **staged))
-    if proposed is not None and proposed != current:
-        store.save_journey(workspace_id, proposed)
+        return None
+    staged = {t: tables[t] if t in tables else store.load_table(workspace_id, t)
+              for t in ("events", "funnel_counts")}
+    return Dataset(current, **staged)
 
 
 def data_journey(data: Dataset) -> Journey | None:
