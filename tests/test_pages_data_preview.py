@@ -134,3 +134,24 @@ def test_checking_and_saving_run_inside_a_progress_message(db_path, upload, prog
     assert not at.exception, at.exception
     assert progress["save"] == [["Saving 15 rows of 1 table to the workspace…"]]
     assert "Saved: events (15 rows)" in " ".join(s.value for s in at.success)
+
+
+def test_an_upload_is_hashed_once_and_its_check_not_copied_on_reruns(db_path, upload,
+                                                                     monkeypatch):
+    import cjm_core.ingest.pipeline as pipeline
+    import ui
+
+    hashed = []
+    real = pipeline.digest
+    monkeypatch.setattr(pipeline, "digest", lambda data: hashed.append(len(data)) or real(data))
+    upload.append(FakeUpload("export.csv", EVENTS.encode()))
+    at = data_page(db_path)
+    at.run()
+    at.run()
+    assert hashed == [len(EVENTS.encode())]  # one upload, three runs of the page: one hash
+    upload.append(FakeUpload("export.csv", EVENTS.encode()))  # the same file again: a new id
+    at.run()
+    assert len(hashed) == 2
+    # the page's cached parse and check are the same objects on every rerun (no copies)
+    raws = ui.read_upload(real(EVENTS.encode()), EVENTS.encode(), "export.csv")
+    assert ui.read_upload(real(EVENTS.encode()), EVENTS.encode(), "export.csv") is raws

@@ -78,3 +78,25 @@ def test_a_workspace_saved_before_digests_is_hashed_on_load(tmp_path, monkeypatc
     assert key == data.digest()
     assert ui.data_digest(key, data) == key
     Store.shared(path).close()
+
+
+def test_prefetch_fills_the_cache_and_leaves_errors_to_the_pages_call():
+    from cjm_core.errors import CJMError
+
+    calls: list[str] = []
+
+    def square(x: int) -> int:
+        calls.append("square")
+        return x * x
+
+    def broken() -> None:
+        calls.append("broken")
+        raise CJMError("no events")
+
+    key = f"prefetch-test-{id(calls)}"
+    ui.prefetch(key, [(square, 3), (broken,)])  # no error here
+    assert sorted(calls) == ["broken", "square"]
+    assert ui.compute(key, square, 3) == 9
+    assert calls.count("square") == 1  # computed once, by the prefetch
+    with pytest.raises(CJMError, match="no events"):
+        ui.compute(key, broken)  # raised where the page calls it
