@@ -196,3 +196,25 @@ def test_the_block_read_loads_what_the_whole_read_loads(small_blocks, where, cel
         part = _via_path(data, Path(tmp))
     _same_loaded(whole.result, part.result)
     assert part.raw.frame[ROW].equals(whole.raw.frame[ROW])
+
+
+def test_only_text_files_look_for_a_head_of_lines(monkeypatch, tmp_path):
+    """A Parquet file or a workbook is never scanned for line ends (a 90 MB Parquet file was
+    read through once for nothing): it goes straight to the whole-file reader."""
+    from cjm_core.demo.sample import generate_events
+    from cjm_core.ingest.pipeline import ingest_path
+
+    monkeypatch.setattr(pipeline, "_BLOCKS_FROM", 0)
+
+    def no(*_a, **_k):
+        raise AssertionError("a binary file was scanned for lines")
+
+    monkeypatch.setattr(pipeline, "_file_head", no)
+    pq = tmp_path / "e.parquet"
+    generate_events(500, "4742", seed=5, categorical=False).write_parquet(pq)
+    sample = Path(__file__).resolve().parent.parent / "sample_data" / "sample_4742.xlsx"
+    assert ingest_path(pq, keep=set())[0].result.rows_loaded == 500
+    assert ingest_path(sample, keep=set())[0].result.rows_loaded > 0
+    with pytest.raises(AssertionError):  # the probe itself can fail: a text file does look
+        (tmp_path / "e.csv").write_text("a,b\n1,2\n")
+        ingest_path(tmp_path / "e.csv", keep=set())

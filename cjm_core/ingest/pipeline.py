@@ -314,10 +314,10 @@ def ingest_path(
     (:func:`read_text_blocks`): its bytes are never held whole, so a 1 GB export peaks at the
     frame of its needed columns rather than at the file plus that frame. Every other file, and
     one whose layout the block reader cannot be sure of, is read whole by :func:`ingest`."""
-    if keep is not None and path.stat().st_size >= _BLOCKS_FROM:
+    if keep is not None and path.stat().st_size >= _BLOCKS_FROM and _is_text(path):
         head = _file_head(path, _HEAD_ROWS)
-        picked = (_text_head(head, path.name, keep, table, overrides, None)
-                  if head is not None and detect_format(head, path.name) == "text" else None)
+        picked = (None if head is None
+                  else _text_head(head, path.name, keep, table, overrides, None))
         if picked is not None:
             choice, ordered, names, positions, delimiter = picked
             raw = _narrow_raw(read_text_blocks(path, path.name, columns=positions,
@@ -336,6 +336,16 @@ def _with_options(choice: Choice, date_order: Order | None,
     if scales:
         choice.scales = {**choice.scales, **scales}
     return choice
+
+
+def _is_text(path: Path) -> bool:
+    """Whether a file is a text table by its name and first bytes (no workbook, Parquet or
+    JSON)."""
+    with path.open("rb") as fh:
+        start = fh.read(1 << 16)
+    if start.startswith((b"PK", b"\xd0\xcf\x11\xe0")):  # a zip (workbook) or an old .xls
+        return False
+    return detect_format(start, path.name) == "text"
 
 
 def _file_head(path: Path, lines: int) -> bytes | None:
