@@ -297,10 +297,15 @@ def _rolling(data: Dataset, months: list[str], window: int) -> dict[str, dict[st
     each month: a single month's rate would count customers who had no time to buy or come
     back yet, and not match the tile's figure (the last point is the tile's value)."""
     out: dict[str, dict[str, float]] = {"overall_conversion": {}, "repeat_purchase_rate": {}}
-    for month in months:
-        end = shift_months(datetime.strptime(month, "%Y-%m"), 1)
-        part = replace(data, feedback=None, support=None).filter(
-            start=shift_months(end, -window), end=end)
+    ends = {month: shift_months(datetime.strptime(month, "%Y-%m"), 1) for month in months}
+    if not ends:
+        return out
+    # the rows of every month's window, cut once: each month then filters far fewer rows (the
+    # same rows as filtering the whole data, since its window lies inside this span)
+    span = replace(data, feedback=None, support=None).filter(
+        start=shift_months(min(ends.values()), -window), end=max(ends.values()))
+    for month, end in ends.items():
+        part = span.filter(start=shift_months(end, -window), end=end)
         for name, m in _levels(part).items():
             if name in out and m.value is not None:
                 out[name][month] = m.value
