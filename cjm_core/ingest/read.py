@@ -482,10 +482,10 @@ def read_text_blocks(path: Path, name: str, *, columns: list[int], delimiter: st
 
 def _narrow_block(data: bytes, delimiter: str, skip: int, columns: list[int]) -> _Grid | None:
     """One block's fields at ``columns`` (:func:`_read_narrow`), None for a quote or a NUL."""
-    if b'"' in data or b"\0" in data:
+    if b"\0" in data:
         return None
-    edge_space, _ = scan_cells(data, delimiter, skip)
-    return _read_narrow(data, delimiter, skip, columns, edge_space, False)
+    edge_space, has_quote = scan_cells(data, delimiter, skip)
+    return _read_narrow(data, delimiter, skip, columns, edge_space, has_quote)
 
 
 def _line_blocks(fh: BinaryIO, size: int) -> Iterator[bytes]:
