@@ -300,10 +300,11 @@ class Database:
         self.closed = False
         self._con = _connect(self.path, read_only)
         try:
-            # text columns reach polars as Arrow string views, its own layout: no copy on
-            # the way (a 10M-event table reads in ≈ 0.9 s instead of 1.45 s); one setting for
-            # the whole file, every cursor included
+            # text columns reach polars as Arrow string views, its own layout (DuckDB hands
+            # them out from Arrow format 1.4 on): a 10M-event table reads ≈ 3-5% faster; one
+            # setting for the whole file, every cursor included
             run(self._con, "SET produce_arrow_string_view = true")
+            run(self._con, "SET arrow_output_version = '1.4'")
             if read_only:
                 self._check_version()
             else:
