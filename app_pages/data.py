@@ -9,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 import ui
+from cjm_core import warm
 from cjm_core.industries.journeys import INDUSTRIES
 from cjm_core.ingest.pipeline import choose, dedupe_problems, digest, holds_table, suggest
 from cjm_core.ingest.preview import preview, role_header, unused_columns
@@ -201,6 +202,7 @@ def upload_key(file_id: str, data: bytes) -> str:
 
 
 def upload_section() -> None:
+    warm.begin()  # numba starts while the user picks a file (once per server process)
     files = st.file_uploader(
         "Upload exports (CSV, TSV, TXT, XLSX, XLS, ODS, Parquet, JSON lines)",
         accept_multiple_files=True, key="uploads",

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import threading
 
-__all__ = ["needed", "parquet_only", "start"]
+__all__ = ["begin", "needed", "parquet_only", "start"]
 
 _started = threading.Event()
+_lock = threading.Lock()
 
 #: the commands that read files locally (``inspect`` only reads them: its scan is the one call)
 _COMMANDS = ("funnel", "metrics", "report", "map", "inspect")
@@ -36,11 +37,19 @@ def needed(argv: list[str]) -> bool:
 
 def start(argv: list[str]) -> None:
     """Begin the warm-up on a daemon thread, once per process, when ``argv`` needs it."""
-    if not needed(argv) or _started.is_set():
-        return
-    _started.set()
-    threading.Thread(target=_warm, args=(parquet_only(argv),), name="cjm-warm",
-                     daemon=True).start()
+    if needed(argv):
+        begin(parquet=parquet_only(argv))
+
+
+def begin(*, parquet: bool = False) -> None:
+    """Begin the warm-up on a daemon thread, once per process: the command line's, or the
+    app's Data page when it offers an upload (the user picks a file in the second numba takes
+    to start, instead of waiting for it after the upload)."""
+    with _lock:
+        if _started.is_set():
+            return
+        _started.set()
+    threading.Thread(target=_warm, args=(parquet,), name="cjm-warm", daemon=True).start()
 
 
 def parquet_only(argv: list[str]) -> bool:
