@@ -39,7 +39,7 @@ from cjm_core.analytics.periods import (
     shift_months,
 )
 from cjm_core.analytics.satisfaction import ces, csat, nps
-from cjm_core.analytics.scorecard import judged_window
+from cjm_core.analytics.scorecard import judged_window, shared_journey_funnel, shared_periods
 from cjm_core.industries.targets import RELATIVE_KINDS, Gap
 from cjm_core.metric import Metric, format_value, info
 from cjm_core.model import settings as S
@@ -225,10 +225,13 @@ def _overall(ms: Sequence[Metric], name: str) -> Metric | None:
     return next((m for m in ms if m.metric == name and not m.by), None)
 
 
-def _levels(data: Dataset) -> dict[str, Metric]:
-    """The headline metrics of a dataset (overall, no cut); absent when the data lack them."""
+def _levels(data: Dataset, *, share: bool = True) -> dict[str, Metric]:
+    """The headline metrics of a dataset (overall, no cut); absent when the data lack them.
+    The journey funnel is the one the scorecard and the Overview's funnel count over the same
+    frames (:func:`shared_journey_funnel`), unless ``share`` is False (a frame of its own)."""
     out: dict[str, Metric] = {}
-    result = journey_funnel(data.journey, data.events, data.funnel_counts)
+    count = shared_journey_funnel if share else journey_funnel
+    result = count(data.journey, data.events, data.funnel_counts)
     if result is not None and result.table.height:
         m = _overall(funnel_metrics(result), "overall_conversion")
         if m is not None and m.n:
@@ -269,7 +272,9 @@ def _entrants_by_month(data: Dataset) -> dict[str, float]:
     first-step event that starts their funnel)."""
     if not data.has("events", "customer_id", "timestamp", "stage"):
         return {}
-    result = journey_funnel(data.journey, data.events)
+    # journey_funnel(journey, events), shared: the events have the funnel's columns, so the
+    # funnel counts are not read
+    result = shared_journey_funnel(data.journey, data.events, data.funnel_counts)
     if result is None or not result.steps:
         return {}
     events = add_period(data.table("events"), "timestamp")
@@ -306,7 +311,7 @@ def _rolling(data: Dataset, months: list[str], window: int) -> dict[str, dict[st
         start=shift_months(min(ends.values()), -window), end=max(ends.values()))
     for month, end in ends.items():
         part = span.filter(start=shift_months(end, -window), end=end)
-        for name, m in _levels(part).items():
+        for name, m in _levels(part, share=False).items():
             if name in out and m.value is not None:
                 out[name][month] = m.value
     return out
@@ -336,7 +341,13 @@ def headline_tiles(data: Dataset, months: int = 12) -> Tiles:
         now = _levels(data)
         return Tiles([Tile(name, now[name].value, now[name].n) for name in HEADLINE
                       if name in now], {}, no_dates_note([], any_dated=False))
-    recent, before, bounds = last_periods(data, months)
+    # the same periods (the same objects) as the scorecard's and the compact funnel's, so the
+    # funnels over them are counted once
+    _, shared_recent, shared_before, bounds = shared_periods(data, months)
+    if shared_recent is not None and shared_before is not None:
+        recent, before = shared_recent, shared_before
+    else:  # cannot be: the data have dates
+        recent, before, bounds = last_periods(data, months)
     now, then = _levels(recent), _levels(before)
     months_shown = _months(bounds["current_start"], bounds["current_end"])
     series = {"customers": _entrants_by_month(recent), **_scores_by_month(recent),
@@ -381,7 +392,7 @@ def overview_funnel(data: Dataset, months: int = 12) -> FunnelResult | None:
     [2, 1]
     """
     window, _ = judged_window(data, months)
-    return journey_funnel(window.journey, window.events, window.funnel_counts)
+    return shared_journey_funnel(window.journey, window.events, window.funnel_counts)
 
 
 def window_filters(periods: dict) -> dict[str, str]:

@@ -8,17 +8,25 @@ months with the 12 before. Data without dates are judged whole."""
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
 from cjm_core.analytics.channels import channel_metrics
 from cjm_core.analytics.comments import worst_comments
 from cjm_core.analytics.friction import Friction, friction_points
-from cjm_core.analytics.funnel import funnel_metrics, journey_funnel, role_dropoff
+from cjm_core.analytics.funnel import (
+    FunnelResult,
+    funnel_metrics,
+    journey_funnel,
+    role_dropoff,
+)
 from cjm_core.analytics.loyalty import loyalty_metrics
 from cjm_core.analytics.periods import last_periods
 from cjm_core.analytics.satisfaction import csat, satisfaction_metrics
@@ -26,7 +34,10 @@ from cjm_core.analytics.support import support_metrics
 from cjm_core.industries.targets import Gap, Target, availability, evaluate, targets_for
 from cjm_core.metric import Metric
 from cjm_core.model.dataset import DATE_COLUMN, Dataset
+from cjm_core.model.journey import Journey
 from cjm_core.parallel import pmap
+
+T = TypeVar("T")
 
 #: role-based funnel figures the seeds set targets on: name -> (from stage role, to stage role)
 ROLE_STEPS = {
@@ -46,6 +57,105 @@ FAMILIES = {
                 "inquiry_consultation_dropoff", "omnichannel_share", "omnichannel_conversion",
                 "online_to_store_conversion"},
 }
+
+
+class _Shared:
+    """Results computed once per identity of their inputs, for the figures the Overview's
+    passes have in common (the judged window, its journey funnel): the scorecard, the friction
+    points, the tiles and the compact funnel run side by side (``ui.prefetch``) and each used to
+    compute them again. A caller asking while another computes the same waits for it.
+
+    Inputs are held weakly (frames are never changed in place, so the same object means the
+    same rows); an entry goes when one of them is collected, or when ``size`` newer entries came.
+    Results are shared objects: callers only read them."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple, _Entry] = OrderedDict()
+        self._gone: list[tuple] = []  # keys whose input was collected while the lock was held
+
+    def get(self, inputs: tuple, extra: tuple, compute: Callable[[], T]) -> T:
+        key = (tuple(id(x) for x in inputs), extra)
+        with self._lock:
+            while self._gone:
+                self._entries.pop(self._gone.pop(), None)
+            entry = self._entries.get(key)
+            if entry is not None and entry.holds(inputs):
+                self._entries.move_to_end(key)
+                mine = False
+            else:
+                entry = self._entries[key] = _Entry(inputs, lambda _: self._collected(key))
+                while len(self._entries) > self._size:
+                    self._entries.popitem(last=False)
+                mine = True
+        if not mine:
+            entry.done.wait()
+            return entry.value if entry.ok else compute()  # its error is the computer's
+        try:
+            entry.value = compute()
+            entry.ok = True
+        except BaseException:
+            self._drop(key, entry)
+            raise
+        finally:
+            entry.done.set()
+        return entry.value
+
+    def _collected(self, key: tuple) -> None:
+        """An input of the entry was collected: drop it now, or at the next call when the lock
+        is taken (a collection can happen in this very thread while it holds it)."""
+        if self._lock.acquire(blocking=False):
+            try:
+                self._entries.pop(key, None)
+            finally:
+                self._lock.release()
+        else:
+            self._gone.append(key)
+
+    def _drop(self, key: tuple, entry: _Entry) -> None:
+        with self._lock:
+            if self._entries.get(key) is entry:
+                self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+class _Entry:
+    def __init__(self, inputs: tuple, gone: Callable[[Any], None]) -> None:
+        self.refs = tuple(None if x is None else weakref.ref(x, gone) for x in inputs)
+        self.done = threading.Event()
+        self.ok = False
+        self.value: Any = None
+
+    def holds(self, inputs: tuple) -> bool:
+        return all((r is None and x is None) or (r is not None and r() is x)
+                   for r, x in zip(self.refs, inputs, strict=True))
+
+
+_FUNNELS = _Shared(size=16)
+_PERIODS = _Shared(size=2)
+
+
+def shared_journey_funnel(journey: Journey, events: pl.DataFrame | None = None,
+                          funnel_counts: pl.DataFrame | None = None) -> FunnelResult | None:
+    """:func:`cjm_core.analytics.funnel.journey_funnel`, computed once for the same journey and
+    frames (the same objects) and shared: the scorecard's metrics, the friction points, the
+    tiles and the Overview's funnel all count the judged window's funnel. The result is only
+    read, never changed.
+
+    >>> from datetime import datetime
+    >>> from cjm_core.model.journey import journey_from_rows
+    >>> j = journey_from_rows("4742", ["Look", "Buy"], {})
+    >>> ev = pl.DataFrame({"customer_id": ["a", "a", "b"], "stage": ["Look", "Buy", "Look"],
+    ...                    "timestamp": [datetime(2025, 1, 1)] * 3})
+    >>> shared_journey_funnel(j, ev) is shared_journey_funnel(j, ev)
+    True
+    """
+    return _FUNNELS.get((journey, events, funnel_counts), (),
+                        lambda: journey_funnel(journey, events, funnel_counts))
 
 
 def all_metrics(data: Dataset, only: set[str] | None = None) -> list[Metric]:
@@ -82,7 +192,8 @@ def all_metrics(data: Dataset, only: set[str] | None = None) -> list[Metric]:
 
 def _event_metrics(data: Dataset) -> list[Metric]:
     events, journey = data.table("events"), data.journey
-    result = journey_funnel(journey, events)
+    # the same as journey_funnel(journey, events): the events have the funnel's columns
+    result = shared_journey_funnel(journey, events, data.funnel_counts)
     # never None here: the caller checked the events have customer_id, timestamp and stage
     out = funnel_metrics(result) if result is not None else []
     # a role no data stage plays is "no data", never a 100% drop-off or a 0% conversion
@@ -123,7 +234,23 @@ def judged_window(data: Dataset, months: int = 12) -> tuple[Dataset, dict]:
 def _periods(data: Dataset, months: int = 12
              ) -> tuple[Dataset, Dataset | None, Dataset | None, dict]:
     """The judged window, the last ``months`` months and the ones before (dated tables only),
-    and their bounds; (data, None, None, {}) without dates."""
+    and their bounds; (data, None, None, {}) without dates. Cut once per dataset (the same
+    object) and months, and shared (see :func:`shared_periods`)."""
+    return _PERIODS.get((data,), (months,), lambda: _cut_periods(data, months))
+
+
+def shared_periods(data: Dataset, months: int = 12
+                   ) -> tuple[Dataset, Dataset | None, Dataset | None, dict]:
+    """The judged window, the last ``months`` months, the ones before and their bounds, as
+    :func:`judged_window` and :func:`cjm_core.analytics.periods.last_periods` give them, cut
+    once for the same dataset object and shared, so that the funnels over them are shared too
+    (:func:`shared_journey_funnel`); (data, None, None, {}) without dates. The last two
+    datasets' periods are kept."""
+    return _periods(data, months)
+
+
+def _cut_periods(data: Dataset, months: int
+                 ) -> tuple[Dataset, Dataset | None, Dataset | None, dict]:
     if not any(_dated(name, frame) for name, frame in data.tables().items()):
         return data, None, None, {}
     recent, before, bounds = last_periods(data, months)
@@ -189,7 +316,7 @@ def top_friction(data: Dataset, targets: list[Target] | None = None, top: int = 
                  ) -> list[Friction]:
     """The top friction points (DESIGN §5 "Friction priority"): funnel steps over the journey's
     stages and touchpoints by CSAT, with counts, scores and the worst comments as evidence."""
-    result = journey_funnel(data.journey, data.events, data.funnel_counts)
+    result = shared_journey_funnel(data.journey, data.events, data.funnel_counts)
     table = result.table if result is not None else pl.DataFrame()
     by_touchpoint = (csat(data.table("feedback"), by=["touchpoint"])
                      if data.has("feedback", "csat", "touchpoint") else [])
