@@ -394,8 +394,32 @@ def dataset(ws_id: str, *, lake_note: bool = True) -> tuple[Dataset, str]:
     store = get_store()
     versions = store.table_versions(ws_id)
     journey = store.get_journey(ws_id).to_json()
+    if "events" in versions:
+        import_pandas_ahead()
     return _dataset(ws_id, content_key(versions, journey), tuple(sorted(versions.items())),
                     journey)
+
+
+_pandas_started = threading.Event()
+
+
+def import_pandas_ahead() -> None:
+    """Begin pandas' import on a thread of its own, once per server process: ``st.dataframe``
+    needs it at the end of a page's first view (≈ 0.3-0.4 s, holding the GIL), and begun here
+    it overlaps the first reading of the tables, which leaves the GIL free (DuckDB, polars)
+    and slows by far less than that (≈ 0.05 s at 10M events). numba's start (≈ 0.5 s) is not
+    begun here: it costs the read about as much as it saves (measured, issue 14); the page's
+    first call starts it, with the facets beside it (:func:`filtered_dataset`). Errors are
+    left for the real import."""
+    if _pandas_started.is_set():
+        return
+    _pandas_started.set()
+    threading.Thread(target=_import_pandas, name="cjm-pandas", daemon=True).start()
+
+
+def _import_pandas() -> None:
+    with suppress(Exception):
+        import pandas  # noqa: F401
 
 
 @st.cache_resource(max_entries=32)
@@ -444,10 +468,13 @@ def filtered_dataset(ws_id: str, ahead: Callable[[Dataset], list[Call]] | None =
 
     ``ahead(data)`` names the core calls the page will make on the filtered data (``(fn, *args)``
     tuples, as :func:`compute` takes them): when the URL sets no filter they are started at once,
-    side by side with the filters' choices (see :func:`prefetch`)."""
+    side by side with the filters' choices (see :func:`prefetch`). The choices come second,
+    beside the page's first call: that call starts numba's loops (≈ 0.5 s in a new process,
+    which the page's other calls would wait for), the choices need none."""
     data, key = dataset(ws_id)
     if ahead is not None and Filters.from_query(st.query_params.to_dict()).is_empty():
-        prefetch(key, [*ahead(data), (facets, data)])
+        calls = ahead(data)
+        prefetch(key, [*calls[:1], (facets, data), *calls[1:]])
     return _filtered(key, filter_widgets(data, key=key), data)
 
 

@@ -4,6 +4,8 @@ unless they hold the same data."""
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import polars as pl
@@ -100,3 +102,29 @@ def test_prefetch_fills_the_cache_and_leaves_errors_to_the_pages_call():
     assert calls.count("square") == 1  # computed once, by the prefetch
     with pytest.raises(CJMError, match="no events"):
         ui.compute(key, broken)  # raised where the page calls it
+
+
+def test_a_workspace_with_events_begins_pandas_import_before_its_read(tmp_path, monkeypatch):
+    # pandas' import overlaps the first read of the tables (issue 14)
+    db = _db(tmp_path / "w.duckdb", EVENTS_A)
+    monkeypatch.setenv("CJM_DB", str(db))
+    started = []
+    monkeypatch.setattr(ui, "_pandas_started", threading.Event())
+    monkeypatch.setattr(ui, "_import_pandas", lambda: started.append(1))
+    ui.dataset("laden", lake_note=False)
+    ui.dataset("laden", lake_note=False)  # once per process
+    ui.import_pandas_ahead()
+    time.sleep(0.2)
+    assert started == [1]
+    Store.shared(db).close()
+
+
+def test_a_workspace_without_events_begins_no_import(tmp_path, monkeypatch):
+    with Store(tmp_path / "f.duckdb") as s:
+        s.create_workspace("Laden", default_journey("4742"), workspace_id="laden")
+        s.save_table("laden", "feedback", pl.DataFrame({"touchpoint": ["Web"], "csat": [5]}))
+    monkeypatch.setenv("CJM_DB", str(tmp_path / "f.duckdb"))
+    monkeypatch.setattr(ui, "_pandas_started", threading.Event())
+    ui.dataset("laden", lake_note=False)
+    assert not ui._pandas_started.is_set()
+    Store.shared(tmp_path / "f.duckdb").close()
