@@ -58,7 +58,7 @@ def _same_funnel(a: FunnelResult | None, b: FunnelResult | None) -> None:
 def fresh(monkeypatch):
     """Empty memos for this test (no figure of another test is shared)."""
     monkeypatch.setattr(sc, "_FUNNELS", _Shared(size=16))
-    monkeypatch.setattr(sc, "_PERIODS", _Shared(size=2))
+    monkeypatch.setattr(sc, "_PERIODS", _Shared(size=1))
 
 
 def _unshared(monkeypatch) -> None:

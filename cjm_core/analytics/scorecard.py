@@ -136,7 +136,9 @@ class _Entry:
 
 
 _FUNNELS = _Shared(size=16)
-_PERIODS = _Shared(size=2)
+#: the periods hold frames (the window's rows): only the last dataset's are kept, for the page
+#: view that asks for them several times
+_PERIODS = _Shared(size=1)
 
 
 def shared_journey_funnel(journey: Journey, events: pl.DataFrame | None = None,
@@ -244,8 +246,8 @@ def shared_periods(data: Dataset, months: int = 12
     """The judged window, the last ``months`` months, the ones before and their bounds, as
     :func:`judged_window` and :func:`cjm_core.analytics.periods.last_periods` give them, cut
     once for the same dataset object and shared, so that the funnels over them are shared too
-    (:func:`shared_journey_funnel`); (data, None, None, {}) without dates. The last two
-    datasets' periods are kept."""
+    (:func:`shared_journey_funnel`); (data, None, None, {}) without dates. Only the last
+    dataset's periods are kept (their frames cost memory)."""
     return _periods(data, months)
 
 
