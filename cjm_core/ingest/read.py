@@ -420,8 +420,10 @@ def read_text_part(data: bytes, name: str, *, columns: list[int]) -> RawTable | 
     caller then reads the whole file.
 
     >>> body = b"id,stage,note\\nC1,Buy,x\\nC2,Look,y\\n"
-    >>> read_text_part(body, "t.csv", columns=[0, 1]).frame.rows()
-    [(2, 'C1', 'Buy'), (3, 'C2', 'Look')]
+    >>> read_text_part(body, "t.csv", columns=[0, 2]).frame.rows()
+    [(2, 'C1', 'x'), (3, 'C2', 'y')]
+    >>> read_text_part(b"id,stage,note\\nC1,Buy,x,extra\\n", "t.csv", columns=[0, 2]) is None
+    True
     """
     if len(data) > limits.MAX_UPLOAD_BYTES:
         raise UploadTooLarge(
