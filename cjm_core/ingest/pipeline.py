@@ -249,14 +249,13 @@ def _text_columns(data: bytes, name: str, keep: Collection[str], *, table: str |
     picked = _text_head(data[:cut], name, keep, table, overrides, lookup)
     if picked is None:
         return None
-    choice, ordered, names, positions, _delimiter = picked
-    raw = _narrow_raw(read_text_part(data, name, columns=positions), names, positions, ordered)
-    return None if raw is None else (raw, choice)
+    raw = picked.narrow(read_text_part(data, name, columns=picked.positions))
+    return None if raw is None else (raw, picked.choice)
 
 
 def _text_head(head: bytes, name: str, keep: Collection[str], table: str | None,
                overrides: dict[str, str | None] | None, lookup: MappingLookup | None
-               ) -> tuple[Choice, list[str], list[str], list[int], str] | None:
+               ) -> _TextPlan | None:
     """The choice a text file's head suggests, cut to the columns it and ``keep`` need: the
     choice, those columns, every column's name, the positions to read (the needed ones and the
     record's last, which tells a short record) and the delimiter. None unless the head is
@@ -281,19 +280,32 @@ def _text_head(head: bytes, name: str, keep: Collection[str], table: str | None,
     choice, ordered = picked
     last = names[-1]  # always read: a record short of it is judged by the whole read
     positions = [names.index(c) for c in ordered if c != last] + [len(names) - 1]
-    return choice, ordered, names, positions, delimiter
+    return _TextPlan(choice, ordered, names, positions, delimiter)
 
 
-def _narrow_raw(raw: RawTable | None, names: list[str], positions: list[int],
-                ordered: list[str]) -> RawTable | None:
-    """A narrow read checked against the head (header on the first line, the columns at the
-    positions asked for), without the last column when only the check needed it."""
-    if raw is None or raw.header_row != 1 or data_columns(raw) != [names[j] for j in positions]:
-        return None
-    if names[-1] not in ordered:
-        frame = raw.frame.drop(names[-1])
-        raw = replace(raw, frame=frame, normalised=frame if raw.normalised is not None else None)
-    return raw
+@dataclass(frozen=True)
+class _TextPlan:
+    """What a text file's head decided (:func:`_text_head`): the choice, the needed columns
+    (file order), every column's name, the positions to read and the delimiter."""
+
+    choice: Choice
+    ordered: list[str]
+    names: list[str]
+    positions: list[int]
+    delimiter: str
+
+    def narrow(self, raw: RawTable | None) -> RawTable | None:
+        """A narrow read checked against the head (header on the first line, the columns at the
+        positions asked for), without the last column when only the check needed it."""
+        names = self.names
+        if raw is None or raw.header_row != 1 or data_columns(raw) != [
+                names[j] for j in self.positions]:
+            return None
+        if names[-1] not in self.ordered:
+            frame = raw.frame.drop(names[-1])
+            raw = replace(raw, frame=frame,
+                          normalised=frame if raw.normalised is not None else None)
+        return raw
 
 
 #: from this size a text file on disk read for some columns is read a block at a time
@@ -319,11 +331,10 @@ def ingest_path(
         picked = (None if head is None
                   else _text_head(head, path.name, keep, table, overrides, None))
         if picked is not None:
-            choice, ordered, names, positions, delimiter = picked
-            raw = _narrow_raw(read_text_blocks(path, path.name, columns=positions,
-                                               delimiter=delimiter), names, positions, ordered)
+            raw = picked.narrow(read_text_blocks(path, path.name, columns=picked.positions,
+                                                 delimiter=picked.delimiter))
             if raw is not None:
-                return [load(raw, _with_options(choice, date_order, scales))]
+                return [load(raw, _with_options(picked.choice, date_order, scales))]
     return ingest(path.read_bytes(), path.name, table=table, overrides=overrides,
                   date_order=date_order, scales=scales, keep=keep)
 

@@ -145,12 +145,7 @@ def read_file(
     >>> [t.frame.height for t in read_file(b"a,b\\n1,2\\n3,4\\n", "t.csv")]
     [2]
     """
-    limit = limits.MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
-    if len(data) > limit:
-        raise UploadTooLarge(
-            f"'{name}' is {len(data) / limits.MB:.1f} MB; the upload limit is "
-            f"{limit / limits.MB:.1f} MB (CJM_MAX_UPLOAD_MB)."
-        )
+    _check_size(len(data), name, max_bytes)
     kind = detect_format(data, name)
     _check_rows(data, name, kind)
     if kind in WORKBOOK_KINDS:
@@ -168,6 +163,14 @@ def read_file(
             "read-as-text", f"'{name}' is named like a {ext} workbook but holds text; it was "
             "read as text (delimiter and encoding sniffed).", severity="warning"))
     return [table]
+
+
+def _check_size(size: int, name: str, limit: int | None = None) -> None:
+    """Refuse an upload of more than ``limit`` bytes (default :data:`limits.MAX_UPLOAD_BYTES`)."""
+    limit = limits.MAX_UPLOAD_BYTES if limit is None else limit
+    if size > limit:
+        raise UploadTooLarge(f"'{name}' is {size / limits.MB:.1f} MB; the upload limit is "
+                             f"{limit / limits.MB:.1f} MB (CJM_MAX_UPLOAD_MB).")
 
 
 def _check_rows(data: bytes, name: str, kind: str) -> None:
@@ -425,10 +428,7 @@ def read_text_part(data: bytes, name: str, *, columns: list[int]) -> RawTable | 
     >>> read_text_part(b"id,stage,note\\nC1,Buy,x,extra\\n", "t.csv", columns=[0, 2]) is None
     True
     """
-    if len(data) > limits.MAX_UPLOAD_BYTES:
-        raise UploadTooLarge(
-            f"'{name}' is {len(data) / limits.MB:.1f} MB; the upload limit is "
-            f"{limits.MAX_UPLOAD_MB:.1f} MB (CJM_MAX_UPLOAD_MB).")
+    _check_size(len(data), name)
     _check_rows(data, name, "text")
     table = _read_text(data, name, columns)
     return None if table is None else _check_height(table)
@@ -446,11 +446,7 @@ def read_text_blocks(path: Path, name: str, *, columns: list[int], delimiter: st
     table as :func:`read_file` would have made it. Only for UTF-8 files without quotes or NUL
     bytes, ``delimiter``-separated; None otherwise, and for a record not as wide as the header
     (the caller reads the whole file, which judges it)."""
-    size = path.stat().st_size
-    if size > limits.MAX_UPLOAD_BYTES:
-        raise UploadTooLarge(
-            f"'{name}' is {size / limits.MB:.1f} MB; the upload limit is "
-            f"{limits.MAX_UPLOAD_MB:.1f} MB (CJM_MAX_UPLOAD_MB).")
+    _check_size(path.stat().st_size, name)
     cells: list[pl.DataFrame] = []
     rownums: list[pl.Series] = []
     lines = 0
@@ -830,14 +826,13 @@ def _count_byte(body: bytes, byte: int, start: int) -> int:
 def _read_cells(body: bytes, delimiter: str, edge_space: bool, has_quote: bool,
                 columns: list[int] | None) -> pl.DataFrame | None:
     """The cells of :func:`_read_delimited_fast`, stripped when ``edge_space``; None when
-    polars refuses the layout (or, reading some ``columns``, a record spans lines)."""
+    polars refuses the layout. ``columns`` (some fields only) comes from
+    :func:`_read_narrow`, which reads no file with quotes, so no record spans lines."""
     try:
         if edge_space:
             return _read_stripping(body, delimiter, has_quote, columns)
         frame = _read_as_is(body, delimiter, has_quote, columns)
         if frame is not None and has_quote and frame.get_column(_NEWLINES).sum() > 0:
-            if columns is not None:  # records spanning lines: the whole file is read
-                return None
             # a quoted cell holds a line break, which the scan cannot judge: it may sit at
             # the cell's edge, so this file is stripped after all
             return _read_stripping(body, delimiter, has_quote)
@@ -1051,10 +1046,7 @@ def read_parquet_part(data: bytes, name: str, *, columns: list[str] | None = Non
     >>> read_parquet_part(buf.getvalue(), "t.parquet", columns=["b"]).frame.rows()
     [(1, 'x')]
     """
-    if len(data) > limits.MAX_UPLOAD_BYTES:
-        raise UploadTooLarge(
-            f"'{name}' is {len(data) / limits.MB:.1f} MB; the upload limit is "
-            f"{limits.MAX_UPLOAD_MB:.1f} MB (CJM_MAX_UPLOAD_MB).")
+    _check_size(len(data), name)
     _check_rows(data, name, "parquet")
     return _read_parquet(data, name, columns, n_rows)
 
