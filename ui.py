@@ -530,22 +530,19 @@ Call = tuple
 
 def prefetch(key: str, calls: list[Call]) -> None:
     """Fill :func:`compute`'s cache for several calls side by side (polars releases the GIL, so
-    a first view uses both cores; :mod:`cjm_core.parallel` decides how many threads), with
-    pandas' import among them (``st.dataframe`` needs it at the end of a server's first view:
-    ≈ 0.3 s, overlapped here with polars' work). Errors are left for the page's own
-    :func:`compute` call of the same function, which raises them where the page handles them."""
+    a first view uses both cores; :mod:`cjm_core.parallel` decides how many threads). pandas'
+    import, which ``st.dataframe`` needs, was begun before the read
+    (:func:`import_pandas_ahead`). Errors are left for the page's own :func:`compute` call of
+    the same function, which raises them where the page handles them."""
     ctx = get_script_run_ctx()
 
-    def one(call: Call | None) -> None:
+    def one(call: Call) -> None:
         if ctx is not None:  # the cache and its spinner belong to this session's run
             add_script_run_ctx(threading.current_thread(), ctx)
         with suppress(Exception):
-            if call is None:
-                import pandas  # noqa: F401
-            else:
-                compute(key, call[0], *call[1:])
+            compute(key, call[0], *call[1:])
 
-    pmap(one, [*calls, None])
+    pmap(one, calls)
 
 
 # -- events in a data lake (issue 15) ---------------------------------------------------------
